@@ -1,0 +1,189 @@
+//! The command line: `serve` and `check`, each a few lines over one loaded site. The only
+//! code (with `main`) that prints or chooses exit codes.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::App;
+use crate::content::{self, Sources};
+use crate::diagnostic::Severity;
+use crate::http::{self, ServerOptions};
+
+/// Exit code for content errors found by `check`.
+const EXIT_CONTENT_ERRORS: u8 = 1;
+/// Exit code for usage, configuration and I/O failures.
+const EXIT_FAILURE: u8 = 2;
+
+/// tidings: RSS and Atom feeds from a folder of Markdown posts.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve every feed over HTTP.
+    Serve(ServeArgs),
+    /// Report every problem in the content as `path:line:col: message`; exit 1 on errors.
+    Check(SourceArgs),
+}
+
+/// Where the site comes from; shared by every command.
+#[derive(Args, Debug)]
+struct SourceArgs {
+    /// The folder of posts.
+    #[arg(long, env = "TIDINGS_CONTENT", default_value = "content")]
+    content: PathBuf,
+    /// The folder with site.yaml, authors.yaml and curated feeds.
+    #[arg(long, env = "TIDINGS_FEEDS", default_value = "feeds")]
+    feeds: PathBuf,
+    /// Include posts from `_drafts/`.
+    #[arg(long, env = "TIDINGS_DRAFTS")]
+    drafts: bool,
+    /// The URL the feeds link to, overriding `base_url` in site.yaml.
+    #[arg(long, env = "TIDINGS_BASE_URL")]
+    base_url: Option<String>,
+}
+
+impl SourceArgs {
+    fn sources(&self) -> Sources {
+        Sources {
+            content_dir: self.content.clone(),
+            feeds_dir: self.feeds.clone(),
+            drafts: self.drafts,
+            base_url: self.base_url.clone(),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    /// Address to listen on.
+    #[arg(long, env = "TIDINGS_ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+}
+
+/// Parses the command line and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => check(&args),
+        Command::Serve(args) => serve(&args),
+    }
+}
+
+fn check(args: &SourceArgs) -> ExitCode {
+    let site = match content::load(&args.sources()) {
+        Ok(site) => site,
+        Err(content::Fatal(d)) => {
+            eprintln!("error: {d}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let mut errors = 0;
+    let mut warnings = 0;
+    for d in &site.diagnostics {
+        match d.severity {
+            Severity::Error => errors += 1,
+            Severity::Warning => warnings += 1,
+        }
+        println!("{}: {d}", d.severity.as_str());
+    }
+    println!(
+        "check: {errors} {}, {warnings} {} in {} {}",
+        plural(errors, "error", "errors"),
+        plural(warnings, "warning", "warnings"),
+        site.posts.len(),
+        plural(site.posts.len(), "post", "posts")
+    );
+    if errors > 0 { ExitCode::from(EXIT_CONTENT_ERRORS) } else { ExitCode::SUCCESS }
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+fn serve(args: &ServeArgs) -> ExitCode {
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    match runtime.block_on(run_server(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+async fn run_server(args: &ServeArgs) -> Result<(), String> {
+    let sources = args.source.sources();
+    let site = tokio::task::spawn_blocking(move || content::load(&sources))
+        .await
+        .map_err(|e| format!("loading content failed: {e}"))?
+        .map_err(|content::Fatal(d)| d.to_string())?;
+    for d in &site.diagnostics {
+        match d.severity {
+            Severity::Error => tracing::error!("{d}"),
+            Severity::Warning => tracing::warn!("{d}"),
+        }
+    }
+    let listener =
+        tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(
+        posts = site.posts.len(),
+        problems = site.diagnostics.len(),
+        base_url = %site.config.base_url,
+        "listening on http://{local}/"
+    );
+    let app = Arc::new(App::new(site, chrono::Utc::now()));
+    tokio::spawn(app.clone().publish_scheduled());
+    http::serve(listener, app, ServerOptions::default(), shutdown_signal())
+        .await
+        .map_err(|e| format!("server failed: {e}"))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TIDINGS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

@@ -1,0 +1,319 @@
+//! Site configuration: `feeds/site.yaml` and the authors table, parsed from text and
+//! validated once, with command-line overrides applied on top.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use crate::diagnostic::Diagnostic;
+use crate::yaml;
+
+/// Items per feed page when `limit` is not set.
+pub const DEFAULT_LIMIT: usize = 20;
+/// `Cache-Control: max-age` in seconds when `max_age` is not set.
+pub const DEFAULT_MAX_AGE_SECS: u64 = 300;
+/// Jekyll's default permalink pattern, used when the site sets none.
+pub const DEFAULT_PERMALINK: &str = "/:categories/:year/:month/:day/:title.html";
+/// The excerpt separator when the site sets none.
+pub const DEFAULT_EXCERPT_SEPARATOR: &str = "<!--more-->";
+/// The base URL when neither the site file nor a flag gives one.
+pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080";
+
+/// Whether feed items carry the full post or only its summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContentMode {
+    /// Summary and full HTML body.
+    Full,
+    /// Summary only.
+    Summary,
+}
+
+/// A person who writes posts, from the authors table.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Person {
+    /// The key used in front matter and in `/authors/{key}/` URLs.
+    pub key: String,
+    /// The name shown to readers.
+    pub name: String,
+    /// An e-mail address, if the author wants one published.
+    pub email: Option<String>,
+    /// A home page.
+    pub uri: Option<String>,
+}
+
+/// Everything about the site that is not a post.
+#[derive(Clone, Debug)]
+pub struct SiteConfig {
+    /// The site's name, the title of the whole-site feed.
+    pub title: String,
+    /// One sentence about the site.
+    pub description: String,
+    /// Absolute base URL without a trailing slash, e.g. `https://blog.example.com`.
+    pub base_url: String,
+    /// BCP 47 language tag such as `en` or `en-US`.
+    pub language: String,
+    /// The zone naive dates are read in.
+    pub timezone: Tz,
+    /// Permalink pattern for posts without their own `permalink`.
+    pub permalink: String,
+    /// Marks the end of a post's summary.
+    pub excerpt_separator: String,
+    /// Items per feed page.
+    pub limit: usize,
+    /// Full content or summaries only.
+    pub content: ContentMode,
+    /// `Cache-Control` max-age for feed responses, in seconds.
+    pub max_age_secs: u64,
+    /// The key of the author of posts that name none.
+    pub default_author: Option<String>,
+    /// Authors by key.
+    pub authors: BTreeMap<String, Person>,
+}
+
+impl Default for SiteConfig {
+    fn default() -> Self {
+        SiteConfig {
+            title: "tidings".to_owned(),
+            description: String::new(),
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            language: "en".to_owned(),
+            timezone: Tz::UTC,
+            permalink: DEFAULT_PERMALINK.to_owned(),
+            excerpt_separator: DEFAULT_EXCERPT_SEPARATOR.to_owned(),
+            limit: DEFAULT_LIMIT,
+            content: ContentMode::Full,
+            max_age_secs: DEFAULT_MAX_AGE_SECS,
+            default_author: None,
+            authors: BTreeMap::new(),
+        }
+    }
+}
+
+/// What `site.yaml` may say; every key optional.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawSite {
+    title: Option<String>,
+    description: Option<String>,
+    base_url: Option<yaml::Spanned<String>>,
+    url: Option<yaml::Spanned<String>>,
+    language: Option<yaml::Spanned<String>>,
+    timezone: Option<yaml::Spanned<String>>,
+    permalink: Option<String>,
+    excerpt_separator: Option<String>,
+    limit: Option<yaml::Spanned<u64>>,
+    content: Option<yaml::Spanned<String>>,
+    max_age: Option<u64>,
+    author: Option<String>,
+    authors: Option<BTreeMap<String, RawPerson>>,
+}
+
+/// One author as written in YAML: a table, or just a name.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawPerson {
+    Name(String),
+    Full { name: Option<String>, email: Option<String>, uri: Option<String>, url: Option<String> },
+}
+
+impl SiteConfig {
+    /// Parses `site.yaml` text. `path` is only for messages. Warnings (such as a repaired
+    /// language tag) go to `diagnostics`; an error means the file cannot be used.
+    pub fn from_yaml(text: &str, path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Result<Self, Diagnostic> {
+        let raw: RawSite = yaml::from_str(text, path, 0)?;
+        let mut config = SiteConfig::default();
+        if let Some(title) = raw.title {
+            config.title = title;
+        }
+        if let Some(description) = raw.description {
+            config.description = description;
+        }
+        if let Some(base) = raw.base_url.or(raw.url) {
+            config.base_url =
+                normalize_base_url(&base.value).map_err(|m| yaml::diagnostic_at(path, 0, &base.location, m))?;
+        }
+        if let Some(language) = raw.language {
+            let tag = bcp47(&language.value);
+            if tag != language.value {
+                diagnostics.push(yaml::warning_at(
+                    path,
+                    0,
+                    &language.location,
+                    format!("`language`: {:?} is not a BCP 47 tag; using {tag:?}", language.value),
+                ));
+            }
+            config.language = tag;
+        }
+        if let Some(zone) = raw.timezone {
+            config.timezone = zone.value.parse().map_err(|_| {
+                yaml::diagnostic_at(
+                    path,
+                    0,
+                    &zone.location,
+                    format!(
+                        "`timezone`: unknown time zone {:?}; use an IANA name such as `Europe/London` or `UTC`",
+                        zone.value
+                    ),
+                )
+            })?;
+        }
+        if let Some(permalink) = raw.permalink {
+            config.permalink = permalink;
+        }
+        if let Some(separator) = raw.excerpt_separator {
+            config.excerpt_separator = separator;
+        }
+        if let Some(limit) = raw.limit {
+            if limit.value == 0 || limit.value > 1000 {
+                return Err(yaml::diagnostic_at(
+                    path,
+                    0,
+                    &limit.location,
+                    "`limit`: items per feed must be between 1 and 1000",
+                ));
+            }
+            config.limit = limit.value as usize;
+        }
+        if let Some(content) = raw.content {
+            config.content = match content.value.as_str() {
+                "full" => ContentMode::Full,
+                "summary" => ContentMode::Summary,
+                other => {
+                    return Err(yaml::diagnostic_at(
+                        path,
+                        0,
+                        &content.location,
+                        format!("`content`: expected `full` or `summary`, found {other:?}"),
+                    ));
+                }
+            };
+        }
+        if let Some(max_age) = raw.max_age {
+            config.max_age_secs = max_age;
+        }
+        config.default_author = raw.author;
+        if let Some(authors) = raw.authors {
+            config.authors = people(authors);
+        }
+        Ok(config)
+    }
+
+    /// Parses an authors table (`feeds/authors.yaml` or Jekyll's `_data/authors.yml`): a map from
+    /// key to `{name, email, uri}` or to a plain name.
+    pub fn authors_from_yaml(text: &str, path: &Path) -> Result<BTreeMap<String, Person>, Diagnostic> {
+        let raw: BTreeMap<String, RawPerson> = yaml::from_str(text, path, 0)?;
+        Ok(people(raw))
+    }
+
+    /// Replaces the base URL (from a command-line flag or environment variable).
+    pub fn set_base_url(&mut self, url: &str) -> Result<(), String> {
+        self.base_url = normalize_base_url(url)?;
+        Ok(())
+    }
+
+    /// The `Cache-Control` value for feed responses.
+    pub fn cache_control(&self) -> String {
+        format!("public, max-age={}", self.max_age_secs)
+    }
+}
+
+fn people(raw: BTreeMap<String, RawPerson>) -> BTreeMap<String, Person> {
+    raw.into_iter()
+        .map(|(key, person)| {
+            let person = match person {
+                RawPerson::Name(name) => Person { key: key.clone(), name, email: None, uri: None },
+                RawPerson::Full { name, email, uri, url } => Person {
+                    key: key.clone(),
+                    name: name.unwrap_or_else(|| key.clone()),
+                    email: email.filter(|e| !e.trim().is_empty()),
+                    uri: uri.or(url).filter(|u| !u.trim().is_empty()),
+                },
+            };
+            (key, person)
+        })
+        .collect()
+}
+
+/// Checks that `url` is an absolute http(s) URL and strips its trailing slash.
+fn normalize_base_url(url: &str) -> Result<String, String> {
+    let parsed = url::Url::parse(url.trim()).map_err(|e| {
+        format!("`base_url`: {url:?} is not an absolute URL ({e}); write it like `https://blog.example.com`")
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("`base_url`: {url:?} must start with http:// or https://"));
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
+}
+
+/// `en_US` → `en-US`, `EN` → `en`: the usual repairs to make a language tag BCP 47.
+pub fn bcp47(tag: &str) -> String {
+    let mut parts = tag.trim().split(['-', '_']).filter(|p| !p.is_empty());
+    let Some(first) = parts.next() else {
+        return "en".to_owned();
+    };
+    let mut out = first.to_ascii_lowercase();
+    for part in parts {
+        out.push('-');
+        match part.len() {
+            2 => out.push_str(&part.to_ascii_uppercase()),
+            4 => {
+                let mut chars = part.chars();
+                out.extend(chars.next().map(|c| c.to_ascii_uppercase()));
+                out.push_str(&chars.as_str().to_ascii_lowercase());
+            }
+            _ => out.push_str(&part.to_ascii_lowercase()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<SiteConfig, String> {
+        let mut diagnostics = Vec::new();
+        SiteConfig::from_yaml(text, Path::new("feeds/site.yaml"), &mut diagnostics).map_err(|d| d.to_string())
+    }
+
+    #[test]
+    fn defaults_apply_to_an_empty_file() {
+        let config = parse("{}").unwrap();
+        assert_eq!(config.limit, DEFAULT_LIMIT);
+        assert_eq!(config.permalink, DEFAULT_PERMALINK);
+        assert_eq!(config.cache_control(), "public, max-age=300");
+    }
+
+    #[test]
+    fn reads_every_key() {
+        let config = parse(
+            "title: T\nbase_url: https://b.example/blog/\nlanguage: en_GB\ntimezone: Europe/London\nlimit: 5\ncontent: summary\nmax_age: 60\nauthors:\n  tim: {name: Tim, email: tim@example.com}\n  ann: Ann\n",
+        )
+        .unwrap();
+        assert_eq!(config.base_url, "https://b.example/blog");
+        assert_eq!(config.language, "en-GB");
+        assert_eq!(config.timezone, chrono_tz::Europe::London);
+        assert_eq!(config.limit, 5);
+        assert_eq!(config.content, ContentMode::Summary);
+        assert_eq!(config.authors["tim"].email.as_deref(), Some("tim@example.com"));
+        assert_eq!(config.authors["ann"].name, "Ann");
+    }
+
+    #[test]
+    fn bad_values_point_at_their_line() {
+        assert_eq!(
+            parse("title: T\ntimezone: Mars/Olympus\n").unwrap_err(),
+            "feeds/site.yaml:2:11: `timezone`: unknown time zone \"Mars/Olympus\"; use an IANA name such as `Europe/London` or `UTC`"
+        );
+        assert!(parse("base_url: example.com\n").unwrap_err().starts_with("feeds/site.yaml:1:11: `base_url`"));
+    }
+
+    #[test]
+    fn language_tags() {
+        assert_eq!(bcp47("en_US"), "en-US");
+        assert_eq!(bcp47("EN"), "en");
+        assert_eq!(bcp47("zh-hant-tw"), "zh-Hant-TW");
+    }
+}

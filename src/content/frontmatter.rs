@@ -1,0 +1,295 @@
+//! Splitting a post into front matter and body, and the raw front-matter fields as YAML says them.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+
+use crate::diagnostic::Diagnostic;
+use crate::yaml::{self, Spanned};
+
+/// A post's text cut in two.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Split<'a> {
+    /// The YAML between the `---` lines.
+    pub yaml: &'a str,
+    /// Everything after the closing line.
+    pub body: &'a str,
+}
+
+/// Cuts `text` into front matter and body. The front matter must begin at the first line
+/// with `---` and end at a line `---` or `...`.
+pub fn split<'a>(text: &'a str, path: &Path) -> Result<Split<'a>, Diagnostic> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut lines = text.split_inclusive('\n');
+    let first = lines.next().unwrap_or("");
+    if first.trim_end() != "---" {
+        return Err(Diagnostic::error(
+            path,
+            Some(1),
+            Some(1),
+            "no front matter: the file must begin with a line `---`, then YAML such as `title: …`, then `---`",
+        ));
+    }
+    let yaml_start = first.len();
+    let mut offset = yaml_start;
+    for line in lines {
+        let trimmed = line.trim_end();
+        if trimmed == "---" || trimmed == "..." {
+            return Ok(Split { yaml: &text[yaml_start..offset], body: &text[offset + line.len()..] });
+        }
+        offset += line.len();
+    }
+    Err(Diagnostic::error(
+        path,
+        Some(1),
+        Some(1),
+        "front matter is not closed: add a line `---` after the last front-matter key",
+    ))
+}
+
+/// A YAML scalar read as text, whatever its type (`title: 1984` is the title "1984").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Text(pub String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(TextVisitor).map(Text)
+    }
+}
+
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a single value (text, a number or a date)")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_owned())
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<String, E> {
+        Ok(v)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+}
+
+/// One value or a list of them; a single string is split on whitespace when `split` is used.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Many(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for Many {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ManyVisitor;
+        impl<'de> Visitor<'de> for ManyVisitor {
+            type Value = Many;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value or a list of values")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Many, E> {
+                Ok(Many(vec![v.to_owned()]))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Many, E> {
+                Ok(Many(vec![v.to_string()]))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Many, E> {
+                Ok(Many(vec![v.to_string()]))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Many, E> {
+                Ok(Many(vec![v.to_string()]))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Many, E> {
+                Ok(Many(vec![v.to_string()]))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Many, E> {
+                Ok(Many::default())
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Many, E> {
+                Ok(Many::default())
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Many, D::Error> {
+                Many::deserialize(d)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Many, A::Error> {
+                let mut out = Vec::new();
+                while let Some(Text(v)) = seq.next_element::<Text>()? {
+                    out.push(v);
+                }
+                Ok(Many(out))
+            }
+        }
+        deserializer.deserialize_any(ManyVisitor)
+    }
+}
+
+impl Many {
+    /// Every value, with single strings split on whitespace (Jekyll's rule for
+    /// `categories` and `tags`).
+    pub fn split_words(self) -> Vec<String> {
+        if self.0.len() == 1 { self.0[0].split_whitespace().map(str::to_owned).collect() } else { self.0 }
+    }
+}
+
+/// The front-matter keys tidings understands, as YAML gives them. Unknown keys are ignored.
+#[derive(Deserialize, Default, Debug)]
+#[serde(default)]
+pub struct RawFrontMatter {
+    pub title: Option<Spanned<Text>>,
+    pub date: Option<Spanned<Text>>,
+    pub updated: Option<Spanned<Text>>,
+    pub last_modified_at: Option<Spanned<Text>>,
+    pub category: Option<Many>,
+    pub categories: Option<Many>,
+    pub tags: Option<Many>,
+    pub tag: Option<Many>,
+    pub author: Option<Many>,
+    pub authors: Option<Many>,
+    pub permalink: Option<Spanned<Text>>,
+    pub summary: Option<Text>,
+    pub excerpt: Option<Text>,
+    pub description: Option<Text>,
+    pub image: Option<Image>,
+    pub draft: Option<bool>,
+    pub published: Option<bool>,
+    pub lang: Option<Text>,
+    pub id: Option<Text>,
+}
+
+/// `image:` as a path or URL, or Jekyll-SEO's `{path: …}` table.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Image(pub Option<String>);
+
+impl<'de> Deserialize<'de> for Image {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Url(Text),
+            Table { path: Option<String>, url: Option<String> },
+        }
+        Ok(Image(
+            match Option::<Raw>::deserialize(deserializer)? {
+                Some(Raw::Url(Text(s))) => Some(s),
+                Some(Raw::Table { path, url }) => path.or(url),
+                None => None,
+            }
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty()),
+        ))
+    }
+}
+
+/// Keys that are likely misspellings of known ones, with the key meant.
+const LIKELY_TYPOS: &[(&str, &str)] = &[
+    ("categroy", "category"),
+    ("catagory", "category"),
+    ("categorie", "category"),
+    ("catagories", "categories"),
+    ("categores", "categories"),
+    ("tittle", "title"),
+    ("titel", "title"),
+    ("autor", "author"),
+    ("auther", "author"),
+    ("athor", "author"),
+    ("tag_list", "tags"),
+    ("permlink", "permalink"),
+    ("perma_link", "permalink"),
+    ("summery", "summary"),
+    ("publised", "published"),
+    ("dat", "date"),
+    ("imgae", "image"),
+];
+
+/// Parses the front matter YAML (which starts on file line 2) into raw fields, plus a
+/// warning for each key that looks like a misspelling of one tidings understands.
+pub fn parse(yaml_text: &str, path: &Path) -> Result<(RawFrontMatter, Vec<Diagnostic>), Diagnostic> {
+    if yaml_text.trim().is_empty() {
+        return Ok((RawFrontMatter::default(), Vec::new()));
+    }
+    let raw: RawFrontMatter = yaml::from_str(yaml_text, path, 1)?;
+    let mut warnings = Vec::new();
+    for (number, line) in yaml_text.lines().enumerate() {
+        let Some((key, _)) = line.split_once(':') else { continue };
+        if key.starts_with(char::is_whitespace) {
+            continue;
+        }
+        if let Some((typo, meant)) = LIKELY_TYPOS.iter().find(|(typo, _)| *typo == key.trim()) {
+            warnings.push(Diagnostic::warning(
+                path,
+                Some(number as u32 + 2),
+                Some(1),
+                format!("unknown key `{typo}`; did you mean `{meant}`?"),
+            ));
+        }
+    }
+    Ok((raw, warnings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p() -> &'static Path {
+        Path::new("a.md")
+    }
+
+    #[test]
+    fn splits_front_matter_from_body() {
+        assert_eq!(split("---\ntitle: x\n---\nbody\n", p()).unwrap(), Split { yaml: "title: x\n", body: "body\n" });
+        assert_eq!(split("\u{feff}---\r\na: 1\r\n...\r\nb", p()).unwrap(), Split { yaml: "a: 1\r\n", body: "b" });
+        assert_eq!(split("---\n---\n", p()).unwrap(), Split { yaml: "", body: "" });
+    }
+
+    #[test]
+    fn missing_or_unclosed_front_matter_is_an_error() {
+        assert_eq!(
+            split("# Hello\n", p()).unwrap_err().to_string(),
+            "a.md:1:1: no front matter: the file must begin with a line `---`, then YAML such as `title: …`, then `---`"
+        );
+        assert_eq!(
+            split("---\ntitle: x\n", p()).unwrap_err().to_string(),
+            "a.md:1:1: front matter is not closed: add a line `---` after the last front-matter key"
+        );
+    }
+
+    #[test]
+    fn reads_scalars_lists_and_space_separated_strings() {
+        let (raw, _) =
+            parse("title: 1984\ncategories: one two\ntags: [a, b c]\nimage:\npublished: no\nlayout: post\n", p())
+                .unwrap();
+        assert_eq!(raw.title.unwrap().value.0, "1984");
+        assert_eq!(raw.categories.unwrap().split_words(), ["one", "two"]);
+        assert_eq!(raw.tags.unwrap().split_words(), ["a", "b c"]);
+        assert!(raw.image.and_then(|i| i.0).is_none());
+        assert_eq!(raw.published, Some(false));
+    }
+
+    #[test]
+    fn positions_are_file_lines() {
+        let (raw, _) = parse("layout: post\ntitle: Hello\n", p()).unwrap();
+        let title = raw.title.unwrap();
+        assert_eq!((title.location.line + 1, title.location.column), (3, 8));
+        let err = parse("title: [unclosed\n", p()).unwrap_err();
+        assert_eq!(err.path, p());
+        assert!(err.line.unwrap() >= 2, "{err}");
+    }
+
+    #[test]
+    fn warns_about_likely_typos() {
+        let (_, warnings) = parse("title: x\ncategroy: Ops\n", p()).unwrap();
+        assert_eq!(warnings[0].to_string(), "a.md:3:1: unknown key `categroy`; did you mean `category`?");
+    }
+}

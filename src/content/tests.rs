@@ -1,0 +1,106 @@
+use super::*;
+
+fn config() -> SiteConfig {
+    let mut config = SiteConfig { base_url: "https://blog.example.com".to_owned(), ..SiteConfig::default() };
+    config.authors.insert(
+        "tim".to_owned(),
+        Person { key: "tim".to_owned(), name: "Tim Ward".to_owned(), email: None, uri: None },
+    );
+    config
+}
+
+fn parse(relative: &str, text: &str) -> Result<Post, String> {
+    let file = PostFile { relative: PathBuf::from(relative), draft: relative.starts_with("_drafts") };
+    let shown = Path::new("content").join(relative);
+    match parse_post(text, &file, &shown, &config()) {
+        Ok(Parsed::Post(post, _)) => Ok(*post),
+        Ok(Parsed::Unpublished) => Err("unpublished".to_owned()),
+        Err(d) => Err(d.to_string()),
+    }
+}
+
+const OPS: &str = "---\ntitle: The ops team\ncategory: Operations\nauthor: tim\nimage:\nimage_featured: false\npermalink: /operations/2014/12/03/this-is-operations.html\n---\n\nHi I’m Tim.\n\n>Behind the curtain  \n>hearing the muffled applause  \n>the ops team smiles  \n\n![Makerbot](/images/blog/operations/makerbot.jpg)\n\nSee [the about page](/about/).\n";
+
+#[test]
+fn the_ops_team_post() {
+    let post = parse("_posts/this-is-operations.md", OPS).unwrap();
+    assert_eq!(post.title, "The ops team");
+    assert_eq!(post.published.to_rfc3339(), "2014-12-03T00:00:00+00:00");
+    assert_eq!(post.url, "https://blog.example.com/operations/2014/12/03/this-is-operations.html");
+    assert_eq!(post.categories, [Term { name: "Operations".into(), slug: "operations".into() }]);
+    assert_eq!(post.authors[0].name, "Tim Ward");
+    assert_eq!(post.image, None);
+    assert_eq!(post.summary_text, "Hi I’m Tim.");
+    assert!(post.content_html.contains("curtain<br />\nhearing"));
+    assert!(post.content_html.contains(r#"src="https://blog.example.com/images/blog/operations/makerbot.jpg""#));
+    assert!(post.content_html.contains(r#"href="https://blog.example.com/about/""#));
+}
+
+#[test]
+fn default_permalink_uses_categories_date_and_file_slug() {
+    let post =
+        parse("_posts/2024-05-01-Hello-World.md", "---\ntitle: Hi\ncategories: Tech News\nimage: pic.jpg\n---\nx\n")
+            .unwrap();
+    assert_eq!(post.url, "https://blog.example.com/tech/news/2024/05/01/Hello-World.html");
+    assert_eq!(post.image.as_deref(), Some("https://blog.example.com/tech/news/2024/05/01/pic.jpg"));
+    assert_eq!(post.authors, []);
+}
+
+#[test]
+fn folders_above_posts_are_categories() {
+    let post = parse("blog/_posts/2024-05-01-x.md", "---\ntitle: Hi\ncategory: Blog\n---\n").unwrap();
+    assert_eq!(post.categories.len(), 1);
+    assert_eq!(post.url, "https://blog.example.com/blog/2024/05/01/x.html");
+}
+
+#[test]
+fn tag_wins_over_tags_and_terms_deduplicate_by_slug() {
+    let post = parse("_posts/2024-05-01-x.md", "---\ntitle: Hi\ntags: [Rust, rust, HTTP]\n---\n").unwrap();
+    let slugs: Vec<_> = post.tags.iter().map(|t| t.slug.as_str()).collect();
+    assert_eq!(slugs, ["rust", "http"]);
+    let post = parse("_posts/2024-05-01-x.md", "---\ntitle: Hi\ntag: Single Tag\ntags: [a]\n---\n").unwrap();
+    assert_eq!(post.tags[0].name, "Single Tag");
+}
+
+#[test]
+fn unpublished_and_drafts_are_left_out() {
+    assert_eq!(parse("_posts/2024-05-01-x.md", "---\ntitle: Hi\npublished: false\n---\n").unwrap_err(), "unpublished");
+    assert_eq!(parse("_posts/2024-05-01-x.md", "---\ntitle: Hi\ndraft: true\n---\n").unwrap_err(), "unpublished");
+    assert!(parse("_drafts/2024-05-01-x.md", "---\ntitle: Hi\ndraft: true\n---\n").is_ok());
+}
+
+#[test]
+fn errors_say_where_and_how_to_fix() {
+    assert_eq!(
+        parse("_posts/x.md", "---\ntitle: Hi\n---\n").unwrap_err(),
+        "content/_posts/x.md:1:1: no date: add `date:` or name the file YYYY-MM-DD-slug.md"
+    );
+    assert_eq!(
+        parse("_posts/x.md", "---\nlayout: post\ndate: May 1\ntitle: x\n---\n").unwrap_err(),
+        "content/_posts/x.md:3:7: `date`: expected YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS] [±HH:MM] or RFC 3339, found \"May 1\""
+    );
+    assert_eq!(
+        parse("_posts/2024-01-01-x.md", "---\nlayout: post\n---\n").unwrap_err(),
+        "content/_posts/2024-01-01-x.md:1:1: no title: add `title: …` to the front matter"
+    );
+}
+
+#[test]
+fn unknown_authors_are_shown_as_written_with_a_warning() {
+    let file = PostFile { relative: PathBuf::from("_posts/2024-01-01-x.md"), draft: false };
+    let text = "---\ntitle: x\nauthor: Jane Doe\n---\n";
+    let Ok(Parsed::Post(post, warnings)) = parse_post(text, &file, Path::new("x.md"), &config()) else {
+        panic!("not a post")
+    };
+    assert_eq!((post.authors[0].key.as_str(), post.authors[0].name.as_str()), ("jane-doe", "Jane Doe"));
+    assert_eq!(
+        warnings[0].to_string(),
+        "x.md:3:1: unknown author `Jane Doe`: add it to feeds/authors.yaml; shown as written until then"
+    );
+}
+
+#[test]
+fn invalid_utf8_points_at_the_byte() {
+    let d = not_utf8(Path::new("a.md"), b"---\nab\xffc", 6);
+    assert_eq!(d.to_string(), "a.md:2:3: not UTF-8 (byte 0xFF): save the file as UTF-8");
+}

@@ -1,0 +1,119 @@
+//! RSS 2.0 writer (the `rss` crate), with `atom:link`, `content:encoded` and `dc:creator`.
+
+use chrono::{DateTime, FixedOffset};
+use rss::extension::atom::{AtomExtension, Link};
+use rss::extension::dublincore::DublinCoreExtension;
+use rss::{Category, Channel, Guid, Item};
+
+use super::DECLARATION;
+use super::model::{FeedModel, PersonModel};
+
+/// The declaration the `rss` crate writes, replaced by ours.
+const CRATE_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>";
+
+/// RFC 822 date-time in UTC with a two-digit day and a four-digit year.
+fn rfc822(date: DateTime<FixedOffset>) -> String {
+    date.to_utc().format("%a, %d %b %Y %H:%M:%S +0000").to_string()
+}
+
+/// Copies `xml`, writing `&amp;` and `&lt;` outside CDATA sections as `&#x26;` and `&#x3C;`.
+/// The XML means the same; RSS readers that treat plain-text elements as HTML no longer
+/// unescape them twice (the feed validator warns about this).
+fn numeric_references(xml: &[u8], out: &mut Vec<u8>) {
+    const CDATA_START: &[u8] = b"<![CDATA[";
+    const CDATA_END: &[u8] = b"]]>";
+    let mut rest = xml;
+    while !rest.is_empty() {
+        if rest.starts_with(CDATA_START) {
+            let end = find(rest, CDATA_END).map_or(rest.len(), |i| i + CDATA_END.len());
+            out.extend_from_slice(&rest[..end]);
+            rest = &rest[end..];
+        } else if rest.starts_with(b"&amp;") {
+            out.extend_from_slice(b"&#x26;");
+            rest = &rest[5..];
+        } else if rest.starts_with(b"&lt;") {
+            out.extend_from_slice(b"&#x3C;");
+            rest = &rest[4..];
+        } else {
+            let next = rest[1..].iter().position(|&b| b == b'<' || b == b'&').map_or(rest.len(), |i| i + 1);
+            out.extend_from_slice(&rest[..next]);
+            rest = &rest[next..];
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// `email (Name)` for a single author with an e-mail address: what RSS `author` allows.
+fn rss_author(authors: &[PersonModel]) -> Option<String> {
+    match authors {
+        [only] => only.email.as_ref().map(|e| format!("{e} ({})", only.name)),
+        _ => None,
+    }
+}
+
+/// The text of an RSS 2.0 feed.
+pub fn write(model: &FeedModel) -> Vec<u8> {
+    let items = model
+        .items
+        .iter()
+        .map(|i| Item {
+            title: Some(i.title.clone()),
+            link: Some(i.url.clone()),
+            description: Some(i.summary_html.clone()),
+            // RSS `author` must be an e-mail address; `dc:creator` carries names otherwise.
+            author: rss_author(&i.authors),
+            categories: i.categories.iter().map(|c| Category { name: c.clone(), domain: None }).collect(),
+            guid: Some(Guid { value: i.id.clone(), permalink: i.id_is_url }),
+            pub_date: Some(rfc822(i.published)),
+            content: i.content_html.clone(),
+            dublin_core_ext: rss_author(&i.authors).is_none().then(|| DublinCoreExtension {
+                creators: i.authors.iter().map(|a| a.name.clone()).collect(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .collect();
+    let date = (!model.items.is_empty()).then(|| rfc822(model.updated));
+    let channel = Channel {
+        title: model.title.clone(),
+        link: model.home_url.clone(),
+        description: model.description.clone(),
+        language: Some(model.language.clone()),
+        pub_date: date.clone(),
+        last_build_date: date,
+        generator: Some("tidings".to_owned()),
+        docs: Some("https://www.rssboard.org/rss-specification".to_owned()),
+        atom_ext: Some(AtomExtension {
+            links: vec![Link {
+                href: model.self_url.clone(),
+                rel: "self".to_owned(),
+                mime_type: Some("application/rss+xml".to_owned()),
+                ..Default::default()
+            }],
+        }),
+        items,
+        ..Default::default()
+    };
+    // Writing to a Vec cannot fail.
+    let written = channel.write_to(Vec::with_capacity(16 * 1024)).expect("writing RSS to memory");
+    let body = written.strip_prefix(CRATE_DECLARATION.as_bytes()).unwrap_or(&written);
+    let mut out = Vec::with_capacity(body.len() + DECLARATION.len());
+    out.extend_from_slice(DECLARATION.as_bytes());
+    numeric_references(body, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entity_references_become_numeric_outside_cdata_only() {
+        let mut out = Vec::new();
+        numeric_references(b"<t>a &amp; &lt;b&gt;</t><d><![CDATA[x &amp; &lt;]]></d>&amp;", &mut out);
+        assert_eq!(String::from_utf8(out).unwrap(), "<t>a &#x26; &#x3C;b&gt;</t><d><![CDATA[x &amp; &lt;]]></d>&#x26;");
+    }
+}

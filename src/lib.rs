@@ -1,0 +1,31 @@
+//! tidings serves RSS 2.0 and Atom 1.0 feeds of a folder of Markdown posts with Jekyll-style
+//! front matter: one for the whole site, and one per category, author and tag.
+//!
+//! Data flows one way: files are read into [`content::Post`]s once; an [`index::Index`] is
+//! an immutable snapshot of the visible posts; a request picks a feed out of the current
+//! index, finds it in the [`cache`] or renders it through [`feed`], and [`http`] answers.
+//!
+//! # Layout
+//! - [`cli`]: `serve` and `check`; the only code that prints or picks exit codes.
+//! - [`config`]: `site.yaml` and the authors table, validated once.
+//! - [`content`]: the only code that reads content files; posts and diagnostics.
+//! - [`markdown`]: Markdown to HTML with absolute URLs; summaries. Pure.
+//! - [`index`]: posts newest first, by category, author and tag. Pure.
+//! - [`feed`]: feed keys and URL paths, the format-neutral model, RSS and Atom writers. Pure.
+//! - [`cache`]: rendered bytes, compressed twins and validators, keyed by index generation.
+//! - [`app`]: the running state: current index, cache, scheduled publishing.
+//! - [`http`]: the only code that knows hyper.
+//! - [`diagnostic`], [`text`], [`yaml`]: small shared helpers.
+
+pub mod app;
+pub mod cache;
+pub mod cli;
+pub mod config;
+pub mod content;
+pub mod diagnostic;
+pub mod feed;
+pub mod http;
+pub mod index;
+pub mod markdown;
+pub mod text;
+pub mod yaml;

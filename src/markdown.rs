@@ -1,0 +1,242 @@
+//! Markdown to HTML with every URL made absolute, and the summaries cut from it. Pure: no I/O.
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use url::Url;
+
+use crate::text;
+
+/// Characters of the plain-text summary before it is cut at a word boundary.
+pub const PLAIN_SUMMARY_CHARS: usize = 280;
+
+/// A post body rendered for feeds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rendered {
+    /// The whole body as HTML.
+    pub content_html: String,
+    /// The summary as balanced HTML.
+    pub summary_html: String,
+    /// The summary as plain text, cut at a word boundary.
+    pub summary_text: String,
+}
+
+/// The Markdown dialect posts are written in: CommonMark plus tables, footnotes,
+/// strikethrough, task lists and smart punctuation.
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_SMART_PUNCTUATION
+}
+
+/// Renders `body` and its summary. `summary` is a front-matter summary (Markdown) if the post
+/// has one; otherwise the text before `separator`, or else the first paragraph, is used.
+/// Relative URLs are resolved against `base` (the post's own URL).
+pub fn render(body: &str, summary: Option<&str>, separator: &str, base: &Url) -> Rendered {
+    let content_html = to_html(Parser::new_ext(body, options()), base);
+    let summary_events: Vec<Event> = match summary {
+        Some(summary) => Parser::new_ext(summary, options()).collect(),
+        None => match (!separator.is_empty()).then(|| body.find(separator)).flatten() {
+            Some(end) => Parser::new_ext(&body[..end], options()).collect(),
+            None => first_paragraph(Parser::new_ext(body, options())),
+        },
+    };
+    let summary_events: Vec<Event> =
+        summary_events.into_iter().filter(|e| !matches!(e, Event::FootnoteReference(_))).collect();
+    let summary_text = text::cut_at_word(&plain_text(&summary_events), PLAIN_SUMMARY_CHARS);
+    let summary_html = to_html(summary_events.into_iter(), base);
+    Rendered { content_html, summary_html, summary_text }
+}
+
+/// HTML for `events`, with relative `href`, `src`, `srcset` and `poster` URLs made absolute.
+fn to_html<'a>(events: impl Iterator<Item = Event<'a>>, base: &Url) -> String {
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, events);
+    absolutize(&html, base)
+}
+
+/// The events of the first top-level paragraph, or of the first top-level block if the body
+/// has no paragraph.
+fn first_paragraph<'a>(events: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> {
+    let mut first_block: Vec<Event<'a>> = Vec::new();
+    let mut current: Vec<Event<'a>> = Vec::new();
+    let mut depth = 0usize;
+    let mut is_paragraph = false;
+    for event in events {
+        match &event {
+            Event::Start(tag) => {
+                if depth == 0 {
+                    is_paragraph = matches!(tag, Tag::Paragraph);
+                    current.clear();
+                }
+                depth += 1;
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        let top_level_leaf = depth == 0 && !matches!(event, Event::End(_));
+        current.push(event);
+        if depth == 0 {
+            if is_paragraph && !top_level_leaf {
+                return current;
+            }
+            if first_block.is_empty() && !is_blank_html(&current) {
+                first_block = std::mem::take(&mut current);
+            }
+            current.clear();
+        }
+    }
+    first_block
+}
+
+fn is_blank_html(events: &[Event]) -> bool {
+    events.iter().all(|e| match e {
+        Event::Html(s) | Event::InlineHtml(s) => s.trim().is_empty() || s.trim_start().starts_with("<!--"),
+        Event::Start(Tag::HtmlBlock) | Event::End(TagEnd::HtmlBlock) => true,
+        _ => false,
+    })
+}
+
+/// The text of `events`, blocks separated by spaces; markup, images and raw HTML left out.
+fn plain_text(events: &[Event]) -> String {
+    let mut out = String::new();
+    for event in events {
+        match event {
+            Event::Text(t) | Event::Code(t) => out.push_str(t),
+            Event::SoftBreak | Event::HardBreak => out.push(' '),
+            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableCell) => out.push(' '),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Rewrites relative URLs in `html` against `base`. Raw HTML written in the post is covered
+/// too, since this works on the rendered markup rather than on Markdown links.
+pub fn absolutize(html: &str, base: &Url) -> String {
+    use lol_html::{RewriteStrSettings, element, rewrite_str};
+    let join = |value: &str| -> Option<String> {
+        let value = value.trim();
+        if value.is_empty() || Url::parse(value).is_ok() {
+            return None;
+        }
+        base.join(value).ok().map(String::from)
+    };
+    let rewrite_attr = |el: &mut lol_html::html_content::Element, name: &str| {
+        if let Some(new) = el.get_attribute(name).and_then(|v| join(&v)) {
+            // The name is a valid attribute name, so this cannot fail.
+            let _ = el.set_attribute(name, &new);
+        }
+    };
+    let settings = RewriteStrSettings::new()
+        .append_element_content_handler(element!("[href]", |el| {
+            rewrite_attr(el, "href");
+            Ok(())
+        }))
+        .append_element_content_handler(element!("[src]", |el| {
+            rewrite_attr(el, "src");
+            Ok(())
+        }))
+        .append_element_content_handler(element!("[poster]", |el| {
+            rewrite_attr(el, "poster");
+            Ok(())
+        }))
+        .append_element_content_handler(element!("[srcset]", |el| {
+            if let Some(srcset) = el.get_attribute("srcset") {
+                let rewritten: Vec<String> = srcset
+                    .split(',')
+                    .map(|candidate| {
+                        let candidate = candidate.trim();
+                        let (url, descriptor) = candidate.split_once(' ').unwrap_or((candidate, ""));
+                        let url = join(url).unwrap_or_else(|| url.to_owned());
+                        if descriptor.is_empty() { url } else { format!("{url} {}", descriptor.trim()) }
+                    })
+                    .collect();
+                let _ = el.set_attribute("srcset", &rewritten.join(", "));
+            }
+            Ok(())
+        }));
+    // The rewriter only fails on memory limits or handler errors, neither of which applies;
+    // keep the unrewritten HTML rather than lose the post if it ever does.
+    rewrite_str(html, settings).unwrap_or_else(|_| html.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Url {
+        Url::parse("https://blog.example.com/operations/2014/12/03/this-is-operations.html").unwrap()
+    }
+
+    fn render_body(body: &str) -> Rendered {
+        render(body, None, "<!--more-->", &base())
+    }
+
+    #[test]
+    fn hard_breaks_and_smart_quotes() {
+        let r =
+            render_body(">Behind the curtain  \n>hearing the applause  \n>the ops team smiles  \n\nIt's \"robust\".\n");
+        assert_eq!(
+            r.content_html,
+            "<blockquote>\n<p>Behind the curtain<br />\nhearing the applause<br />\nthe ops team smiles</p>\n</blockquote>\n<p>It’s “robust”.</p>\n"
+        );
+    }
+
+    #[test]
+    fn relative_urls_become_absolute_in_markdown_and_raw_html() {
+        let r = render_body(
+            "![Makerbot](/images/makerbot.jpg) [about](/about/) [prev](../../01/x.html) [ext](https://x.org/) [m](mailto:a@b.c)\n\n<a href=\"/contact/\"><img src=\"pic.png\" srcset=\"a.png 1x, /b.png 2x\"></a>\n",
+        );
+        let html = &r.content_html;
+        assert!(html.contains(r#"src="https://blog.example.com/images/makerbot.jpg""#), "{html}");
+        assert!(html.contains(r#"href="https://blog.example.com/about/""#));
+        assert!(html.contains(r#"href="https://blog.example.com/operations/2014/01/x.html""#));
+        assert!(html.contains(r#"href="https://x.org/""#));
+        assert!(html.contains(r#"href="mailto:a@b.c""#));
+        assert!(html.contains(r#"href="https://blog.example.com/contact/""#));
+        assert!(html.contains(r#"src="https://blog.example.com/operations/2014/12/03/pic.png""#));
+        assert!(html.contains(
+            r#"srcset="https://blog.example.com/operations/2014/12/03/a.png 1x, https://blog.example.com/b.png 2x""#
+        ));
+    }
+
+    #[test]
+    fn extensions_are_on() {
+        let r = render_body("| a |\n|---|\n| b |\n\n~~x~~ and[^1]\n\n- [x] done\n\n[^1]: note\n");
+        let html = &r.content_html;
+        assert!(html.contains("<table>") && html.contains("<del>x</del>") && html.contains("checkbox"), "{html}");
+        assert!(
+            html.contains(r##"href="https://blog.example.com/operations/2014/12/03/this-is-operations.html#"##),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn summary_is_the_first_paragraph_by_default() {
+        let r = render_body("# Title\n\nFirst *para*[^n] [x](/x).\n\nSecond.\n\n[^n]: note\n");
+        assert_eq!(r.summary_html, "<p>First <em>para</em> <a href=\"https://blog.example.com/x\">x</a>.</p>\n");
+        assert_eq!(r.summary_text, "First para x.");
+    }
+
+    #[test]
+    fn summary_stops_at_the_separator_and_stays_balanced() {
+        let r = render_body("One.\n\n> Two *three\n<!--more-->\nFour.\n");
+        assert_eq!(r.summary_html, "<p>One.</p>\n<blockquote>\n<p>Two *three</p>\n</blockquote>\n");
+        assert_eq!(r.summary_text, "One. Two *three");
+    }
+
+    #[test]
+    fn front_matter_summary_wins() {
+        let r = render("Body.\n", Some("Short & *sweet*"), "<!--more-->", &base());
+        assert_eq!(r.summary_html, "<p>Short &amp; <em>sweet</em></p>\n");
+        assert_eq!(r.summary_text, "Short & sweet");
+    }
+
+    #[test]
+    fn body_without_paragraphs_uses_its_first_block() {
+        let r = render_body("<!-- comment -->\n\n- one\n- two\n");
+        assert_eq!(r.summary_html, "<ul>\n<li>one</li>\n<li>two</li>\n</ul>\n");
+        assert_eq!(render_body("").summary_html, "");
+    }
+}

@@ -1,0 +1,76 @@
+//! The one place that calls the YAML parser (serde-saphyr), turning its errors into
+//! diagnostics that point at lines of the file the YAML came from.
+
+use std::path::Path;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::diagnostic::Diagnostic;
+
+/// A 1-based line and column inside a YAML document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Loc {
+    /// 1-based line within the YAML text.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+/// A value with the position it was written at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Where the value starts in the YAML text.
+    pub location: Loc,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let inner = serde_saphyr::Spanned::<T>::deserialize(deserializer)?;
+        Ok(Spanned {
+            value: inner.value,
+            location: Loc { line: inner.referenced.line() as u32, column: inner.referenced.column() as u32 },
+        })
+    }
+}
+
+/// Deserializes `text`; `line_offset` is the number of file lines before the YAML starts
+/// (1 for front matter after its opening `---`), so errors name lines of the file.
+pub fn from_str<T: for<'de> Deserialize<'de>>(text: &str, path: &Path, line_offset: u32) -> Result<T, Diagnostic> {
+    serde_saphyr::from_str(text).map_err(|e| {
+        let message = plain_message(&e);
+        match e.location() {
+            Some(loc) if loc.line() > 0 => Diagnostic::error(
+                path,
+                Some(loc.line() as u32 + line_offset),
+                Some(loc.column().max(1) as u32),
+                message,
+            ),
+            _ => Diagnostic::error(path, Some(line_offset + 1), None, message),
+        }
+    })
+}
+
+/// An error at `loc` inside YAML that starts after `line_offset` lines of its file.
+pub fn diagnostic_at(path: &Path, line_offset: u32, loc: &Loc, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(path, Some(loc.line + line_offset), Some(loc.column), message)
+}
+
+/// A warning at `loc` inside YAML that starts after `line_offset` lines of its file.
+pub fn warning_at(path: &Path, line_offset: u32, loc: &Loc, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::warning(path, Some(loc.line + line_offset), Some(loc.column), message)
+}
+
+/// The parser's message alone: one line, without its own position or source snippet.
+fn plain_message(error: &serde_saphyr::Error) -> String {
+    let text = error.to_string();
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid YAML").trim();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    // Drop a trailing " at line N column M" that the position already says.
+    let first = match first.rfind(" at line ") {
+        Some(i) => &first[..i],
+        None => first,
+    };
+    format!("invalid YAML: {first}")
+}
