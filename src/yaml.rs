@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use serde::{Deserialize, Deserializer};
+use serde_saphyr::options::DuplicateKeyPolicy;
 
 use crate::diagnostic::Diagnostic;
 
@@ -38,7 +39,10 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
 /// Deserializes `text`; `line_offset` is the number of file lines before the YAML starts
 /// (1 for front matter after its opening `---`), so errors name lines of the file.
 pub fn from_str<T: for<'de> Deserialize<'de>>(text: &str, path: &Path, line_offset: u32) -> Result<T, Diagnostic> {
-    serde_saphyr::from_str(text).map_err(|e| {
+    // Jekyll's YAML reader keeps the last of duplicate keys; so does tidings.
+    let mut options = serde_saphyr::Options::default();
+    options.duplicate_keys = DuplicateKeyPolicy::LastWins;
+    serde_saphyr::from_str_with_options(text, options).map_err(|e| {
         let message = plain_message(&e);
         match e.location() {
             Some(loc) if loc.line() > 0 => Diagnostic::error(

@@ -4,13 +4,18 @@ use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, Naive
 use chrono_tz::Tz;
 
 /// The forms a front-matter date may take, for error messages.
-pub const EXPECTED: &str = "expected YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS] [±HH:MM] or RFC 3339";
+pub const EXPECTED: &str = "expected YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS] [±HH:MM], RFC 3339 or `Month D, YYYY`";
 
 /// Parses a front-matter date. Values without an offset are read in `zone`.
 pub fn parse(value: &str, zone: Tz) -> Option<DateTime<FixedOffset>> {
     let s = value.trim();
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return Some(dt);
+    }
+    if let Some(date) =
+        ["%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y"].iter().find_map(|f| NaiveDate::parse_from_str(s, f).ok())
+    {
+        return local(date.and_time(NaiveTime::MIN), zone);
     }
     let (date_part, rest) = match s.find([' ', 'T', 't']) {
         Some(i) => (&s[..i], s[i + 1..].trim()),
@@ -136,6 +141,9 @@ mod tests {
         check("2021-06-01T08:00:00+02:00", london, Some("2021-06-01T08:00:00+02:00"));
         check("2020-07-07T00:00:00.000Z", london, Some("2020-07-07T00:00:00+00:00"));
         check("2016-06-17 12:00-04:00", utc, Some("2016-06-17T12:00:00-04:00"));
+        check("October 21, 2021", utc, Some("2021-10-21T00:00:00+00:00"));
+        check("Oct 1, 2021", utc, Some("2021-10-01T00:00:00+00:00"));
+        check("1 October 2021", utc, Some("2021-10-01T00:00:00+00:00"));
         check("May 1", utc, None);
         check("2016-13-45", utc, None);
         check("2016-02-30", utc, None);

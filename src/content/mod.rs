@@ -184,14 +184,19 @@ pub struct PostFile {
     pub draft: bool,
 }
 
-/// Every `*.md` / `*.markdown` file under `dir`, sorted, skipping dot-paths and (unless
-/// `drafts`) `_drafts/`. Unreadable folders and symlink loops become diagnostics.
+/// Every `*.md` / `*.markdown` file under `dir`, sorted, skipping dot-paths and `_` folders
+/// other than `_posts` (and `_drafts` when `drafts`). Unreadable folders and symlink loops become diagnostics.
 pub fn find_posts(dir: &Path, drafts: bool, diagnostics: &mut Vec<Diagnostic>) -> Vec<PostFile> {
     let mut found = Vec::new();
     let walker = walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name().into_iter();
+    // Dot-paths are hidden; of Jekyll's `_` folders (`_layouts`, `_data`, `_authors`, …) only
+    // `_posts` and, with `drafts`, `_drafts` hold posts.
     let walker = walker.filter_entry(|entry| {
         let name = entry.file_name().to_string_lossy();
-        entry.depth() == 0 || !(name.starts_with('.') || (!drafts && name == "_drafts" && entry.file_type().is_dir()))
+        let is_dir = entry.file_type().is_dir();
+        let skip = name.starts_with('.')
+            || (is_dir && name.starts_with('_') && name != "_posts" && !(drafts && name == "_drafts"));
+        entry.depth() == 0 || !skip
     });
     for entry in walker {
         let entry = match entry {

@@ -77,7 +77,7 @@ fn errors_say_where_and_how_to_fix() {
     );
     assert_eq!(
         parse("_posts/x.md", "---\nlayout: post\ndate: May 1\ntitle: x\n---\n").unwrap_err(),
-        "content/_posts/x.md:3:7: `date`: expected YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS] [±HH:MM] or RFC 3339, found \"May 1\""
+        "content/_posts/x.md:3:7: `date`: expected YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS] [±HH:MM], RFC 3339 or `Month D, YYYY`, found \"May 1\""
     );
     assert_eq!(
         parse("_posts/2024-01-01-x.md", "---\nlayout: post\n---\n").unwrap_err(),
