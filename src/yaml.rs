@@ -71,7 +71,12 @@ fn plain_message(error: &serde_saphyr::Error) -> String {
     let text = error.to_string();
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid YAML").trim();
     let first = first.strip_prefix("error: ").unwrap_or(first);
-    // Drop a trailing " at line N column M" that the position already says.
+    // Drop a "line N column M: " prefix or " at line N column M" suffix: it counts lines of
+    // the YAML alone, and the diagnostic's own position (in file lines) already says it.
+    let first = match first.strip_prefix("line ").and_then(|rest| rest.split_once(": ")) {
+        Some((position, rest)) if position.split(' ').all(|w| w == "column" || w.parse::<u32>().is_ok()) => rest,
+        _ => first,
+    };
     let first = match first.rfind(" at line ") {
         Some(i) => &first[..i],
         None => first,

@@ -15,7 +15,7 @@ use url::Url;
 use crate::config::{Person, SiteConfig, bcp47};
 use crate::diagnostic::Diagnostic;
 use crate::markdown;
-use crate::text::slugify;
+use crate::text::{slugify, squash_whitespace, xml_safe};
 use frontmatter::{Many, RawFrontMatter, Text};
 
 /// Largest post file read, in bytes; bigger files are reported and skipped.
@@ -278,7 +278,8 @@ pub fn parse_post(text: &str, file: &PostFile, shown: &Path, config: &SiteConfig
     let at = |loc: &crate::yaml::Loc, message: String| crate::yaml::diagnostic_at(shown, 1, loc, message);
 
     let title = match &raw.title {
-        Some(t) if !t.value.0.trim().is_empty() => t.value.0.trim().to_owned(),
+        // A title is one line of plain text.
+        Some(t) if !squash_whitespace(&xml_safe(&t.value.0)).is_empty() => squash_whitespace(&xml_safe(&t.value.0)),
         Some(t) => return Err(at(&t.location, "`title` is empty: give the post a title".to_owned())),
         None => {
             return Err(Diagnostic::error(shown, Some(1), Some(1), "no title: add `title: …` to the front matter"));

@@ -1,0 +1,95 @@
+# syntax=docker/dockerfile:1
+#
+# tidings: container image (multi-stage build).
+#
+# Build:
+#   docker build -t tidings .
+#
+# Run the sample site that is baked into the image:
+#   docker run --rm -p 8080:8080 tidings
+#   curl http://127.0.0.1:8080/healthz          # -> ok
+#   curl http://127.0.0.1:8080/feed.rss
+#
+# Serve your own site: mount it over the two volumes (read-only is enough) and
+# tell tidings the public origin that feed links and ids are built on:
+#   docker run -d --name tidings -p 8080:8080 \
+#     -v "$PWD/content:/srv/tidings/content:ro" \
+#     -v "$PWD/feeds:/srv/tidings/feeds:ro" \
+#     -e TIDINGS_BASE_URL=https://blog.example.com \
+#     tidings
+#   # TIDINGS_DRAFTS=true also serves content/_drafts; `... tidings check`
+#   # (instead of the default `serve`) validates the content and exits.
+#
+# `docker stop` sends SIGTERM; tidings drains open connections and exits 0.
+#
+# Health: the runtime image has no curl/wget, so there is no HEALTHCHECK here.
+# Probe GET /healthz (answers "ok") from the orchestrator instead, e.g. a
+# Kubernetes httpGet liveness/readiness probe on port 8080.
+#
+# Both base images are build args, so the image can be built offline from
+# local bases (see scripts/container-smoke.sh):
+#   RUST_IMAGE     builder, default docker.io/library/rust:1.95-bookworm
+#   RUNTIME_IMAGE  runtime, default docker.io/library/debian:bookworm-slim
+# `podman build --build-context build=DIR` replaces the builder stage with a
+# directory holding out/tidings (a binary built on a bookworm-compatible host).
+
+ARG RUST_IMAGE=docker.io/library/rust:1.95-bookworm
+ARG RUNTIME_IMAGE=docker.io/library/debian:bookworm-slim
+
+# ---------------------------------------------------------------------------
+# Builder
+# ---------------------------------------------------------------------------
+FROM ${RUST_IMAGE} AS build
+WORKDIR /src
+
+# 1. Dependencies only: manifest + lockfile and a dummy crate, so this layer
+#    stays cached until Cargo.toml or Cargo.lock change.
+COPY Cargo.toml Cargo.lock ./
+RUN mkdir src \
+ && echo 'fn main() {}' > src/main.rs \
+ && touch src/lib.rs \
+ && cargo build --release --locked \
+ && rm -rf src
+
+# 2. The real sources. COPY keeps the files' old mtimes, so touch them to make
+#    sure cargo rebuilds the crate instead of reusing the dummy one.
+COPY src ./src
+RUN find src -name '*.rs' -exec touch {} + \
+ && cargo build --release --locked \
+ && mkdir -p /out \
+ && cp target/release/tidings /out/tidings \
+ && /out/tidings --version
+
+# ---------------------------------------------------------------------------
+# Runtime
+# ---------------------------------------------------------------------------
+FROM ${RUNTIME_IMAGE} AS runtime
+
+LABEL org.opencontainers.image.title="tidings" \
+      org.opencontainers.image.description="A feed server: RSS, Atom and JSON Feed from a folder of Markdown posts" \
+      org.opencontainers.image.source="https://example.com/tidings" \
+      org.opencontainers.image.licenses="MIT OR Apache-2.0"
+
+RUN groupadd --system --gid 10001 tidings \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home \
+            --home-dir /nonexistent --shell /usr/sbin/nologin tidings
+
+COPY --from=build /out/tidings /usr/local/bin/tidings
+
+# The sample site, owned by root and only readable by the server user. Any
+# changes must happen before VOLUME: later ones would be discarded.
+WORKDIR /srv/tidings
+COPY content ./content
+COPY feeds ./feeds
+RUN chmod -R a+rX,go-w /srv/tidings
+VOLUME ["/srv/tidings/content", "/srv/tidings/feeds"]
+
+ENV TIDINGS_ADDR=0.0.0.0:8080 \
+    TIDINGS_CONTENT=/srv/tidings/content \
+    TIDINGS_FEEDS=/srv/tidings/feeds
+
+USER 10001:10001
+EXPOSE 8080
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/local/bin/tidings"]
+CMD ["serve"]

@@ -1,0 +1,66 @@
+//! One fixture per kind of bad input (tests/data/bad): `check` prints exactly the expected
+//! diagnostics and exits 1, and the good post is still served.
+
+use std::process::Command;
+
+use crate::support::{TestServer, data, parse_feed};
+
+fn tidings(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run tidings")
+}
+
+#[test]
+fn check_prints_every_problem_with_its_position_and_exits_1() {
+    let output = tidings(&["check", "--content", "tests/data/bad/content", "--feeds", "tests/data/bad/feeds"]);
+    let expected = std::fs::read_to_string(data("bad/check.expected")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), expected);
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn check_of_a_clean_site_exits_0() {
+    let output = tidings(&["check", "--content", "tests/data/site/content", "--feeds", "tests/data/site/feeds"]);
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "check: 0 errors, 0 warnings in 4 posts\n");
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn usage_and_configuration_failures_exit_2() {
+    let missing = tidings(&["check", "--content", "tests/data/no-such-folder", "--feeds", "tests/data/site/feeds"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&missing.stderr),
+        "error: tests/data/no-such-folder: content folder not found: create it or pass `--content DIR`\n"
+    );
+    let bad_url = tidings(&[
+        "check",
+        "--content",
+        "tests/data/site/content",
+        "--feeds",
+        "tests/data/site/feeds",
+        "--base-url",
+        "nope",
+    ]);
+    assert_eq!(bad_url.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad_url.stderr)
+            .starts_with("error: --base-url: `base_url`: \"nope\" is not an absolute URL")
+    );
+    assert_eq!(tidings(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn one_bad_post_never_takes_a_feed_down() {
+    let server = TestServer::start(&data("bad"));
+    for path in ["/feed.atom", "/categories/operations/feed.atom"] {
+        let response = server.get(path);
+        assert_eq!(response.status, 200, "{path}");
+        let feed = parse_feed(&response.body);
+        let titles: Vec<_> = feed.entries.iter().map(|e| e.title.clone().unwrap().content).collect();
+        assert_eq!(titles, ["The good one"], "{path}");
+    }
+}

@@ -1,0 +1,117 @@
+//! HTTP behaviour over a real socket: validators, conditional GET, HEAD, errors, encodings.
+
+use std::io::Read;
+
+use crate::support::{TestServer, data};
+
+const FEED: &str = "/categories/operations/feed.atom";
+
+#[test]
+fn a_feed_response_carries_type_validators_and_caching_headers() {
+    let server = TestServer::start(&data("site"));
+    let r = server.get(FEED);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/atom+xml; charset=utf-8"));
+    assert_eq!(server.get("/feed.rss").header("content-type"), Some("application/rss+xml; charset=utf-8"));
+    let etag = r.header("etag").unwrap();
+    assert!(etag.starts_with('"') && etag.ends_with('"') && !etag.starts_with("W/"), "strong: {etag}");
+    assert_eq!(r.header("last-modified"), Some("Tue, 10 Feb 2015 09:00:00 GMT"));
+    assert_eq!(r.header("cache-control"), Some("public, max-age=300"));
+    assert_eq!(r.header("vary"), Some("Accept-Encoding"));
+    assert_eq!(r.header("content-length"), Some(r.body.len().to_string().as_str()));
+    assert!(r.body.starts_with(b"<?xml"));
+}
+
+#[test]
+fn the_cache_renders_once_and_the_bytes_stay_the_same() {
+    let server = TestServer::start(&data("site"));
+    let first = server.get(FEED);
+    let second = server.get(FEED);
+    assert_eq!(first.header("x-cache"), Some("miss"));
+    assert_eq!(second.header("x-cache"), Some("hit"));
+    assert_eq!(first.body, second.body);
+    // Another server over the same content agrees byte for byte: nothing depends on the clock.
+    let other = TestServer::start_with(&data("site/content"), &data("site/feeds"), Some(&server.base_url));
+    assert_eq!(other.get(FEED).body, first.body);
+    assert_eq!(other.get(FEED).header("etag"), first.header("etag"));
+}
+
+#[test]
+fn conditional_requests() {
+    let server = TestServer::start(&data("site"));
+    let r = server.get(FEED);
+    let etag = r.header("etag").unwrap().to_owned();
+    let modified = r.header("last-modified").unwrap().to_owned();
+
+    let not_modified = server.request("GET", FEED, &[("If-None-Match", &etag)]);
+    assert_eq!(not_modified.status, 304);
+    assert!(not_modified.body.is_empty());
+    assert_eq!(not_modified.header("etag"), Some(etag.as_str()));
+    assert_eq!(not_modified.header("last-modified"), Some(modified.as_str()));
+    assert_eq!(not_modified.header("cache-control"), Some("public, max-age=300"));
+    assert_eq!(not_modified.header("vary"), Some("Accept-Encoding"));
+
+    assert_eq!(server.request("GET", FEED, &[("If-None-Match", &format!("\"x\", {etag}"))]).status, 304);
+    assert_eq!(server.request("GET", FEED, &[("If-None-Match", "\"stale\"")]).status, 200);
+    assert_eq!(server.request("GET", FEED, &[("If-Modified-Since", &modified)]).status, 304);
+    assert_eq!(server.request("GET", FEED, &[("If-Modified-Since", "Wed, 01 Jan 2025 00:00:00 GMT")]).status, 304);
+    assert_eq!(server.request("GET", FEED, &[("If-Modified-Since", "Mon, 09 Feb 2015 09:00:00 GMT")]).status, 200);
+    // A stale entity tag wins over a fresh date.
+    let both = [("If-None-Match", "\"stale\""), ("If-Modified-Since", modified.as_str())];
+    assert_eq!(server.request("GET", FEED, &both).status, 200);
+}
+
+#[test]
+fn head_has_the_headers_of_get_and_no_body() {
+    let server = TestServer::start(&data("site"));
+    let get = server.get(FEED);
+    let head = server.request("HEAD", FEED, &[]);
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    for name in ["content-type", "etag", "last-modified", "cache-control", "vary", "content-length"] {
+        assert_eq!(head.header(name), get.header(name), "{name}");
+    }
+}
+
+#[test]
+fn unknown_feeds_and_other_methods() {
+    let server = TestServer::start(&data("site"));
+    for path in ["/nope", "/categories/nope/feed.rss", "/authors/nobody/feed.atom", "/feed.xml", "/tags/x/feed.rss"] {
+        let r = server.get(path);
+        assert_eq!(r.status, 404, "{path}");
+        assert_eq!(r.text().lines().count(), 1, "one line: {}", r.text());
+    }
+    for method in ["POST", "PUT", "DELETE"] {
+        let r = server.request(method, FEED, &[("Content-Length", "0")]);
+        assert_eq!(r.status, 405, "{method}");
+        assert_eq!(r.header("allow"), Some("GET, HEAD"));
+    }
+    assert_eq!(server.get("/healthz").status, 200);
+}
+
+#[test]
+fn compressed_twins_have_their_own_tags_and_the_same_content() {
+    let server = TestServer::start(&data("site"));
+    let plain = server.get(FEED);
+    let gzip = server.request("GET", FEED, &[("Accept-Encoding", "gzip")]);
+    assert_eq!(gzip.header("content-encoding"), Some("gzip"));
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&gzip.body[..]).read_to_end(&mut unzipped).unwrap();
+    assert_eq!(unzipped, plain.body);
+    assert_ne!(gzip.header("etag"), plain.header("etag"));
+
+    let br = server.request("GET", FEED, &[("Accept-Encoding", "gzip, deflate, br")]);
+    assert_eq!(br.header("content-encoding"), Some("br"));
+    let mut unbrotli = Vec::new();
+    brotli::BrotliDecompress(&mut &br.body[..], &mut unbrotli).unwrap();
+    assert_eq!(unbrotli, plain.body);
+
+    let refused = server.request("GET", FEED, &[("Accept-Encoding", "br;q=0, gzip;q=0")]);
+    assert_eq!(refused.header("content-encoding"), None);
+
+    // A validator of any representation of the current content means "not modified".
+    let gzip_etag = gzip.header("etag").unwrap();
+    let r = server.request("GET", FEED, &[("If-None-Match", gzip_etag), ("Accept-Encoding", "gzip")]);
+    assert_eq!(r.status, 304);
+    assert_eq!(r.header("etag"), Some(gzip_etag));
+}

@@ -1,0 +1,9 @@
+//! tidings' integration tests: real folders, a real server on 127.0.0.1:0, real parsers.
+
+mod bad_input;
+mod corpora;
+mod http;
+mod pipeline;
+mod sample_site;
+mod support;
+mod wellformed;
