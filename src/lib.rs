@@ -17,6 +17,8 @@
 //! - [`http`]: the only code that knows hyper.
 //! - [`diagnostic`], [`text`], [`yaml`]: small shared helpers.
 
+#![warn(missing_docs)]
+
 pub mod app;
 pub mod cache;
 pub mod cli;

@@ -147,24 +147,43 @@ impl Many {
 #[derive(Deserialize, Default, Debug)]
 #[serde(default)]
 pub struct RawFrontMatter {
+    /// Required: the post's title.
     pub title: Option<Spanned<Text>>,
+    /// Publication date and time.
     pub date: Option<Spanned<Text>>,
+    /// When the post last changed.
     pub updated: Option<Spanned<Text>>,
+    /// Jekyll's name for `updated`.
     pub last_modified_at: Option<Spanned<Text>>,
+    /// One category, never split on spaces.
     pub category: Option<Many>,
+    /// A list, or a space-separated string.
     pub categories: Option<Many>,
+    /// A list, or a space-separated string.
     pub tags: Option<Many>,
+    /// A single tag; wins over `tags`, as in Jekyll.
     pub tag: Option<Many>,
+    /// An authors-table key or a name.
     pub author: Option<Many>,
+    /// Several authors.
     pub authors: Option<Many>,
+    /// The post's URL path, or a pattern.
     pub permalink: Option<Spanned<Text>>,
+    /// The summary, in Markdown.
     pub summary: Option<Text>,
+    /// Jekyll's name for `summary`.
     pub excerpt: Option<Text>,
+    /// Another name for `summary`.
     pub description: Option<Text>,
+    /// An image path or URL; empty means none.
     pub image: Option<Image>,
+    /// `true` keeps the post out unless drafts are on.
     pub draft: Option<bool>,
+    /// `false` keeps the post out.
     pub published: Option<bool>,
+    /// The post's language.
     pub lang: Option<Text>,
+    /// A stable id to use instead of the URL.
     pub id: Option<Text>,
 }
 
