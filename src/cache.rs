@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use moka::future::Cache;
 
+use crate::discovery;
 use crate::feed::{self, FeedKey};
 use crate::index::Index;
 
@@ -128,10 +129,38 @@ pub fn brotli(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The cache of rendered feeds.
+/// Something the cache holds: a feed page or a discovery document.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Document {
+    /// One page of one feed.
+    Feed(FeedKey),
+    /// The OPML list of feeds.
+    Opml,
+    /// The HTML index page.
+    Home,
+}
+
+impl Document {
+    /// Renders the document from `index`; `None` when the index has no such feed or page.
+    fn render(&self, index: &Index) -> Option<Rendered> {
+        let updated = index.updated().map(|u| u.timestamp());
+        let (bytes, updated, media_type) = match self {
+            Document::Feed(key) => {
+                let output = feed::render(index, key)?;
+                (output.bytes, output.updated.map(|u| u.timestamp()), key.format.media_type())
+            }
+            Document::Opml => (discovery::opml(index), updated, "text/x-opml; charset=utf-8"),
+            Document::Home => (discovery::home_page(index), updated, "text/html; charset=utf-8"),
+        };
+        let last_modified = updated.map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64));
+        Some(Rendered::new(bytes, last_modified, media_type))
+    }
+}
+
+/// The cache of rendered documents.
 #[derive(Clone)]
 pub struct FeedCache {
-    inner: Cache<(u64, FeedKey), Arc<Rendered>>,
+    inner: Cache<(u64, Document), Arc<Rendered>>,
 }
 
 /// Whether a lookup was served from the cache.
@@ -144,24 +173,19 @@ pub enum Lookup {
 }
 
 impl FeedCache {
-    /// A cache holding up to `capacity` rendered feeds.
+    /// A cache holding up to `capacity` rendered documents.
     pub fn new(capacity: u64) -> Self {
         FeedCache { inner: Cache::builder().max_capacity(capacity).build() }
     }
 
-    /// The rendered feed for `key` in `index`, rendering it on a miss; `None` when the index
-    /// has no such feed. Unknown feeds are never cached, so made-up URLs cannot crowd out
-    /// real feeds.
-    pub async fn get(&self, index: &Arc<Index>, key: &FeedKey) -> Option<(Arc<Rendered>, Lookup)> {
-        if !index.has_scope(&key.scope) {
-            return None;
-        }
+    /// `document` as rendered from `index`, rendering it on a miss; `None` when the index has
+    /// no such feed or page. Misses are never cached, so made-up URLs cannot crowd out real
+    /// feeds.
+    pub async fn get(&self, index: &Arc<Index>, document: &Document) -> Option<(Arc<Rendered>, Lookup)> {
         let entry = self
             .inner
-            .entry((index.generation, key.clone()))
-            .or_optionally_insert_with(async {
-                feed::render(index, key).map(|o| Arc::new(Rendered::from_feed(o, key.format.media_type())))
-            })
+            .entry((index.generation, document.clone()))
+            .or_optionally_insert_with(async { document.render(index).map(Arc::new) })
             .await?;
         let lookup = if entry.is_fresh() { Lookup::Miss } else { Lookup::Hit };
         Some((entry.into_value(), lookup))

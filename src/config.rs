@@ -70,6 +70,83 @@ pub struct SiteConfig {
     pub default_author: Option<String>,
     /// Authors by key.
     pub authors: BTreeMap<String, Person>,
+    /// Curated feeds from `feeds/{name}.yaml`, by name.
+    pub curated: BTreeMap<String, CuratedFeed>,
+    /// WebSub hubs (absolute URLs) that are told when a feed changes.
+    pub websub_hubs: Vec<String>,
+}
+
+/// A curated feed: posts matching every filter that is given (and any value within one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CuratedFeed {
+    /// The file name without `.yaml`; the feed is at `/feeds/{name}.rss`.
+    pub name: String,
+    /// The feed's title.
+    pub title: String,
+    /// One sentence about the feed.
+    pub description: Option<String>,
+    /// Category slugs; empty means any.
+    pub categories: Vec<String>,
+    /// Author keys; empty means any.
+    pub authors: Vec<String>,
+    /// Tag slugs; empty means any.
+    pub tags: Vec<String>,
+    /// Items per page, instead of the site's `limit`.
+    pub limit: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCurated {
+    title: String,
+    description: Option<String>,
+    #[serde(default)]
+    categories: Vec<String>,
+    #[serde(default)]
+    authors: Vec<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    limit: Option<yaml::Spanned<u64>>,
+}
+
+impl CuratedFeed {
+    /// Parses `feeds/{name}.yaml`: `title` (required), `description`, and the filters
+    /// `categories`, `authors`, `tags` (lists), `limit`.
+    pub fn from_yaml(name: &str, text: &str, path: &Path) -> Result<CuratedFeed, Diagnostic> {
+        let raw: RawCurated = yaml::from_str(text, path, 0)?;
+        let limit = match raw.limit {
+            Some(l) if l.value == 0 || l.value > 1000 => {
+                return Err(yaml::diagnostic_at(
+                    path,
+                    0,
+                    &l.location,
+                    "`limit`: items per feed must be between 1 and 1000",
+                ));
+            }
+            Some(l) => Some(l.value as usize),
+            None => None,
+        };
+        let slugs = |v: Vec<String>| v.iter().map(|s| crate::text::slugify(s)).filter(|s| !s.is_empty()).collect();
+        Ok(CuratedFeed {
+            name: name.to_owned(),
+            title: raw.title,
+            description: raw.description,
+            categories: slugs(raw.categories),
+            authors: slugs(raw.authors),
+            tags: slugs(raw.tags),
+            limit,
+        })
+    }
+
+    /// True when `post` belongs in this feed.
+    pub fn matches(&self, post: &crate::content::Post) -> bool {
+        fn any<'a>(wanted: &[String], mut have: impl Iterator<Item = &'a str>) -> bool {
+            wanted.is_empty() || have.any(|h| wanted.iter().any(|w| w == h))
+        }
+        any(&self.categories, post.categories.iter().map(|t| t.slug.as_str()))
+            && any(&self.authors, post.authors.iter().map(|p| p.key.as_str()))
+            && any(&self.tags, post.tags.iter().map(|t| t.slug.as_str()))
+    }
 }
 
 impl Default for SiteConfig {
@@ -87,6 +164,8 @@ impl Default for SiteConfig {
             max_age_secs: DEFAULT_MAX_AGE_SECS,
             default_author: None,
             authors: BTreeMap::new(),
+            curated: BTreeMap::new(),
+            websub_hubs: Vec::new(),
         }
     }
 }
@@ -108,6 +187,13 @@ struct RawSite {
     max_age: Option<u64>,
     author: Option<String>,
     authors: Option<BTreeMap<String, RawPerson>>,
+    websub: Option<RawWebSub>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawWebSub {
+    hubs: Vec<yaml::Spanned<String>>,
 }
 
 /// One author as written in YAML: a table, or just a name.
@@ -194,6 +280,20 @@ impl SiteConfig {
             config.max_age_secs = max_age;
         }
         config.default_author = raw.author;
+        for hub in raw.websub.map(|w| w.hubs).unwrap_or_default() {
+            let url = url::Url::parse(hub.value.trim())
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .ok_or_else(|| {
+                    yaml::diagnostic_at(
+                        path,
+                        0,
+                        &hub.location,
+                        format!("`websub.hubs`: {:?} is not an http(s) URL", hub.value),
+                    )
+                })?;
+            config.websub_hubs.push(url.to_string());
+        }
         if let Some(authors) = raw.authors {
             config.authors = people(authors);
         }
@@ -299,6 +399,9 @@ mod tests {
         assert_eq!(config.content, ContentMode::Summary);
         assert_eq!(config.authors["tim"].email.as_deref(), Some("tim@example.com"));
         assert_eq!(config.authors["ann"].name, "Ann");
+        let config = parse("websub:\n  hubs: [https://hub.example.com/]\n").unwrap();
+        assert_eq!(config.websub_hubs, ["https://hub.example.com/"]);
+        assert!(parse("websub:\n  hubs: [ftp://x]\n").is_err());
     }
 
     #[test]
@@ -308,6 +411,17 @@ mod tests {
             "feeds/site.yaml:2:11: `timezone`: unknown time zone \"Mars/Olympus\"; use an IANA name such as `Europe/London` or `UTC`"
         );
         assert!(parse("base_url: example.com\n").unwrap_err().starts_with("feeds/site.yaml:1:11: `base_url`"));
+    }
+
+    #[test]
+    fn curated_feeds() {
+        let path = Path::new("feeds/weekly.yaml");
+        let feed =
+            CuratedFeed::from_yaml("weekly", "title: Weekly\ncategories: [Operations]\nlimit: 5\n", path).unwrap();
+        assert_eq!(feed.categories, ["operations"]);
+        assert_eq!(feed.limit, Some(5));
+        let err = CuratedFeed::from_yaml("weekly", "title: W\ncategory: x\n", path).unwrap_err();
+        assert!(err.to_string().starts_with("feeds/weekly.yaml:2:1: invalid YAML"), "{err}");
     }
 
     #[test]

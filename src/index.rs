@@ -8,7 +8,6 @@ use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::config::SiteConfig;
 use crate::content::{Post, Term};
-use crate::feed::Scope;
 
 /// Posts of one category, author or tag.
 #[derive(Clone, Debug)]
@@ -35,6 +34,8 @@ pub struct Index {
     pub authors: BTreeMap<String, Group>,
     /// Tags by slug.
     pub tags: BTreeMap<String, Group>,
+    /// Curated feeds by name.
+    pub curated: BTreeMap<String, Group>,
     /// When the next future-dated post becomes visible, if there is one.
     pub next_publish: Option<DateTime<FixedOffset>>,
 }
@@ -65,24 +66,23 @@ impl Index {
                     .push(i);
             }
         }
+        let curated = config
+            .curated
+            .values()
+            .map(|feed| {
+                let posts = visible.iter().enumerate().filter(|(_, p)| feed.matches(p)).map(|(i, _)| i).collect();
+                (feed.name.clone(), Group { name: feed.title.clone(), posts })
+            })
+            .collect();
         Index {
             generation,
             config,
+            curated,
             posts: visible,
             categories: categories.finish(),
             authors,
             tags: tags.finish(),
             next_publish,
-        }
-    }
-
-    /// True when the index has a feed for `scope`.
-    pub fn has_scope(&self, scope: &Scope) -> bool {
-        match scope {
-            Scope::Site => true,
-            Scope::Category(slug) => self.categories.contains_key(slug),
-            Scope::Author(key) => self.authors.contains_key(key),
-            Scope::Tag(slug) => self.tags.contains_key(slug),
         }
     }
 

@@ -12,6 +12,7 @@
 //! - [`markdown`]: Markdown to HTML with absolute URLs; summaries. Pure.
 //! - [`index`]: posts newest first, by category, author and tag. Pure.
 //! - [`feed`]: feed keys and URL paths, the format-neutral model, RSS and Atom writers. Pure.
+//! - [`discovery`]: the OPML list and the HTML index page. Pure.
 //! - [`cache`]: rendered bytes, compressed twins and validators, keyed by index generation.
 //! - [`app`]: the running state: current index, cache, scheduled publishing.
 //! - [`http`]: the only code that knows hyper.
@@ -25,6 +26,7 @@ pub mod cli;
 pub mod config;
 pub mod content;
 pub mod diagnostic;
+pub mod discovery;
 pub mod feed;
 pub mod http;
 pub mod index;

@@ -15,6 +15,23 @@ pub fn xml_safe(s: &str) -> String {
     if s.chars().all(is_xml_char) { s.to_owned() } else { s.chars().filter(|&c| is_xml_char(c)).collect() }
 }
 
+/// `s` escaped for HTML or XML text and double-quoted attribute values.
+pub fn escape_markup(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if is_xml_char(c) => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// A URL-safe slug: lowercase letters and digits (accents folded where possible), runs of
 /// anything else as one `-`. `Operations` and `operations` give the same slug.
 pub fn slugify(s: &str) -> String {
@@ -68,6 +85,11 @@ mod tests {
     fn xml_safe_drops_forbidden_characters_only() {
         assert_eq!(xml_safe("a\u{1}b\tc\u{FFFE}d\u{1F600}\u{5D0}"), "ab\tcd\u{1F600}\u{5D0}");
         assert_eq!(xml_safe("plain & <ok>"), "plain & <ok>");
+    }
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(escape_markup("a & <b> \"c\" 'd'\u{1}"), "a &amp; &lt;b&gt; &quot;c&quot; &#39;d&#39;");
     }
 
     #[test]

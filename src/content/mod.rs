@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset};
 use url::Url;
 
-use crate::config::{Person, SiteConfig, bcp47};
+use crate::config::{CuratedFeed, Person, SiteConfig, bcp47};
 use crate::diagnostic::Diagnostic;
 use crate::markdown;
 use crate::text::{slugify, squash_whitespace, xml_safe};
@@ -159,10 +159,43 @@ fn load_config(sources: &Sources, diagnostics: &mut Vec<Diagnostic>) -> Result<S
             break;
         }
     }
+    config.curated = load_curated(&sources.feeds_dir, diagnostics);
     if let Some(url) = &sources.base_url {
         config.set_base_url(url).map_err(|m| Diagnostic::error(Path::new("--base-url"), None, None, m))?;
     }
     Ok(config)
+}
+
+/// Every curated feed in the feeds folder: each `*.yaml` but `site.yaml` and `authors.yaml`.
+/// A broken one is reported and left out.
+fn load_curated(feeds_dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> BTreeMap<String, CuratedFeed> {
+    let mut curated = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(feeds_dir) else { return curated };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        let (Some(stem), Some(ext)) = (path.file_stem().and_then(|s| s.to_str()), path.extension()) else { continue };
+        if !(ext == "yaml" || ext == "yml") || matches!(stem, "site" | "authors") || stem.starts_with('.') {
+            continue;
+        }
+        let name = slugify(stem);
+        if name != stem {
+            diagnostics.push(Diagnostic::error(
+                &path,
+                None,
+                None,
+                format!("curated feed names are lower-case letters, digits and `-`: rename the file to {name}.yaml"),
+            ));
+            continue;
+        }
+        match read_optional(&path).and_then(|text| CuratedFeed::from_yaml(&name, &text.unwrap_or_default(), &path)) {
+            Ok(feed) => {
+                curated.insert(name, feed);
+            }
+            Err(d) => diagnostics.push(d),
+        }
+    }
+    curated
 }
 
 fn read_optional(path: &Path) -> Result<Option<String>, Diagnostic> {

@@ -2,6 +2,7 @@
 //! [`model::FeedModel`], and one writer per format. Pure: no I/O, no clock.
 
 pub mod atom;
+pub mod json;
 pub mod model;
 pub mod rss;
 
@@ -12,6 +13,26 @@ use crate::index::Index;
 
 /// The first line of every XML feed.
 pub const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
+
+/// The XML declaration and the processing instruction that makes browsers show the feed
+/// through the stylesheet at `stylesheet_url`.
+fn xml_prologue(stylesheet_url: &str) -> String {
+    format!("{DECLARATION}<?xml-stylesheet href=\"{stylesheet_url}\" type=\"text/xsl\"?>\n")
+}
+
+/// `(rel, href)` of the RFC 5005 paging links and WebSub hubs of a feed page, in order.
+fn extra_links(model: &model::FeedModel) -> Vec<(&'static str, &str)> {
+    let mut links = Vec::new();
+    let pages = &model.pages;
+    if pages.first != pages.last {
+        links.push(("first", pages.first.as_str()));
+        links.extend(pages.previous.as_deref().map(|p| ("previous", p)));
+        links.extend(pages.next.as_deref().map(|n| ("next", n)));
+        links.push(("last", pages.last.as_str()));
+    }
+    links.extend(model.hubs.iter().map(|h| ("hub", h.as_str())));
+    links
+}
 
 /// Whose posts a feed holds.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -24,6 +45,8 @@ pub enum Scope {
     Author(String),
     /// Posts with one tag, by slug.
     Tag(String),
+    /// A curated feed from `feeds/{name}.yaml`, by name.
+    Curated(String),
 }
 
 /// A feed's syndication format.
@@ -33,17 +56,29 @@ pub enum Format {
     Rss,
     /// Atom 1.0.
     Atom,
+    /// JSON Feed 1.1.
+    Json,
 }
 
 impl Format {
     /// Every format, in the order feeds are listed.
-    pub const ALL: [Format; 2] = [Format::Rss, Format::Atom];
+    pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
 
     /// The file extension in the feed's URL.
     pub fn extension(self) -> &'static str {
         match self {
             Format::Rss => "rss",
             Format::Atom => "atom",
+            Format::Json => "json",
+        }
+    }
+
+    /// The media type without parameters, as used in `type` attributes.
+    pub fn mime(self) -> &'static str {
+        match self {
+            Format::Rss => "application/rss+xml",
+            Format::Atom => "application/atom+xml",
+            Format::Json => "application/feed+json",
         }
     }
 
@@ -52,6 +87,16 @@ impl Format {
         match self {
             Format::Rss => "application/rss+xml; charset=utf-8",
             Format::Atom => "application/atom+xml; charset=utf-8",
+            Format::Json => "application/feed+json; charset=utf-8",
+        }
+    }
+
+    /// A short human name, e.g. `RSS`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Rss => "RSS",
+            Format::Atom => "Atom",
+            Format::Json => "JSON Feed",
         }
     }
 
@@ -60,14 +105,20 @@ impl Format {
     }
 }
 
-/// One feed: a scope in a format.
+/// One page of one feed: a scope in a format.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FeedKey {
     /// Whose posts.
     pub scope: Scope,
     /// Which format.
     pub format: Format,
+    /// 1-based page number; page 1 holds the newest items.
+    pub page: u32,
 }
+
+/// A query string that names no valid page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadQuery(pub String);
 
 /// Characters escaped in a path segment.
 const SEGMENT: &AsciiSet = &CONTROLS
@@ -84,8 +135,22 @@ const SEGMENT: &AsciiSet = &CONTROLS
     .add(b'}');
 
 impl FeedKey {
-    /// The URL path the feed is served at, e.g. `/categories/operations/feed.atom`. The one
-    /// place where feed URLs are made.
+    /// Page 1 of `scope` in `format`.
+    pub fn new(scope: Scope, format: Format) -> FeedKey {
+        FeedKey { scope, format, page: 1 }
+    }
+
+    /// The same feed on another page.
+    pub fn with_page(&self, page: u32) -> FeedKey {
+        FeedKey { page, ..self.clone() }
+    }
+
+    /// The same feed in another format.
+    pub fn with_format(&self, format: Format) -> FeedKey {
+        FeedKey { format, ..self.clone() }
+    }
+
+    /// The URL path of the feed's first page, e.g. `/categories/operations/feed.atom`.
     pub fn path(&self) -> String {
         let ext = self.format.extension();
         let seg = |s: &str| utf8_percent_encode(s, SEGMENT).to_string();
@@ -94,12 +159,25 @@ impl FeedKey {
             Scope::Category(slug) => format!("/categories/{}/feed.{ext}", seg(slug)),
             Scope::Author(key) => format!("/authors/{}/feed.{ext}", seg(key)),
             Scope::Tag(slug) => format!("/tags/{}/feed.{ext}", seg(slug)),
+            Scope::Curated(name) => format!("/feeds/{}.{ext}", seg(name)),
         }
     }
 
-    /// The feed a URL path names, if it has the shape of one (whether it exists is the
-    /// index's business).
-    pub fn from_path(path: &str) -> Option<FeedKey> {
+    /// The path and query this page is served at: `path()`, plus `?page=N` after page 1.
+    /// The one place where feed URLs are made.
+    pub fn path_and_query(&self) -> String {
+        if self.page > 1 { format!("{}?page={}", self.path(), self.page) } else { self.path() }
+    }
+
+    /// The feed a request names, if its path has the shape of one (whether it exists is the
+    /// index's business). `Err` when the path is a feed but the query names no valid page.
+    pub fn from_request(path: &str, query: Option<&str>) -> Result<Option<FeedKey>, BadQuery> {
+        let Some(mut key) = Self::from_path(path) else { return Ok(None) };
+        key.page = page_from_query(query)?;
+        Ok(Some(key))
+    }
+
+    fn from_path(path: &str) -> Option<FeedKey> {
         let parts: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
         let feed_format = |file: &str| file.strip_prefix("feed.").and_then(Format::from_extension);
         let decode = |s: &str| percent_decode_str(s).decode_utf8().ok().map(|s| s.into_owned());
@@ -108,19 +186,58 @@ impl FeedKey {
             ["categories", slug, file] if !slug.is_empty() => (Scope::Category(decode(slug)?), feed_format(file)?),
             ["authors", key, file] if !key.is_empty() => (Scope::Author(decode(key)?), feed_format(file)?),
             ["tags", slug, file] if !slug.is_empty() => (Scope::Tag(decode(slug)?), feed_format(file)?),
+            ["feeds", file] => {
+                let (name, ext) = file.rsplit_once('.')?;
+                (Scope::Curated(decode(name).filter(|n| !n.is_empty())?), Format::from_extension(ext)?)
+            }
             _ => return None,
         };
-        Some(FeedKey { scope, format })
+        Some(FeedKey { scope, format, page: 1 })
     }
 }
 
-/// Every feed the index has, in a stable order: site, categories, authors, tags.
+/// Largest page number accepted in a query.
+const MAX_PAGE: u32 = 1_000_000;
+
+/// The `page` parameter of a query (1 when absent). Other parameters are ignored, so cache
+/// busters and tracking tags do no harm.
+fn page_from_query(query: Option<&str>) -> Result<u32, BadQuery> {
+    let mut page = None;
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if name != "page" {
+            continue;
+        }
+        if page.is_some() {
+            return Err(BadQuery("bad query: give `page` once".to_owned()));
+        }
+        let number = value
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n) && value.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(|| BadQuery(format!("bad query: `page` must be a whole number from 1, not {value:?}")))?;
+        page = Some(number);
+    }
+    Ok(page.unwrap_or(1))
+}
+
+/// Every feed the index has (first pages), in a stable order: site, categories, authors,
+/// tags, curated feeds; each in every format.
 pub fn all_keys(index: &Index) -> Vec<FeedKey> {
-    let scopes = std::iter::once(Scope::Site)
+    all_scopes(index)
+        .into_iter()
+        .flat_map(|scope| Format::ALL.map(|format| FeedKey::new(scope.clone(), format)))
+        .collect()
+}
+
+/// Every scope the index has a feed for, in the order of [`all_keys`].
+pub fn all_scopes(index: &Index) -> Vec<Scope> {
+    std::iter::once(Scope::Site)
         .chain(index.categories.keys().cloned().map(Scope::Category))
         .chain(index.authors.keys().cloned().map(Scope::Author))
-        .chain(index.tags.keys().cloned().map(Scope::Tag));
-    scopes.flat_map(|scope| Format::ALL.map(|format| FeedKey { scope: scope.clone(), format })).collect()
+        .chain(index.tags.keys().cloned().map(Scope::Tag))
+        .chain(index.curated.keys().cloned().map(Scope::Curated))
+        .collect()
 }
 
 /// A feed's bytes and the date of its newest change.
@@ -138,6 +255,7 @@ pub fn render(index: &Index, key: &FeedKey) -> Option<Output> {
     let bytes = match key.format {
         Format::Rss => rss::write(&model),
         Format::Atom => atom::write(&model),
+        Format::Json => json::write(&model),
     };
     Some(Output { bytes, updated: (!model.items.is_empty()).then_some(model.updated) })
 }
@@ -151,22 +269,35 @@ mod tests {
         for (path, scope, format) in [
             ("/feed.rss", Scope::Site, Format::Rss),
             ("/feed.atom", Scope::Site, Format::Atom),
+            ("/feed.json", Scope::Site, Format::Json),
             ("/categories/operations/feed.rss", Scope::Category("operations".into()), Format::Rss),
             ("/authors/tim/feed.atom", Scope::Author("tim".into()), Format::Atom),
             ("/tags/caf%C3%A9/feed.rss", Scope::Tag("café".into()), Format::Rss),
+            ("/feeds/weekly.json", Scope::Curated("weekly".into()), Format::Json),
         ] {
-            let key = FeedKey { scope, format };
+            let key = FeedKey::new(scope, format);
             assert_eq!(key.path(), path);
-            assert_eq!(FeedKey::from_path(path), Some(key));
+            assert_eq!(FeedKey::from_request(path, None), Ok(Some(key)));
         }
     }
 
     #[test]
     fn other_paths_are_not_feeds() {
-        for path in
-            ["/", "/feed.xml", "/categories//feed.rss", "/categories/a/b/feed.rss", "/tags/x/feed.json", "feed.rss"]
-        {
-            assert_eq!(FeedKey::from_path(path), None, "{path}");
+        for path in ["/", "/feed.xml", "/categories//feed.rss", "/categories/a/b/feed.rss", "/feeds/.rss", "feed.rss"] {
+            assert_eq!(FeedKey::from_request(path, None), Ok(None), "{path}");
         }
+    }
+
+    #[test]
+    fn pages_come_from_the_query() {
+        let page = |q| FeedKey::from_request("/feed.rss", Some(q)).map(|k| k.unwrap().page);
+        assert_eq!(page("page=3"), Ok(3));
+        assert_eq!(page("utm_source=x&page=2"), Ok(2));
+        assert_eq!(page(""), Ok(1));
+        for bad in ["page=0", "page=x", "page=", "page=+2", "page=99999999999", "page=1&page=2"] {
+            assert!(page(bad).is_err(), "{bad}");
+        }
+        assert_eq!(FeedKey::new(Scope::Site, Format::Rss).with_page(2).path_and_query(), "/feed.rss?page=2");
+        assert_eq!(FeedKey::new(Scope::Site, Format::Rss).path_and_query(), "/feed.rss");
     }
 }

@@ -51,13 +51,33 @@ pub struct ItemModel {
     pub categories: Vec<String>,
     /// Summary as HTML.
     pub summary_html: String,
+    /// Summary as plain text, cut at a word boundary.
+    pub summary_text: String,
     /// Full body as HTML, unless the site serves summaries only.
     pub content_html: Option<String>,
     /// Absolute image URL.
     pub image: Option<String>,
 }
 
-/// One feed, ready to be written in any format.
+impl ItemModel {
+    /// The image's media type, guessed from its file extension.
+    pub fn image_type(&self) -> Option<&'static str> {
+        let image = self.image.as_deref()?;
+        let path = image.split(['?', '#']).next().unwrap_or(image);
+        let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
+        Some(match ext.as_str() {
+            "jpg" | "jpeg" => "image/jpeg",
+            "png" => "image/png",
+            "gif" => "image/gif",
+            "webp" => "image/webp",
+            "avif" => "image/avif",
+            "svg" => "image/svg+xml",
+            _ => return None,
+        })
+    }
+}
+
+/// One page of one feed, ready to be written in any format.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeedModel {
     /// Feed title.
@@ -66,10 +86,16 @@ pub struct FeedModel {
     pub description: String,
     /// BCP 47 language tag.
     pub language: String,
-    /// Absolute URL this feed is served at.
+    /// Absolute URL this page is served at.
     pub self_url: String,
     /// The site's home page.
     pub home_url: String,
+    /// The browser view's XSL stylesheet.
+    pub stylesheet_url: String,
+    /// Paging links (RFC 5005).
+    pub pages: Pages,
+    /// WebSub hubs that are told when the feed changes.
+    pub hubs: Vec<String>,
     /// The newest item's last change; the Unix epoch for an empty feed.
     pub updated: DateTime<FixedOffset>,
     /// The feed's author (the site's default author, or the site itself).
@@ -78,33 +104,91 @@ pub struct FeedModel {
     pub items: Vec<ItemModel>,
 }
 
+/// Absolute URLs of a feed's pages, relative to the current one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pages {
+    /// Page 1 (the newest items).
+    pub first: String,
+    /// The last page (the oldest items).
+    pub last: String,
+    /// The page of older items, if any.
+    pub next: Option<String>,
+    /// The page of newer items, if any.
+    pub previous: Option<String>,
+}
+
+/// What a feed is called and which posts it holds.
+#[derive(Clone, Debug)]
+pub struct FeedInfo {
+    /// The feed's title.
+    pub title: String,
+    /// One sentence about it.
+    pub description: String,
+    /// Positions in `Index::posts`, newest first.
+    pub posts: Vec<usize>,
+    /// Items per page.
+    pub limit: usize,
+}
+
+impl FeedInfo {
+    /// Pages the feed has (at least 1, even when empty).
+    pub fn page_count(&self) -> u32 {
+        (self.posts.len().div_ceil(self.limit).max(1)).min(u32::MAX as usize) as u32
+    }
+}
+
+/// The title, description and posts of `scope`'s feed, or `None` if the index has no such feed.
+pub fn describe(index: &Index, scope: &Scope) -> Option<FeedInfo> {
+    let config = &index.config;
+    let (subtitle, posts, limit, own_description) = match scope {
+        Scope::Site => (None, (0..index.posts.len()).collect(), config.limit, None),
+        Scope::Category(slug) => {
+            let group = index.categories.get(slug)?;
+            (Some(group.name.clone()), group.posts.clone(), config.limit, None)
+        }
+        Scope::Author(author) => {
+            let group = index.authors.get(author)?;
+            (Some(format!("posts by {}", group.name)), group.posts.clone(), config.limit, None)
+        }
+        Scope::Tag(slug) => {
+            let group = index.tags.get(slug)?;
+            (Some(format!("tagged “{}”", group.name)), group.posts.clone(), config.limit, None)
+        }
+        Scope::Curated(name) => {
+            let group = index.curated.get(name)?;
+            let feed = config.curated.get(name)?;
+            let limit = feed.limit.unwrap_or(config.limit);
+            (Some(group.name.clone()), group.posts.clone(), limit, feed.description.clone())
+        }
+    };
+    let title = match &subtitle {
+        Some(s) => format!("{} — {s}", config.title),
+        None => config.title.clone(),
+    };
+    let description = match (own_description, &subtitle, config.description.trim()) {
+        (Some(d), _, _) => d,
+        (None, None, "") => format!("Posts from {}", config.title),
+        (None, None, d) => d.to_owned(),
+        (None, Some(s), _) => format!("{}: {s}", config.title),
+    };
+    Some(FeedInfo { title, description, posts, limit: limit.max(1) })
+}
+
 impl FeedModel {
-    /// The model of `key`'s feed, or `None` if the index has no such feed.
+    /// The model of `key`'s page, or `None` if the index has no such feed or page.
     pub fn build(index: &Index, key: &FeedKey) -> Option<FeedModel> {
         let config = &index.config;
-        let (subtitle, positions): (Option<String>, Vec<usize>) = match &key.scope {
-            Scope::Site => (None, (0..index.posts.len()).collect()),
-            Scope::Category(slug) => {
-                let group = index.categories.get(slug)?;
-                (Some(group.name.clone()), group.posts.clone())
-            }
-            Scope::Author(author) => {
-                let group = index.authors.get(author)?;
-                (Some(format!("posts by {}", group.name)), group.posts.clone())
-            }
-            Scope::Tag(slug) => {
-                let group = index.tags.get(slug)?;
-                (Some(format!("tagged “{}”", group.name)), group.posts.clone())
-            }
-        };
-        let title = match &subtitle {
-            Some(s) => format!("{} — {s}", config.title),
-            None => config.title.clone(),
-        };
-        let description = match (&subtitle, config.description.trim()) {
-            (None, "") => format!("Posts from {}", config.title),
-            (None, d) => d.to_owned(),
-            (Some(s), _) => format!("{}: {s}", config.title),
+        let info = describe(index, &key.scope)?;
+        let page_count = info.page_count();
+        if key.page > page_count {
+            return None;
+        }
+        let url = |page: u32| format!("{}{}", config.base_url, key.with_page(page).path_and_query());
+        let pages = Pages {
+            first: url(1),
+            last: url(page_count),
+            next: (key.page < page_count).then(|| url(key.page + 1)),
+            previous: (key.page > 1).then(|| url(key.page - 1)),
         };
         let author = config
             .default_author
@@ -112,15 +196,19 @@ impl FeedModel {
             .and_then(|key| config.authors.get(key))
             .map(PersonModel::from_person)
             .unwrap_or_else(|| PersonModel { name: xml_safe(&config.title), email: None, uri: None });
+        let skip = (key.page as usize - 1) * info.limit;
         let items: Vec<ItemModel> =
-            positions.iter().take(config.limit).map(|&i| item(index, &index.posts[i], &author)).collect();
+            info.posts.iter().skip(skip).take(info.limit).map(|&i| item(index, &index.posts[i], &author)).collect();
         let updated = items.iter().map(|i| i.updated).max().unwrap_or_default();
         Some(FeedModel {
-            title: xml_safe(&title),
-            description: xml_safe(&description),
+            title: xml_safe(&info.title),
+            description: xml_safe(&info.description),
             language: xml_safe(&config.language),
-            self_url: format!("{}{}", config.base_url, key.path()),
+            self_url: url(key.page),
             home_url: format!("{}/", config.base_url),
+            stylesheet_url: format!("{}/feed.xsl", config.base_url),
+            pages,
+            hubs: config.websub_hubs.iter().map(|h| xml_safe(h)).collect(),
             updated,
             author,
             items,
@@ -149,6 +237,7 @@ fn item(index: &Index, post: &Post, feed_author: &PersonModel) -> ItemModel {
         authors,
         categories: categories.chain(tags).collect(),
         summary_html: xml_safe(&post.summary_html),
+        summary_text: xml_safe(&post.summary_text),
         content_html: (index.config.content == ContentMode::Full).then(|| xml_safe(&post.content_html)),
         image: post.image.as_deref().map(xml_safe),
     }

@@ -1,12 +1,40 @@
 //! RSS 2.0 writer (the `rss` crate), with `atom:link`, `content:encoded` and `dc:creator`.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, FixedOffset};
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
+use rss::extension::{Extension, ExtensionMap};
 use rss::{Category, Channel, Guid, Item};
 
-use super::DECLARATION;
-use super::model::{FeedModel, PersonModel};
+use super::model::{FeedModel, ItemModel, PersonModel};
+use super::{extra_links, xml_prologue};
+
+/// The Media RSS namespace, for item images.
+const MEDIA_NS: &str = "http://search.yahoo.com/mrss/";
+
+/// `media:content` and `media:thumbnail` for an item's image.
+fn media(item: &ItemModel) -> ExtensionMap {
+    let Some(image) = &item.image else { return ExtensionMap::default() };
+    let element = |name: &str, with_type: bool| {
+        let mut attrs = BTreeMap::new();
+        attrs.insert("url".to_owned(), image.clone());
+        if with_type {
+            attrs.insert("medium".to_owned(), "image".to_owned());
+            if let Some(mime) = item.image_type() {
+                attrs.insert("type".to_owned(), mime.to_owned());
+            }
+        }
+        Extension { name: format!("media:{name}"), value: None, attrs, children: BTreeMap::new() }
+    };
+    let mut media = BTreeMap::new();
+    media.insert("content".to_owned(), vec![element("content", true)]);
+    media.insert("thumbnail".to_owned(), vec![element("thumbnail", false)]);
+    let mut map = ExtensionMap::default();
+    map.insert("media".to_owned(), media);
+    map
+}
 
 /// The declaration the `rss` crate writes, replaced by ours.
 const CRATE_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>";
@@ -69,6 +97,7 @@ pub fn write(model: &FeedModel) -> Vec<u8> {
             guid: Some(Guid { value: i.id.clone(), permalink: i.id_is_url }),
             pub_date: Some(rfc822(i.published)),
             content: i.content_html.clone(),
+            extensions: media(i),
             dublin_core_ext: rss_author(&i.authors).is_none().then(|| DublinCoreExtension {
                 creators: i.authors.iter().map(|a| a.name.clone()).collect(),
                 ..Default::default()
@@ -77,6 +106,20 @@ pub fn write(model: &FeedModel) -> Vec<u8> {
         })
         .collect();
     let date = (!model.items.is_empty()).then(|| rfc822(model.updated));
+    let mut links = vec![Link {
+        href: model.self_url.clone(),
+        rel: "self".to_owned(),
+        mime_type: Some("application/rss+xml".to_owned()),
+        ..Default::default()
+    }];
+    for (rel, href) in extra_links(model) {
+        let mime_type = (rel != "hub").then(|| "application/rss+xml".to_owned());
+        links.push(Link { href: href.to_owned(), rel: rel.to_owned(), mime_type, ..Default::default() });
+    }
+    let mut namespaces = BTreeMap::new();
+    if model.items.iter().any(|i| i.image.is_some()) {
+        namespaces.insert("media".to_owned(), MEDIA_NS.to_owned());
+    }
     let channel = Channel {
         title: model.title.clone(),
         link: model.home_url.clone(),
@@ -86,22 +129,17 @@ pub fn write(model: &FeedModel) -> Vec<u8> {
         last_build_date: date,
         generator: Some("tidings".to_owned()),
         docs: Some("https://www.rssboard.org/rss-specification".to_owned()),
-        atom_ext: Some(AtomExtension {
-            links: vec![Link {
-                href: model.self_url.clone(),
-                rel: "self".to_owned(),
-                mime_type: Some("application/rss+xml".to_owned()),
-                ..Default::default()
-            }],
-        }),
+        atom_ext: Some(AtomExtension { links }),
+        namespaces,
         items,
         ..Default::default()
     };
     // Writing to a Vec cannot fail.
     let written = channel.write_to(Vec::with_capacity(16 * 1024)).expect("writing RSS to memory");
     let body = written.strip_prefix(CRATE_DECLARATION.as_bytes()).unwrap_or(&written);
-    let mut out = Vec::with_capacity(body.len() + DECLARATION.len());
-    out.extend_from_slice(DECLARATION.as_bytes());
+    let prologue = xml_prologue(&model.stylesheet_url);
+    let mut out = Vec::with_capacity(body.len() + prologue.len());
+    out.extend_from_slice(prologue.as_bytes());
     numeric_references(body, &mut out);
     out
 }

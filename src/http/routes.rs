@@ -1,10 +1,11 @@
 //! Request routing: which resource a request names, and the response for it.
 
-use bytes::Bytes;
 use std::time::SystemTime;
 
+use bytes::Bytes;
 use http::header::{
-    ACCEPT_ENCODING, ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, HeaderValue, LAST_MODIFIED, VARY,
+    ACCEPT_ENCODING, ACCESS_CONTROL_ALLOW_ORIGIN, ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG,
+    HeaderValue, LAST_MODIFIED, LINK, VARY,
 };
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
@@ -12,8 +13,9 @@ use http_body_util::Full;
 use super::conditional::not_modified;
 use super::negotiate;
 use crate::app::App;
-use crate::cache::{Coding, Lookup};
-use crate::feed::{self, FeedKey};
+use crate::cache::{Coding, Document, Lookup};
+use crate::discovery::OPML_PATH;
+use crate::feed::FeedKey;
 
 /// The response body type used everywhere.
 pub type Body = Full<Bytes>;
@@ -26,22 +28,25 @@ pub async fn handle<B>(req: Request<B>, app: &App) -> Response<Body> {
         return response;
     }
     let path = req.uri().path();
-    match path {
-        "/healthz" => text(StatusCode::OK, "ok\n"),
-        "/" => home(app),
-        _ => match FeedKey::from_path(path) {
-            Some(key) => feed(&req, app, &key).await,
-            None => not_found(path),
+    let document = match path {
+        "/healthz" => return text(StatusCode::OK, "ok\n"),
+        "/" => Document::Home,
+        OPML_PATH => Document::Opml,
+        _ => match FeedKey::from_request(path, req.uri().query()) {
+            Ok(Some(key)) => Document::Feed(key),
+            Ok(None) => return not_found(path),
+            Err(bad) => return text(StatusCode::BAD_REQUEST, &format!("{}\n", bad.0)),
         },
-    }
+    };
+    serve_document(&req, app, &document).await
 }
 
-async fn feed<B>(req: &Request<B>, app: &App, key: &FeedKey) -> Response<Body> {
+/// A cached document, negotiated and validated.
+async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document) -> Response<Body> {
     let index = app.index();
-    let Some((rendered, lookup)) = app.cache.get(&index, key).await else {
+    let Some((rendered, lookup)) = app.cache.get(&index, document).await else {
         return not_found(req.uri().path());
     };
-    let cache_control = index.config.cache_control();
     let coding = negotiate::choose(req.headers().get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
     let representation = rendered.get(coding);
     let mut response = if not_modified(req.headers(), &rendered.etags(), rendered.last_modified) {
@@ -56,15 +61,30 @@ async fn feed<B>(req: &Request<B>, app: &App, key: &FeedKey) -> Response<Body> {
         }
         r
     };
-    add_validators(&mut response, &representation.etag, rendered.last_modified, &cache_control);
-    let x_cache = if lookup == Lookup::Hit { "hit" } else { "miss" };
-    response.headers_mut().insert("x-cache", HeaderValue::from_static(x_cache));
+    let headers = response.headers_mut();
+    add_validators(headers, &representation.etag, rendered.last_modified, &index.config.cache_control());
+    // Public, read-only data that in-browser readers and widgets fetch from other origins.
+    headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert("x-cache", HeaderValue::from_static(if lookup == Lookup::Hit { "hit" } else { "miss" }));
+    if let Document::Feed(key) = document
+        && !index.config.websub_hubs.is_empty()
+    {
+        // WebSub discovery (W3C WebSub §4): the hubs and exactly one self URL.
+        for hub in &index.config.websub_hubs {
+            if let Ok(value) = HeaderValue::from_str(&format!("<{hub}>; rel=\"hub\"")) {
+                headers.append(LINK, value);
+            }
+        }
+        let self_url = format!("{}{}", index.config.base_url, key.path_and_query());
+        if let Ok(value) = HeaderValue::from_str(&format!("<{self_url}>; rel=\"self\"")) {
+            headers.append(LINK, value);
+        }
+    }
     response
 }
 
 /// `ETag`, `Last-Modified`, `Cache-Control` and `Vary`, sent with both 200 and 304.
-fn add_validators(response: &mut Response<Body>, etag: &str, last_modified: Option<SystemTime>, cache_control: &str) {
-    let headers = response.headers_mut();
+fn add_validators(headers: &mut http::HeaderMap, etag: &str, last_modified: Option<SystemTime>, cache_control: &str) {
     if let Ok(etag) = HeaderValue::from_str(etag) {
         headers.insert(ETAG, etag);
     }
@@ -77,42 +97,6 @@ fn add_validators(response: &mut Response<Body>, etag: &str, last_modified: Opti
         headers.insert(CACHE_CONTROL, value);
     }
     headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
-}
-
-/// A small HTML page listing every feed.
-fn home(app: &App) -> Response<Body> {
-    let index = app.index();
-    let config = &index.config;
-    let mut html = String::new();
-    html.push_str("<!DOCTYPE html>\n<html lang=\"");
-    html.push_str(&escape(&config.language));
-    html.push_str("\">\n<head>\n<meta charset=\"utf-8\">\n<title>");
-    html.push_str(&escape(&config.title));
-    html.push_str(" — feeds</title>\n");
-    for format in feed::Format::ALL {
-        let key = FeedKey { scope: feed::Scope::Site, format };
-        let media = format.media_type().split(';').next().unwrap_or_default();
-        html.push_str(&format!(
-            "<link rel=\"alternate\" type=\"{media}\" title=\"{}\" href=\"{}\">\n",
-            escape(&config.title),
-            escape(&format!("{}{}", config.base_url, key.path()))
-        ));
-    }
-    html.push_str("</head>\n<body>\n<h1>");
-    html.push_str(&escape(&config.title));
-    html.push_str("</h1>\n<ul>\n");
-    for key in feed::all_keys(&index) {
-        let path = key.path();
-        html.push_str(&format!("<li><a href=\"{0}\">{0}</a></li>\n", escape(&path)));
-    }
-    html.push_str("</ul>\n</body>\n</html>\n");
-    let mut response = Response::new(Body::new(Bytes::from(html)));
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    response
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 fn not_found(path: &str) -> Response<Body> {

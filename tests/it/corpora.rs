@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tidings::content::{self, Sources};
-use tidings::feed;
+use tidings::feed::{self, Format};
 use tidings::index::Index;
 
 use crate::support::parse_xml;
@@ -80,8 +80,11 @@ fn every_corpus_feed_is_well_formed() {
         let index = Index::build(site.config.clone(), &site.posts, chrono::Utc::now(), 1);
         for key in feed::all_keys(&index) {
             let output = feed::render(&index, &key).unwrap();
-            let xml = String::from_utf8(output.bytes).unwrap();
-            parse_xml(&xml);
+            let text = String::from_utf8(output.bytes).unwrap();
+            match key.format {
+                Format::Json => drop(serde_json::from_str::<serde_json::Value>(&text).unwrap()),
+                Format::Rss | Format::Atom => drop(parse_xml(&text)),
+            }
         }
     }
 }

@@ -25,26 +25,32 @@ fn every_sample_feed_parses_with_its_items_newest_first() {
         let path = key.path();
         let response = server.get(&path);
         assert_eq!(response.status, 200, "{path}");
-        let xml = response.text();
-        let doc = parse_xml(&xml);
+        let text = response.text();
         let expected = expected_titles(&index, key);
         let parsed = parse_feed(&response.body);
         let titles: Vec<String> = parsed.entries.iter().map(|e| e.title.clone().unwrap().content).collect();
         assert_eq!(titles, expected, "{path}");
         let self_link = format!("{}{path}", server.base_url);
         match key.format {
+            Format::Json => {
+                let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(json["feed_url"], self_link.as_str(), "{path}");
+                assert_eq!(json["version"], "https://jsonfeed.org/version/1.1");
+            }
             Format::Rss => {
+                let doc = parse_xml(&text);
                 assert_eq!(doc.root_element().tag_name().name(), "rss");
                 let atom_self = doc.descendants().find(|n| n.has_tag_name(("http://www.w3.org/2005/Atom", "link")));
                 assert_eq!(atom_self.and_then(|n| n.attribute("href")), Some(self_link.as_str()), "{path}");
             }
             Format::Atom => {
+                let doc = parse_xml(&text);
                 assert_eq!(doc.root_element().tag_name().name(), "feed");
                 assert!(parsed.links.iter().any(|l| l.rel.as_deref() == Some("self") && l.href == self_link));
             }
         }
     }
-    assert!(keys.len() >= 2 * (1 + 3 + 3), "{} feeds", keys.len());
+    assert!(keys.len() >= 3 * (1 + 3 + 3), "{} feeds", keys.len());
 }
 
 /// The titles the feed should hold, checked to be newest first.

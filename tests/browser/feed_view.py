@@ -1,0 +1,334 @@
+#!/usr/bin/env python3
+"""Browser check: do tidings' feeds render as a readable page in Chromium?
+
+Opens each feed in Debian's headless Chromium. The feed's
+<?xml-stylesheet href="/feed.xsl"?> line should make the browser run
+assets/feed.xsl and show an HTML page. For every feed it checks that
+the rendered DOM is that page (not Chromium's raw XML viewer) and that it
+shows the feed title, every item title in order and the subscribe URL. It
+also saves light and dark screenshots for a person to look at.
+
+    python3 tests/browser/feed_view.py http://127.0.0.1:8080
+    python3 tests/browser/feed_view.py http://127.0.0.1:8080 /feed.rss /tags/rust/feed.atom --out /tmp/shots
+
+Standard library only. Needs /usr/bin/chromium (Debian: apt-get install -y
+chromium); this script never installs anything. Prints `PASS name` or
+`FAIL name: reason` per check, then `N passed, M failed`; exits 1 if any
+check failed.
+
+Chromium 156 and later draw a red "XSLT is being removed from this browser"
+banner over XSLT-rendered pages. Screenshots and DOM dumps hide it
+(--disable-features=GenerateXSLTWarningBanner) unless --show-xslt-banner is
+given, so that the screenshots show the page itself.
+"""
+
+import argparse
+import html.parser
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+CHROMIUM_TIMEOUT_S = 60
+FETCH_TIMEOUT_S = 20
+
+results = []  # (ok, name, reason)
+
+
+def check(ok, name, reason=""):
+    results.append((ok, name, reason))
+    if ok:
+        print(f"PASS {name}", flush=True)
+    else:
+        print(f"FAIL {name}: {reason}", flush=True)
+    return ok
+
+
+def squash(text):
+    """XPath normalize-space: what the stylesheet does to every title."""
+    return " ".join((text or "").split())
+
+
+# ---------------------------------------------------------------- the feed
+
+
+class Feed:
+    def __init__(self, kind, title, items, self_href, has_pi):
+        self.kind = kind
+        self.title = title
+        self.items = items
+        self.self_href = self_href
+        self.has_pi = has_pi
+
+
+def fetch_feed(url):
+    req = urllib.request.Request(url, headers={"Accept": "application/rss+xml, application/atom+xml, */*"})
+    with urllib.request.urlopen(req, timeout=FETCH_TIMEOUT_S) as resp:
+        body = resp.read()
+    root = ET.fromstring(body)
+    head = body[:2048].decode("utf-8", "replace")
+    has_pi = "<?xml-stylesheet" in head and "feed.xsl" in head
+    if root.tag == "rss":
+        channel = root.find("channel")
+        if channel is None:
+            raise ValueError("<rss> without <channel>")
+        title = squash(channel.findtext("title"))
+        items = [squash(it.findtext("title")) for it in channel.findall("item")]
+        self_href = ""
+        for link in channel.findall(ATOM + "link"):
+            if link.get("rel") == "self":
+                self_href = squash(link.get("href"))
+                break
+        return Feed("RSS", title, items, self_href, has_pi)
+    if root.tag == ATOM + "feed":
+        title = squash(root.findtext(ATOM + "title"))
+        items = [squash(e.findtext(ATOM + "title")) for e in root.findall(ATOM + "entry")]
+        self_href = ""
+        for link in root.findall(ATOM + "link"):
+            if link.get("rel") == "self":
+                self_href = squash(link.get("href"))
+                break
+        return Feed("Atom", title, items, self_href, has_pi)
+    raise ValueError(f"root element is {root.tag}, not <rss> or Atom <feed>")
+
+
+# ------------------------------------------------------------ rendered DOM
+
+
+class PageReader(html.parser.HTMLParser):
+    """Collects what the checks need from Chromium's --dump-dom output."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.h1 = []
+        self.article_titles = []
+        self.articles = 0
+        self.inputs = []
+        self.html_lang = None
+        self.page_title = ""
+        self.xml_viewer = False
+        self.xslt_banner = False
+        self._stack = []
+        self._in_article = 0
+        self._buf = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "html" and self.html_lang is None:
+            self.html_lang = a.get("lang")
+        if tag == "style" and a.get("id") == "xml-viewer-style":
+            self.xml_viewer = True
+        if tag == "xslt-warning-banner":
+            self.xslt_banner = True
+        if tag == "input":
+            self.inputs.append(a)
+            return
+        if tag == "article":
+            self.articles += 1
+            self._in_article += 1
+        if tag in ("h1", "title") or (tag == "h2" and self._in_article):
+            self._buf = []
+        self._stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in ("h1", "h2", "title") and self._buf is not None:
+            text = squash("".join(self._buf))
+            if tag == "h1":
+                self.h1.append(text)
+            elif tag == "h2":
+                self.article_titles.append(text)
+            else:
+                self.page_title = text
+            self._buf = None
+        if tag == "article" and self._in_article:
+            self._in_article -= 1
+        while self._stack:
+            if self._stack.pop() == tag:
+                break
+
+    def handle_data(self, data):
+        if self._buf is not None:
+            self._buf.append(data)
+
+
+# ---------------------------------------------------------------- Chromium
+
+
+def chromium_cmd(chromium, extra, show_banner):
+    cmd = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--hide-scrollbars",
+        "--virtual-time-budget=3000",
+    ]
+    if not show_banner:
+        cmd.append("--disable-features=GenerateXSLTWarningBanner")
+    return cmd + extra
+
+
+def run_chromium(chromium, extra, show_banner):
+    """Runs one headless Chromium with a fresh profile. Returns
+    (returncode, stdout, stderr); returncode None means it timed out."""
+    profile = tempfile.mkdtemp(prefix="feed-view-profile-")
+    cmd = chromium_cmd(chromium, [f"--user-data-dir={profile}"] + extra, show_banner)
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group, so a timeout kills every child
+        )
+        try:
+            out, err = proc.communicate(timeout=CHROMIUM_TIMEOUT_S)
+            return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.communicate()
+            return None, "", ""
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def stderr_tail(err, lines=3):
+    # Chromium logs harmless D-Bus complaints in containers; skip them.
+    useful = [l for l in err.splitlines() if l.strip() and "dbus" not in l.lower()]
+    return " | ".join(useful[-lines:]) if useful else "(no stderr)"
+
+
+def artifact_name(path):
+    name = path.strip("/").replace("/", "_") or "index"
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
+
+
+def is_png(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read(8) == b"\x89PNG\r\n\x1a\n" and os.path.getsize(path) > 1000
+    except OSError:
+        return False
+
+
+# ------------------------------------------------------------------ checks
+
+
+def check_feed(base, path, chromium, out_dir, show_banner):
+    url = urllib.parse.urljoin(base.rstrip("/") + "/", path.lstrip("/"))
+    tag = path
+
+    try:
+        feed = fetch_feed(url)
+    except (urllib.error.URLError, OSError, ET.ParseError, ValueError) as e:
+        check(False, f"{tag} fetch and parse", f"{url}: {e}")
+        return
+    check(True, f"{tag} fetch and parse")
+    check(feed.has_pi, f"{tag} has xml-stylesheet PI",
+          'no <?xml-stylesheet href="/feed.xsl" ...?> near the top of the feed, so browsers show raw XML')
+
+    rc, dom, err = run_chromium(chromium, ["--dump-dom", url], show_banner)
+    if rc is None:
+        check(False, f"{tag} chromium dump-dom", f"timed out after {CHROMIUM_TIMEOUT_S}s")
+        return
+    if rc != 0 or not dom.strip():
+        check(False, f"{tag} chromium dump-dom", f"exit {rc}, {len(dom)} bytes of DOM; {stderr_tail(err)}")
+        return
+    check(True, f"{tag} chromium dump-dom")
+    with open(os.path.join(out_dir, artifact_name(path) + ".dom.html"), "w", encoding="utf-8") as f:
+        f.write(dom)
+
+    page = PageReader()
+    page.feed(dom)
+    page.close()
+
+    rendered = not page.xml_viewer and page.h1 and (page.articles > 0 or not feed.items)
+    if not check(bool(rendered), f"{tag} rendered as HTML page",
+                 "Chromium shows its raw XML viewer (was the XSLT fetched? is it XML-typed?)" if page.xml_viewer
+                 else f"no <h1> / <article> in the DOM (h1={len(page.h1)}, articles={page.articles})"):
+        return
+
+    want = feed.title or "Untitled feed"
+    check(want in page.h1, f"{tag} shows feed title", f"expected h1 {want!r}, got {page.h1!r}")
+
+    expected = [t or "(untitled)" for t in feed.items]
+    missing = [t for t in expected if t not in page.article_titles]
+    if missing:
+        check(False, f"{tag} shows every item title",
+              f"{len(missing)} of {len(expected)} missing, e.g. {missing[0]!r}")
+    elif page.article_titles != expected:
+        check(False, f"{tag} shows every item title", "all present but not in feed order")
+    else:
+        check(True, f"{tag} shows every item title ({len(expected)})")
+
+    if feed.self_href:
+        values = [i.get("value") for i in page.inputs]
+        check(feed.self_href in values, f"{tag} shows subscribe URL",
+              f"no input with value {feed.self_href!r}; inputs: {values!r}")
+
+    check(bool(page.html_lang), f"{tag} has html lang", "no lang attribute on <html>")
+    if show_banner and page.xslt_banner:
+        print(f"NOTE {tag}: Chromium added its XSLT deprecation banner", flush=True)
+
+    base_name = os.path.join(out_dir, artifact_name(path))
+    for suffix, extra in (("", []), ("-dark", ["--force-dark-mode"])):
+        shot = f"{base_name}{suffix}.png"
+        if os.path.exists(shot):
+            os.remove(shot)
+        rc, _, err = run_chromium(
+            chromium, [f"--screenshot={shot}", "--window-size=1200,1600", url], show_banner)
+        name = f"{tag} screenshot{suffix or ' light'}"
+        if rc is None:
+            check(False, name, f"timed out after {CHROMIUM_TIMEOUT_S}s")
+        elif rc != 0 or not is_png(shot):
+            check(False, name, f"exit {rc}, no PNG at {shot}; {stderr_tail(err)}")
+        else:
+            check(True, f"{name} -> {shot}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("base_url", help="where tidings serves, e.g. http://127.0.0.1:8080")
+    ap.add_argument("paths", nargs="*", default=["/feed.rss", "/feed.atom"],
+                    help="feed paths to open (default: /feed.rss /feed.atom)")
+    ap.add_argument("--out", default="test-artifacts/browser",
+                    help="folder for screenshots and DOM dumps (default: test-artifacts/browser)")
+    ap.add_argument("--chromium", default=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+                    help="Chromium binary (default: $CHROMIUM or /usr/bin/chromium)")
+    ap.add_argument("--show-xslt-banner", action="store_true",
+                    help="leave Chromium's XSLT deprecation banner on (it covers the top of screenshots)")
+    args = ap.parse_args()
+
+    if not (os.path.isfile(args.chromium) and os.access(args.chromium, os.X_OK)):
+        check(False, "chromium present",
+              f"{args.chromium} not found or not executable; install it with "
+              "`apt-get install -y chromium` (Debian) or pass --chromium PATH")
+    else:
+        os.makedirs(args.out, exist_ok=True)
+        for path in args.paths:
+            check_feed(args.base_url, path, args.chromium, args.out, args.show_xslt_banner)
+
+    passed = sum(1 for ok, _, _ in results if ok)
+    failed = len(results) - passed
+    print(f"{passed} passed, {failed} failed", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
