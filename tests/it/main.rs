@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod corpora;
+mod formats;
 mod http;
 mod pipeline;
 mod sample_site;
