@@ -10,12 +10,14 @@ use chrono::{DateTime, Utc};
 use crate::cache::{DEFAULT_CAPACITY, FeedCache};
 use crate::content::Site;
 use crate::index::Index;
+use crate::websub::{Publisher, RetryPolicy};
 
 /// Shared state behind every request.
 pub struct App {
     site: Site,
     index: ArcSwap<Index>,
     generation: AtomicU64,
+    websub: Option<Publisher>,
     /// Rendered feeds.
     pub cache: FeedCache,
 }
@@ -23,11 +25,18 @@ pub struct App {
 impl App {
     /// State for `site` as seen at `now`.
     pub fn new(site: Site, now: DateTime<Utc>) -> App {
+        App::with_websub_policy(site, now, RetryPolicy::default())
+    }
+
+    /// Like [`App::new`], with its own retry policy for WebSub hubs.
+    pub fn with_websub_policy(site: Site, now: DateTime<Utc>, policy: RetryPolicy) -> App {
         let index = Index::build(site.config.clone(), &site.posts, now, 1);
+        let websub = Publisher::new(&site.config.websub_hubs, policy);
         App {
             site,
             index: ArcSwap::from_pointee(index),
             generation: AtomicU64::new(1),
+            websub,
             cache: FeedCache::new(DEFAULT_CAPACITY),
         }
     }
@@ -42,11 +51,15 @@ impl App {
         &self.site
     }
 
-    /// Builds and swaps in a new snapshot as seen at `now`.
+    /// Builds and swaps in a new snapshot as seen at `now`, and tells WebSub hubs (in the
+    /// background) which feeds changed. Must be called within the tokio runtime.
     pub fn rebuild(&self, now: DateTime<Utc>) {
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        let index = Index::build(self.site.config.clone(), &self.site.posts, now, generation);
-        self.index.store(Arc::new(index));
+        let index = Arc::new(Index::build(self.site.config.clone(), &self.site.posts, now, generation));
+        let old = self.index.swap(index.clone());
+        if let Some(websub) = &self.websub {
+            websub.notify(old, index);
+        }
     }
 
     /// Publishes future-dated posts at their time, for as long as the process runs.

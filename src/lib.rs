@@ -15,7 +15,8 @@
 //! - [`discovery`]: the OPML list and the HTML index page. Pure.
 //! - [`cache`]: rendered bytes, compressed twins and validators, keyed by index generation.
 //! - [`app`]: the running state: current index, cache, scheduled publishing.
-//! - [`http`]: the only code that knows hyper.
+//! - [`http`]: the only code that knows hyper's server.
+//! - [`websub`]: tells WebSub hubs which feeds changed.
 //! - [`diagnostic`], [`text`], [`yaml`]: small shared helpers.
 
 #![warn(missing_docs)]
@@ -32,4 +33,5 @@ pub mod http;
 pub mod index;
 pub mod markdown;
 pub mod text;
+pub mod websub;
 pub mod yaml;

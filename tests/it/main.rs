@@ -7,4 +7,5 @@ mod http;
 mod pipeline;
 mod sample_site;
 mod support;
+mod websub;
 mod wellformed;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use tidings::app::App;
 use tidings::content::{self, Sources};
 use tidings::http::{ServerOptions, serve};
+use tidings::websub::RetryPolicy;
 
 /// The folder with the test fixtures.
 pub fn data(path: &str) -> PathBuf {
@@ -39,6 +40,16 @@ impl TestServer {
 
     /// Serves the given folders; `base_url` defaults to the server's own address.
     pub fn start_with(content_dir: &Path, feeds_dir: &Path, base_url: Option<&str>) -> TestServer {
+        Self::start_with_policy(content_dir, feeds_dir, base_url, RetryPolicy::default())
+    }
+
+    /// Like [`TestServer::start_with`], with a WebSub retry policy of the test's choosing.
+    pub fn start_with_policy(
+        content_dir: &Path,
+        feeds_dir: &Path,
+        base_url: Option<&str>,
+        policy: RetryPolicy,
+    ) -> TestServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -56,7 +67,8 @@ impl TestServer {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let app = Arc::new(App::new(site, chrono::Utc::now()));
+                let app = Arc::new(App::with_websub_policy(site, chrono::Utc::now(), policy));
+                tokio::spawn(app.clone().publish_scheduled());
                 let options = ServerOptions { first_byte_timeout: Duration::from_secs(2), ..ServerOptions::default() };
                 serve(listener, app, options, async {
                     let _ = stopped.await;

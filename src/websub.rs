@@ -1,0 +1,159 @@
+//! WebSub publishing (W3C WebSub §5.1 and the hubs' common `hub.mode=publish` ping): when a
+//! new index is swapped in, every hub is told about each feed URL whose bytes changed. It
+//! runs in the background, with bounded retries and backoff; serving never waits on a hub.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Request, header};
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use crate::feed::{self, FeedKey};
+use crate::index::Index;
+
+/// How hard to try to reach a hub.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    /// Attempts per hub and URL, the first included.
+    pub attempts: u32,
+    /// Wait before the second attempt; doubled before each further one.
+    pub first_backoff: Duration,
+    /// Longest wait for one hub response.
+    pub timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { attempts: 4, first_backoff: Duration::from_secs(1), timeout: Duration::from_secs(10) }
+    }
+}
+
+type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// Tells the configured hubs about changed feeds.
+#[derive(Clone)]
+pub struct Publisher {
+    hubs: Arc<Vec<String>>,
+    policy: RetryPolicy,
+    client: HttpsClient,
+}
+
+impl Publisher {
+    /// A publisher for `hubs`, or `None` when there are none.
+    pub fn new(hubs: &[String], policy: RetryPolicy) -> Option<Publisher> {
+        if hubs.is_empty() {
+            return None;
+        }
+        let connector =
+            hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots().https_or_http().enable_http1().build();
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        Some(Publisher { hubs: Arc::new(hubs.to_vec()), policy, client })
+    }
+
+    /// Starts telling every hub about the feeds that differ between `old` and `new`, in the
+    /// background. Must be called within the tokio runtime.
+    pub fn notify(&self, old: Arc<Index>, new: Arc<Index>) {
+        let publisher = self.clone();
+        tokio::spawn(async move {
+            let urls = match tokio::task::spawn_blocking(move || changed_feeds(&old, &new)).await {
+                Ok(urls) => urls,
+                Err(e) => {
+                    tracing::error!(error = %e, "comparing feeds for WebSub failed");
+                    return;
+                }
+            };
+            if urls.is_empty() {
+                return;
+            }
+            let mut pings = tokio::task::JoinSet::new();
+            for hub in publisher.hubs.iter() {
+                for url in &urls {
+                    let (publisher, hub, url) = (publisher.clone(), hub.clone(), url.clone());
+                    pings.spawn(async move { publisher.ping(&hub, &url).await });
+                }
+            }
+            while pings.join_next().await.is_some() {}
+        });
+    }
+
+    /// One `hub.mode=publish` POST, retried with backoff on network errors, 429 and 5xx.
+    async fn ping(&self, hub: &str, url: &str) -> bool {
+        let body = format!("hub.mode=publish&hub.url={}", form_encode(url));
+        let mut backoff = self.policy.first_backoff;
+        for attempt in 1..=self.policy.attempts {
+            let request = Request::builder()
+                .method(Method::POST)
+                .uri(hub)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::USER_AGENT, concat!("tidings/", env!("CARGO_PKG_VERSION")))
+                .body(Full::new(Bytes::from(body.clone())));
+            let Ok(request) = request else {
+                tracing::warn!(hub, "WebSub hub URL is not usable");
+                return false;
+            };
+            let outcome = tokio::time::timeout(self.policy.timeout, self.client.request(request)).await;
+            let retry = match outcome {
+                Ok(Ok(response)) if response.status().is_success() => {
+                    tracing::info!(hub, url, status = %response.status(), "told WebSub hub");
+                    return true;
+                }
+                Ok(Ok(response)) => {
+                    let status = response.status();
+                    tracing::warn!(hub, url, %status, attempt, "WebSub hub refused the ping");
+                    status.is_server_error() || status == http::StatusCode::TOO_MANY_REQUESTS
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(hub, url, error = %e, attempt, "WebSub hub unreachable");
+                    true
+                }
+                Err(_) => {
+                    tracing::warn!(hub, url, attempt, "WebSub hub timed out");
+                    true
+                }
+            };
+            if !retry || attempt == self.policy.attempts {
+                break;
+            }
+            tokio::time::sleep(backoff).await;
+            backoff *= 2;
+        }
+        tracing::error!(hub, url, "gave up telling WebSub hub");
+        false
+    }
+}
+
+/// Absolute URLs of the feeds (first pages, every format) whose bytes differ between two
+/// snapshots, including feeds that appeared or disappeared. Pure.
+pub fn changed_feeds(old: &Index, new: &Index) -> Vec<String> {
+    let keys: BTreeSet<FeedKey> = feed::all_keys(old).into_iter().chain(feed::all_keys(new)).collect();
+    keys.into_iter()
+        .filter(|key| {
+            let bytes = |index: &Index| feed::render(index, key).map(|o| o.bytes);
+            bytes(old) != bytes(new)
+        })
+        .map(|key| format!("{}{}", new.config.base_url, key.path()))
+        .collect()
+}
+
+/// `application/x-www-form-urlencoded` encoding of one value.
+fn form_encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_form_encoded() {
+        assert_eq!(
+            form_encode("https://x.example/feed.rss?page=2&a=b"),
+            "https%3A%2F%2Fx.example%2Ffeed.rss%3Fpage%3D2%26a%3Db"
+        );
+    }
+}
