@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # tidings: container image (multi-stage build).
 #
 # Build:
@@ -53,6 +51,7 @@ RUN mkdir src \
 
 # 2. The real sources. COPY keeps the files' old mtimes, so touch them to make
 #    sure cargo rebuilds the crate instead of reusing the dummy one.
+COPY assets ./assets
 COPY src ./src
 RUN find src -name '*.rs' -exec touch {} + \
  && cargo build --release --locked \
@@ -70,8 +69,8 @@ LABEL org.opencontainers.image.title="tidings" \
       org.opencontainers.image.source="https://example.com/tidings" \
       org.opencontainers.image.licenses="MIT OR Apache-2.0"
 
-RUN groupadd --system --gid 10001 tidings \
- && useradd --system --uid 10001 --gid 10001 --no-create-home \
+RUN groupadd --gid 10001 tidings \
+ && useradd --uid 10001 --gid 10001 --no-create-home \
             --home-dir /nonexistent --shell /usr/sbin/nologin tidings
 
 COPY --from=build /out/tidings /usr/local/bin/tidings
