@@ -138,7 +138,12 @@ pub enum Document {
     Opml,
     /// The HTML index page.
     Home,
+    /// The XSL stylesheet that shows feeds as a web page in browsers.
+    Stylesheet,
 }
+
+/// The stylesheet behind the browser view of RSS and Atom feeds.
+const FEED_XSL: &[u8] = include_bytes!("../assets/feed.xsl");
 
 impl Document {
     /// Renders the document from `index`; `None` when the index has no such feed or page.
@@ -151,6 +156,7 @@ impl Document {
             }
             Document::Opml => (discovery::opml(index), updated, "text/x-opml; charset=utf-8"),
             Document::Home => (discovery::home_page(index), updated, "text/html; charset=utf-8"),
+            Document::Stylesheet => (FEED_XSL.to_vec(), None, "text/xsl; charset=utf-8"),
         };
         let last_modified = updated.map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64));
         Some(Rendered::new(bytes, last_modified, media_type))

@@ -44,7 +44,7 @@ pub struct Person {
 }
 
 /// Everything about the site that is not a post.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SiteConfig {
     /// The site's name, the title of the whole-site feed.
     pub title: String,

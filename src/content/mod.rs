@@ -3,6 +3,7 @@
 
 pub mod date;
 pub mod frontmatter;
+pub mod library;
 pub mod permalink;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use crate::diagnostic::Diagnostic;
 use crate::markdown;
 use crate::text::{slugify, squash_whitespace, xml_safe};
 use frontmatter::{Many, RawFrontMatter, Text};
+pub use library::Library;
 
 /// Largest post file read, in bytes; bigger files are reported and skipped.
 pub const MAX_POST_BYTES: u64 = 4 * 1024 * 1024;
@@ -110,37 +112,7 @@ pub struct Fatal(pub Diagnostic);
 /// Loads the configuration and every post. Only a broken configuration or a missing content
 /// folder is fatal; bad posts become diagnostics.
 pub fn load(sources: &Sources) -> Result<Site, Fatal> {
-    let mut diagnostics = Vec::new();
-    let config = load_config(sources, &mut diagnostics).map_err(Fatal)?;
-    if !sources.content_dir.is_dir() {
-        return Err(Fatal(Diagnostic::error(
-            &sources.content_dir,
-            None,
-            None,
-            "content folder not found: create it or pass `--content DIR`",
-        )));
-    }
-    let mut posts = Vec::new();
-    for file in find_posts(&sources.content_dir, sources.drafts, &mut diagnostics) {
-        let shown = sources.content_dir.join(&file.relative);
-        let text = match read_post(&shown) {
-            Ok(text) => text,
-            Err(d) => {
-                diagnostics.push(d);
-                continue;
-            }
-        };
-        match parse_post(&text, &file, &shown, &config) {
-            Ok(Parsed::Post(post, warnings)) => {
-                diagnostics.extend(warnings);
-                posts.push(Arc::new(*post));
-            }
-            Ok(Parsed::Unpublished) => {}
-            Err(d) => diagnostics.push(d),
-        }
-    }
-    diagnostics.sort();
-    Ok(Site { config: Arc::new(config), posts, diagnostics })
+    Library::load(sources).map(|library| library.site())
 }
 
 /// Reads `site.yaml` and the authors table, then applies overrides.

@@ -90,7 +90,8 @@ pub struct FeedModel {
     pub self_url: String,
     /// The site's home page.
     pub home_url: String,
-    /// The browser view's XSL stylesheet.
+    /// The browser view's XSL stylesheet, root-relative: browsers apply a stylesheet only from
+    /// the feed's own origin, which may not be `base_url`'s.
     pub stylesheet_url: String,
     /// Paging links (RFC 5005).
     pub pages: Pages,
@@ -206,7 +207,7 @@ impl FeedModel {
             language: xml_safe(&config.language),
             self_url: url(key.page),
             home_url: format!("{}/", config.base_url),
-            stylesheet_url: format!("{}/feed.xsl", config.base_url),
+            stylesheet_url: format!("{}/feed.xsl", base_path(&config.base_url)),
             pages,
             hubs: config.websub_hubs.iter().map(|h| xml_safe(h)).collect(),
             updated,
@@ -214,6 +215,12 @@ impl FeedModel {
             items,
         })
     }
+}
+
+/// The path part of a base URL without its trailing slash: `https://x.com/blog/` → `/blog`.
+fn base_path(base_url: &str) -> &str {
+    let after_scheme = base_url.split_once("://").map_or(base_url, |(_, rest)| rest);
+    after_scheme.find('/').map_or("", |i| after_scheme[i..].trim_end_matches('/'))
 }
 
 fn item(index: &Index, post: &Post, feed_author: &PersonModel) -> ItemModel {
@@ -240,5 +247,17 @@ fn item(index: &Index, post: &Post, feed_author: &PersonModel) -> ItemModel {
         summary_text: xml_safe(&post.summary_text),
         content_html: (index.config.content == ContentMode::Full).then(|| xml_safe(&post.content_html)),
         image: post.image.as_deref().map(xml_safe),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_paths() {
+        assert_eq!(base_path("https://x.com"), "");
+        assert_eq!(base_path("https://x.com/blog"), "/blog");
+        assert_eq!(base_path("http://127.0.0.1:8080/a/b/"), "/a/b");
     }
 }

@@ -32,6 +32,7 @@ pub async fn handle<B>(req: Request<B>, app: &App) -> Response<Body> {
         "/healthz" => return text(StatusCode::OK, "ok\n"),
         "/" => Document::Home,
         OPML_PATH => Document::Opml,
+        "/feed.xsl" => Document::Stylesheet,
         _ => match FeedKey::from_request(path, req.uri().query()) {
             Ok(Some(key)) => Document::Feed(key),
             Ok(None) => return not_found(path),
@@ -55,7 +56,7 @@ async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document) -> 
         r
     } else {
         let mut r = Response::new(Body::new(representation.body.clone()));
-        r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(rendered.media_type));
+        r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(media_type(req, document, rendered.media_type)));
         if coding != Coding::Identity {
             r.headers_mut().insert(CONTENT_ENCODING, HeaderValue::from_static(coding.token()));
         }
@@ -63,6 +64,8 @@ async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document) -> 
     };
     let headers = response.headers_mut();
     add_validators(headers, &representation.etag, rendered.last_modified, &index.config.cache_control());
+    let vary = if is_xml_feed(document) { "Accept-Encoding, Accept" } else { "Accept-Encoding" };
+    headers.insert(VARY, HeaderValue::from_static(vary));
     // Public, read-only data that in-browser readers and widgets fetch from other origins.
     headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     headers.insert("x-cache", HeaderValue::from_static(if lookup == Lookup::Hit { "hit" } else { "miss" }));
@@ -83,7 +86,7 @@ async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document) -> 
     response
 }
 
-/// `ETag`, `Last-Modified`, `Cache-Control` and `Vary`, sent with both 200 and 304.
+/// `ETag`, `Last-Modified` and `Cache-Control`, sent with both 200 and 304.
 fn add_validators(headers: &mut http::HeaderMap, etag: &str, last_modified: Option<SystemTime>, cache_control: &str) {
     if let Ok(etag) = HeaderValue::from_str(etag) {
         headers.insert(ETAG, etag);
@@ -96,7 +99,19 @@ fn add_validators(headers: &mut http::HeaderMap, etag: &str, last_modified: Opti
     if let Ok(value) = HeaderValue::from_str(cache_control) {
         headers.insert(CACHE_CONTROL, value);
     }
-    headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+}
+
+fn is_xml_feed(document: &Document) -> bool {
+    matches!(document, Document::Feed(key) if key.format != crate::feed::Format::Json)
+}
+
+/// The `Content-Type` for a response. Browsers render a feed through its XSL stylesheet only
+/// when it is served as generic XML, so a navigation (its `Accept` asks for HTML) gets
+/// `application/xml`; feed readers get the format's own media type. The bytes are the same.
+fn media_type<B>(req: &Request<B>, document: &Document, own: &'static str) -> &'static str {
+    let wants_html =
+        req.headers().get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    if is_xml_feed(document) && wants_html { "application/xml; charset=utf-8" } else { own }
 }
 
 fn not_found(path: &str) -> Response<Body> {

@@ -37,6 +37,10 @@ import xml.etree.ElementTree as ET
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CHROMIUM_TIMEOUT_S = 60
+# Media types for which Chromium parses the response as XML and applies
+# <?xml-stylesheet?>. It shows application/rss+xml and application/atom+xml
+# as plain text, and downloads application/x-rss+xml.
+XML_TYPES = ("application/xml", "text/xml")
 FETCH_TIMEOUT_S = 20
 
 results = []  # (ok, name, reason)
@@ -66,12 +70,27 @@ class Feed:
         self.items = items
         self.self_href = self_href
         self.has_pi = has_pi
+        self.content_type = ""
+        self.csp = ""
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
 def fetch_feed(url):
-    req = urllib.request.Request(url, headers={"Accept": "application/rss+xml, application/atom+xml, */*"})
+    # Ask as a browser navigation does: tidings serves feeds to browsers as application/xml
+    # (the only types Chromium runs a stylesheet for) and to feed readers as their own types.
+    req = urllib.request.Request(url, headers={"Accept": BROWSER_ACCEPT})
     with urllib.request.urlopen(req, timeout=FETCH_TIMEOUT_S) as resp:
         body = resp.read()
+        headers = resp.headers
+    feed = parse_feed(body)
+    feed.content_type = headers.get("Content-Type", "")
+    feed.csp = headers.get("Content-Security-Policy", "")
+    return feed
+
+
+def parse_feed(body):
     root = ET.fromstring(body)
     head = body[:2048].decode("utf-8", "replace")
     has_pi = "<?xml-stylesheet" in head and "feed.xsl" in head
@@ -115,12 +134,22 @@ class PageReader(html.parser.HTMLParser):
         self.page_title = ""
         self.xml_viewer = False
         self.xslt_banner = False
+        self.elements = []
         self._stack = []
         self._in_article = 0
         self._buf = None
 
+    @property
+    def pre_only(self):
+        return "pre" in self.elements and not self.h1
+
+    @property
+    def empty_body(self):
+        return not (set(self.elements) - {"html", "head", "body", "meta", "xslt-warning-banner"})
+
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        self.elements.append(tag)
         if tag == "html" and self.html_lang is None:
             self.html_lang = a.get("lang")
         if tag == "style" and a.get("id") == "xml-viewer-style":
@@ -242,14 +271,23 @@ def check_feed(base, path, chromium, out_dir, show_banner):
     check(True, f"{tag} fetch and parse")
     check(feed.has_pi, f"{tag} has xml-stylesheet PI",
           'no <?xml-stylesheet href="/feed.xsl" ...?> near the top of the feed, so browsers show raw XML')
+    media = feed.content_type.split(";")[0].strip().lower()
+    check(media in XML_TYPES, f"{tag} served to browsers as {media or '(no type)'}",
+          "Chromium only runs the stylesheet for application/xml or text/xml; it shows "
+          "application/rss+xml and application/atom+xml as plain text and downloads application/x-rss+xml")
 
     rc, dom, err = run_chromium(chromium, ["--dump-dom", url], show_banner)
     if rc is None:
         check(False, f"{tag} chromium dump-dom", f"timed out after {CHROMIUM_TIMEOUT_S}s")
         return
-    if rc != 0 or not dom.strip():
-        check(False, f"{tag} chromium dump-dom", f"exit {rc}, {len(dom)} bytes of DOM; {stderr_tail(err)}")
+    if rc != 0 or (not dom.strip() and "ERR_ABORTED" in err):
+        hint = ""
+        if "ERR_ABORTED" in err:
+            hint = " (the page was downloaded, not shown: check its Content-Type)"
+        check(False, f"{tag} chromium dump-dom", f"exit {rc}, {len(dom)} bytes of DOM{hint}; {stderr_tail(err)}")
         return
+    # An empty DOM with exit 0 is what a blocked stylesheet looks like; the
+    # next check explains it.
     check(True, f"{tag} chromium dump-dom")
     with open(os.path.join(out_dir, artifact_name(path) + ".dom.html"), "w", encoding="utf-8") as f:
         f.write(dom)
@@ -259,9 +297,18 @@ def check_feed(base, path, chromium, out_dir, show_banner):
     page.close()
 
     rendered = not page.xml_viewer and page.h1 and (page.articles > 0 or not feed.items)
-    if not check(bool(rendered), f"{tag} rendered as HTML page",
-                 "Chromium shows its raw XML viewer (was the XSLT fetched? is it XML-typed?)" if page.xml_viewer
-                 else f"no <h1> / <article> in the DOM (h1={len(page.h1)}, articles={page.articles})"):
+    if page.xml_viewer:
+        why = "Chromium shows its raw XML tree: the stylesheet was not applied (PI missing, or XSLT disabled)"
+    elif page.pre_only:
+        why = "Chromium shows the feed as plain text: serve it as application/xml or text/xml"
+    elif page.empty_body:
+        why = ("the page is empty: the stylesheet failed to load, e.g. blocked by the feed's CSP "
+               "(XSLT counts as script: allow it with script-src 'self') or served from another origin "
+               "(the PI's href must be same-origin; use a root-relative /feed.xsl)"
+               + (f"; CSP sent: {feed.csp!r}" if feed.csp else ""))
+    else:
+        why = f"no <h1> / <article> in the DOM (h1={len(page.h1)}, articles={page.articles})"
+    if not check(bool(rendered), f"{tag} rendered as HTML page", why):
         return
 
     want = feed.title or "Untitled feed"
@@ -287,12 +334,15 @@ def check_feed(base, path, chromium, out_dir, show_banner):
         print(f"NOTE {tag}: Chromium added its XSLT deprecation banner", flush=True)
 
     base_name = os.path.join(out_dir, artifact_name(path))
-    for suffix, extra in (("", []), ("-dark", ["--force-dark-mode"])):
+    # prefers-color-scheme: Blink's PreferredColorScheme is 0 = dark, 1 =
+    # light. (--force-dark-mode does not reach web content in headless.)
+    for suffix, extra in (("", ["--blink-settings=preferredColorScheme=1"]),
+                          ("-dark", ["--blink-settings=preferredColorScheme=0"])):
         shot = f"{base_name}{suffix}.png"
         if os.path.exists(shot):
             os.remove(shot)
         rc, _, err = run_chromium(
-            chromium, [f"--screenshot={shot}", "--window-size=1200,1600", url], show_banner)
+            chromium, extra + [f"--screenshot={shot}", "--window-size=1200,1600", url], show_banner)
         name = f"{tag} screenshot{suffix or ' light'}"
         if rc is None:
             check(False, name, f"timed out after {CHROMIUM_TIMEOUT_S}s")

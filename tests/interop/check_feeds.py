@@ -463,7 +463,7 @@ def check_page(rep, fetcher, url, fmt, work, counter):
     status, ctype, body = fetcher.get(url)
     if status != 200:
         why = ("HTTP %s" % status) if status else body
-        if status == 404 and fmt == "json":
+        if status == 404 and fmt == "json" and not urlsplit(url).query:
             why += " (no JSON Feed at this URL)"
         rep.fail("fetch", url, why)
         return None
@@ -535,7 +535,7 @@ def check_page(rep, fetcher, url, fmt, work, counter):
             problems.append("no items")
         rep.check("json-ids", url, problems)
         page.count = len(items)
-        page.ids = [it.get("id") for it in items if isinstance(it, dict)]
+        page.ids = [it["id"] for it in items if isinstance(it, dict) and isinstance(it.get("id"), str)]
         nxt = doc.get("next_url") if isinstance(doc, dict) else None
         if nxt is not None and not isinstance(nxt, str):
             page.next_problem = "next_url is %r, not a string" % (nxt,)
@@ -641,10 +641,15 @@ def main(argv):
     if missing:
         sys.exit("check_feeds.py: missing %s; run tests/interop/install.sh" % ", ".join(missing))
     import feedparser
-    import jsonschema
     from importlib.metadata import version
-    note("feedparser %s, jsonschema %s, %s" % (feedparser.__version__, version("jsonschema"),
-                                               run(["xmllint", "--version"])[2].splitlines()[0]))
+    try:
+        with open(os.path.join(NODE_MODULES, "rss-parser", "package.json")) as f:
+            rss_parser_version = json.load(f)["version"]
+    except (OSError, ValueError, KeyError):
+        sys.exit("check_feeds.py: rss-parser missing under %s; run tests/interop/install.sh" % NODE_MODULES)
+    note("feedparser %s, jsonschema %s, rss-parser %s, %s" % (
+        feedparser.__version__, version("jsonschema"), rss_parser_version,
+        (run(["xmllint", "--version"])[2].splitlines() or ["xmllint ?"])[0]))
     work = os.path.abspath(args.work or tempfile.mkdtemp(prefix="tidings-interop-"))
     os.makedirs(work, exist_ok=True)
     fetcher = Fetcher([o for _, o in sites])

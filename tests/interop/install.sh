@@ -21,7 +21,7 @@ NODE_DIR="$INTEROP_HOME/node"
 
 say() { echo "install.sh: $*"; }
 die() { echo "install.sh: ERROR: $*" >&2; exit 1; }
-trap 'rc=$?; [ $rc -eq 0 ] || echo "install.sh: FAILED (exit $rc) at line $LINENO" >&2' EXIT
+trap 'echo "install.sh: FAILED at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 mkdir -p "$INTEROP_HOME" || die "cannot create INTEROP_HOME=$INTEROP_HOME"
 say "INTEROP_HOME=$INTEROP_HOME"
@@ -50,7 +50,7 @@ apt_install() {
 }
 
 missing=()
-for pair in xmllint:libxml2-utils jing:jing newsboat:newsboat sqlite3:sqlite3; do
+for pair in xmllint:libxml2-utils jing:jing newsboat:newsboat sqlite3:sqlite3 chromium:chromium; do
   bin=${pair%%:*} pkg=${pair#*:}
   command -v "$bin" >/dev/null || missing+=("$pkg")
 done
@@ -61,7 +61,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
   say "Debian packages present: xmllint, jing, newsboat, sqlite3, node"
 fi
-for bin in xmllint jing newsboat sqlite3 node npm python3; do
+for bin in xmllint jing newsboat sqlite3 chromium node npm python3; do
   command -v "$bin" >/dev/null || die "$bin is still missing after the install step"
 done
 say "versions: $(xmllint --version 2>&1 | head -1); newsboat $(newsboat --version 2>/dev/null | head -1 | awk '{print $2}'); node $(node --version); npm $(npm --version); $(python3 --version 2>&1)"

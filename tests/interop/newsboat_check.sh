@@ -34,6 +34,10 @@ for bin in newsboat sqlite3; do
   command -v "$bin" >/dev/null || { echo "FAIL newsboat $url: $bin is not installed (run tests/interop/install.sh)"; exit 2; }
 done
 
+# Loopback only: never let libcurl send the request through a proxy from the environment.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export no_proxy="127.0.0.1,localhost,::1" NO_PROXY="127.0.0.1,localhost,::1"
+
 dir=$(mktemp -d /tmp/tidings-newsboat.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 printf '%s\n' "$url" > "$dir/urls"

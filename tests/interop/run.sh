@@ -67,6 +67,7 @@ stop_servers() {
   done
   PIDS=()
 }
+# shellcheck disable=SC2317  # called from the EXIT trap
 cleanup() {
   stop_servers
   if [ "${INTEROP_KEEP:-0}" = 1 ]; then say "kept $TMP"; else rm -rf "$TMP"; fi
@@ -141,14 +142,34 @@ say "checking every feed (bounded to $CHECK_TIMEOUT s)"
 set +e
 timeout --kill-after=10 "$CHECK_TIMEOUT" "$PY" "$HERE/check_feeds.py" \
   --site "sample=$SAMPLE" --site "generated=$GENERATED" \
-  --expect-pages generated --site-items "generated=$GEN_POSTS"
-rc=$?
+  --expect-pages generated --site-items "generated=$GEN_POSTS" | tee "$TMP/feeds.out"
+rc=${PIPESTATUS[0]}
 set -e
 if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
   echo "FAIL interop-timeout check_feeds.py: still running after $CHECK_TIMEOUT s, stopped"
   echo "0 passed, 1 failed"
   exit 1
 fi
+
+# The browser view: headless Chromium renders feeds through their XSL stylesheet.
+# Screenshots are kept in test-artifacts/browser for a person to look at.
+say "checking the browser view in headless Chromium"
+set +e
+timeout --kill-after=10 300 python3 "$ROOT/tests/browser/feed_view.py" "$SAMPLE" \
+  /feed.rss /feed.atom /categories/operations/feed.rss /feeds/behind-the-scenes.atom \
+  --out "$ROOT/test-artifacts/browser" | tee "$TMP/browser.out"
+browser_rc=${PIPESTATUS[0]}
+set -e
 stop_servers
-# check_feeds.py printed the summary line last; nothing that looks like one follows it.
-exit $rc
+
+# One closing line for both parts: the sums of their own closing lines.
+count() {
+  local n
+  n=$(tail -n 1 "$1" | sed -nE "s/^([0-9]+) passed, ([0-9]+) failed.*/\\$2/p")
+  echo "${n:-0}"
+}
+passed=$(( $(count "$TMP/feeds.out" 1) + $(count "$TMP/browser.out" 1) ))
+failed=$(( $(count "$TMP/feeds.out" 2) + $(count "$TMP/browser.out" 2) ))
+if [ "$failed" -eq 0 ] && { [ $rc -ne 0 ] || [ $browser_rc -ne 0 ]; }; then failed=1; fi
+echo "interop: $passed passed, $failed failed"
+[ $rc -eq 0 ] && [ $browser_rc -eq 0 ]

@@ -17,9 +17,25 @@ fn a_feed_response_carries_type_validators_and_caching_headers() {
     assert!(etag.starts_with('"') && etag.ends_with('"') && !etag.starts_with("W/"), "strong: {etag}");
     assert_eq!(r.header("last-modified"), Some("Tue, 10 Feb 2015 09:00:00 GMT"));
     assert_eq!(r.header("cache-control"), Some("public, max-age=300"));
-    assert_eq!(r.header("vary"), Some("Accept-Encoding"));
+    assert_eq!(r.header("vary"), Some("Accept-Encoding, Accept"));
     assert_eq!(r.header("content-length"), Some(r.body.len().to_string().as_str()));
     assert!(r.body.starts_with(b"<?xml"));
+}
+
+#[test]
+fn browsers_get_feeds_as_generic_xml_so_the_stylesheet_applies() {
+    let server = TestServer::start(&data("site"));
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let r = server.request("GET", FEED, &[("Accept", browser)]);
+    assert_eq!(r.header("content-type"), Some("application/xml; charset=utf-8"));
+    assert!(r.text().contains("<?xml-stylesheet href=\"/feed.xsl\" type=\"text/xsl\"?>"));
+    assert_eq!(r.body, server.get(FEED).body);
+    let xsl = server.get("/feed.xsl");
+    assert_eq!(xsl.status, 200);
+    assert_eq!(xsl.header("content-type"), Some("text/xsl; charset=utf-8"));
+    assert!(xsl.text().contains("<xsl:stylesheet"));
+    let json = server.request("GET", "/feed.json", &[("Accept", browser)]);
+    assert_eq!(json.header("content-type"), Some("application/feed+json; charset=utf-8"));
 }
 
 #[test]
@@ -49,7 +65,7 @@ fn conditional_requests() {
     assert_eq!(not_modified.header("etag"), Some(etag.as_str()));
     assert_eq!(not_modified.header("last-modified"), Some(modified.as_str()));
     assert_eq!(not_modified.header("cache-control"), Some("public, max-age=300"));
-    assert_eq!(not_modified.header("vary"), Some("Accept-Encoding"));
+    assert_eq!(not_modified.header("vary"), Some("Accept-Encoding, Accept"));
 
     assert_eq!(server.request("GET", FEED, &[("If-None-Match", &format!("\"x\", {etag}"))]).status, 304);
     assert_eq!(server.request("GET", FEED, &[("If-None-Match", "\"stale\"")]).status, 200);
