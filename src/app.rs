@@ -1,42 +1,65 @@
-//! The running service's state: the loaded site, the current index snapshot (swapped
-//! atomically) and the feed cache. Scheduled posts are published here, on time.
+//! The running service's state: the loaded content, the current index snapshot (swapped
+//! atomically) and the cache. Reloads and scheduled posts come through here.
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
 
 use crate::cache::{DEFAULT_CAPACITY, FeedCache};
-use crate::content::Site;
+use crate::content::Library;
+use crate::content::library::Changes;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::index::Index;
 use crate::websub::{Publisher, RetryPolicy};
 
+/// What to read again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reload {
+    /// These post files (created, changed or deleted).
+    Paths(Vec<PathBuf>),
+    /// Walk the content folder and read files that changed.
+    Rescan,
+    /// The configuration (and, if it changed, every post).
+    Config,
+    /// The configuration and every post, whatever their timestamps say (`SIGHUP`).
+    Everything,
+}
+
 /// Shared state behind every request.
 pub struct App {
-    site: Site,
+    library: Mutex<Library>,
     index: ArcSwap<Index>,
+    diagnostics: ArcSwap<Vec<Diagnostic>>,
     generation: AtomicU64,
     websub: Option<Publisher>,
-    /// Rendered feeds.
+    schedule_changed: Notify,
+    /// Rendered documents.
     pub cache: FeedCache,
 }
 
 impl App {
-    /// State for `site` as seen at `now`.
-    pub fn new(site: Site, now: DateTime<Utc>) -> App {
-        App::with_websub_policy(site, now, RetryPolicy::default())
+    /// State for `library` as seen at `now`.
+    pub fn new(library: Library, now: DateTime<Utc>) -> App {
+        App::with_websub_policy(library, now, RetryPolicy::default())
     }
 
     /// Like [`App::new`], with its own retry policy for WebSub hubs.
-    pub fn with_websub_policy(site: Site, now: DateTime<Utc>, policy: RetryPolicy) -> App {
-        let index = Index::build(site.config.clone(), &site.posts, now, 1);
-        let websub = Publisher::new(&site.config.websub_hubs, policy);
+    pub fn with_websub_policy(library: Library, now: DateTime<Utc>, policy: RetryPolicy) -> App {
+        let index = Index::build(library.config(), &library.posts(), now, 1);
+        let websub = Publisher::new(&library.config().websub_hubs, policy);
+        let diagnostics = library.diagnostics();
         App {
-            site,
+            library: Mutex::new(library),
             index: ArcSwap::from_pointee(index),
+            diagnostics: ArcSwap::from_pointee(diagnostics),
             generation: AtomicU64::new(1),
             websub,
+            schedule_changed: Notify::new(),
             cache: FeedCache::new(DEFAULT_CAPACITY),
         }
     }
@@ -46,31 +69,93 @@ impl App {
         self.index.load_full()
     }
 
-    /// The loaded site (configuration, posts, diagnostics).
-    pub fn site(&self) -> &Site {
-        &self.site
+    /// Every current problem in the content and configuration.
+    pub fn diagnostics(&self) -> Arc<Vec<Diagnostic>> {
+        self.diagnostics.load_full()
     }
 
-    /// Builds and swaps in a new snapshot as seen at `now`, and tells WebSub hubs (in the
-    /// background) which feeds changed. Must be called within the tokio runtime.
+    /// Reads what changed, swaps in a new snapshot, and logs problems that appeared or went
+    /// away. Blocking (it reads files): call it from a blocking thread within the runtime.
+    pub fn reload(&self, what: Reload) -> Changes {
+        let mut library = self.lock_library();
+        let changes = match what {
+            Reload::Paths(paths) => library.refresh(&paths),
+            Reload::Rescan => library.rescan(false),
+            Reload::Config => library.reload_config(),
+            Reload::Everything => {
+                let mut changes = library.reload_config();
+                if !changes.config {
+                    changes = library.rescan(true);
+                }
+                changes
+            }
+        };
+        let diagnostics = library.diagnostics();
+        log_new_problems(&self.diagnostics.load(), &diagnostics);
+        self.diagnostics.store(Arc::new(diagnostics));
+        self.rebuild_from(&library, Utc::now());
+        changes
+    }
+
+    /// Builds and swaps in a new snapshot as seen at `now`.
     pub fn rebuild(&self, now: DateTime<Utc>) {
+        let library = self.lock_library();
+        self.rebuild_from(&library, now);
+    }
+
+    fn rebuild_from(&self, library: &Library, now: DateTime<Utc>) {
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        let index = Arc::new(Index::build(self.site.config.clone(), &self.site.posts, now, generation));
+        let index = Arc::new(Index::build(library.config(), &library.posts(), now, generation));
         let old = self.index.swap(index.clone());
+        if old.next_publish != index.next_publish {
+            self.schedule_changed.notify_one();
+        }
         if let Some(websub) = &self.websub {
             websub.notify(old, index);
         }
     }
 
+    fn lock_library(&self) -> MutexGuard<'_, Library> {
+        // A panic while holding the lock would leave the library as it was before that reload
+        // step; serving from it is still better than refusing to serve.
+        self.library.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Publishes future-dated posts at their time, for as long as the process runs.
     pub async fn publish_scheduled(self: Arc<Self>) {
-        while let Some(next) = self.index().next_publish {
-            let wait = (next.to_utc() - Utc::now()).to_std().unwrap_or_default();
-            tokio::time::sleep(wait).await;
-            // Sleep may wake a little early or late; rebuilding at the true `now` is right either way.
-            let now = Utc::now().max(next.to_utc());
-            self.rebuild(now);
-            tracing::info!(at = %next, "published scheduled posts");
+        loop {
+            let next = self.index().next_publish;
+            let wait = next.map(|n| (n.to_utc() - Utc::now()).to_std().unwrap_or_default());
+            tokio::select! {
+                () = async {
+                    match wait {
+                        Some(wait) => tokio::time::sleep(wait).await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    // Sleep may wake a little early or late; rebuilding at the true `now` is right either way.
+                    let now = Utc::now().max(next.map_or_else(Utc::now, |n| n.to_utc()));
+                    let app = self.clone();
+                    let _ = tokio::task::spawn_blocking(move || app.rebuild(now)).await;
+                    tracing::info!("published scheduled posts");
+                }
+                () = self.schedule_changed.notified() => {}
+            }
         }
+    }
+}
+
+/// Logs each problem once, when it appears, and notes when one is fixed.
+fn log_new_problems(before: &[Diagnostic], after: &[Diagnostic]) {
+    let old: BTreeSet<&Diagnostic> = before.iter().collect();
+    let new: BTreeSet<&Diagnostic> = after.iter().collect();
+    for d in new.difference(&old) {
+        match d.severity {
+            Severity::Error => tracing::error!("{d}"),
+            Severity::Warning => tracing::warn!("{d}"),
+        }
+    }
+    for d in old.difference(&new) {
+        tracing::info!("fixed: {d}");
     }
 }

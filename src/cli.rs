@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::app::App;
+use crate::app::{App, Reload};
 use crate::content::{self, Sources};
 use crate::diagnostic::Severity;
 use crate::http::{self, ServerOptions};
+use crate::watch;
 
 /// Exit code for content errors found by `check`.
 const EXIT_CONTENT_ERRORS: u8 = 1;
@@ -131,11 +132,11 @@ fn serve(args: &ServeArgs) -> ExitCode {
 
 async fn run_server(args: &ServeArgs) -> Result<(), String> {
     let sources = args.source.sources();
-    let site = tokio::task::spawn_blocking(move || content::load(&sources))
+    let library = tokio::task::spawn_blocking(move || content::Library::load(&sources))
         .await
         .map_err(|e| format!("loading content failed: {e}"))?
         .map_err(|content::Fatal(d)| d.to_string())?;
-    for d in &site.diagnostics {
+    for d in library.diagnostics() {
         match d.severity {
             Severity::Error => tracing::error!("{d}"),
             Severity::Warning => tracing::warn!("{d}"),
@@ -145,18 +146,39 @@ async fn run_server(args: &ServeArgs) -> Result<(), String> {
         tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(
-        posts = site.posts.len(),
-        problems = site.diagnostics.len(),
-        base_url = %site.config.base_url,
+        posts = library.posts().len(),
+        problems = library.diagnostics().len(),
+        base_url = %library.config().base_url,
         "listening on http://{local}/"
     );
-    let app = Arc::new(App::new(site, chrono::Utc::now()));
+    let (content_dir, feeds_dir) = (library.sources().content_dir.clone(), library.sources().feeds_dir.clone());
+    let app = Arc::new(App::new(library, chrono::Utc::now()));
     tokio::spawn(app.clone().publish_scheduled());
+    tokio::spawn(reload_on_hangup(app.clone()));
+    let _watcher =
+        watch::spawn(app.clone(), &content_dir, &feeds_dir).map_err(|e| tracing::warn!("live reload is off: {e}")).ok();
     http::serve(listener, app, ServerOptions::default(), shutdown_signal())
         .await
         .map_err(|e| format!("server failed: {e}"))?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Re-reads everything on each `SIGHUP`.
+async fn reload_on_hangup(app: Arc<App>) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            tracing::info!("SIGHUP: reading everything again");
+            let app = app.clone();
+            let _ = tokio::task::spawn_blocking(move || app.reload(Reload::Everything)).await;
+        }
+    }
+    #[cfg(not(unix))]
+    drop(app);
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

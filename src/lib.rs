@@ -16,6 +16,7 @@
 //! - [`cache`]: rendered bytes, compressed twins and validators, keyed by index generation.
 //! - [`app`]: the running state: current index, cache, scheduled publishing.
 //! - [`http`]: the only code that knows hyper's server.
+//! - [`watch`]: live reload on file changes.
 //! - [`websub`]: tells WebSub hubs which feeds changed.
 //! - [`diagnostic`], [`text`], [`yaml`]: small shared helpers.
 
@@ -33,5 +34,6 @@ pub mod http;
 pub mod index;
 pub mod markdown;
 pub mod text;
+pub mod watch;
 pub mod websub;
 pub mod yaml;

@@ -30,6 +30,9 @@ pub async fn handle<B>(req: Request<B>, app: &App) -> Response<Body> {
     let path = req.uri().path();
     let document = match path {
         "/healthz" => return text(StatusCode::OK, "ok\n"),
+        // The server starts listening only once the first index is loaded.
+        "/readyz" => return text(StatusCode::OK, "ready\n"),
+        "/diagnostics" => return diagnostics(app),
         "/" => Document::Home,
         OPML_PATH => Document::Opml,
         "/feed.xsl" => Document::Stylesheet,
@@ -112,6 +115,31 @@ fn media_type<B>(req: &Request<B>, document: &Document, own: &'static str) -> &'
     let wants_html =
         req.headers().get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     if is_xml_feed(document) && wants_html { "application/xml; charset=utf-8" } else { own }
+}
+
+/// Every current problem as JSON: `{"errors": N, "warnings": N, "diagnostics": [...]}`.
+fn diagnostics(app: &App) -> Response<Body> {
+    let all = app.diagnostics();
+    let list: Vec<serde_json::Value> = all
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "path": d.path.display().to_string(),
+                "line": d.line,
+                "column": d.column,
+                "severity": d.severity.as_str(),
+                "message": d.message,
+                "text": d.to_string(),
+            })
+        })
+        .collect();
+    let errors = all.iter().filter(|d| d.is_error()).count();
+    let body = serde_json::json!({ "errors": errors, "warnings": all.len() - errors, "diagnostics": list });
+    let mut response = Response::new(Body::new(Bytes::from(format!("{body:#}\n"))));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 fn not_found(path: &str) -> Response<Body> {

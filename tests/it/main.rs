@@ -5,6 +5,7 @@ mod corpora;
 mod formats;
 mod http;
 mod pipeline;
+mod reload;
 mod sample_site;
 mod support;
 mod websub;

@@ -61,14 +61,18 @@ impl TestServer {
             drafts: false,
             base_url: Some(base_url.clone()),
         };
-        let site = content::load(&sources).expect("site loads");
+        let site = content::Library::load(&sources).expect("site loads");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (ready, watching) = std::sync::mpsc::channel::<()>();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let (content_dir, feeds_dir) = (site.sources().content_dir.clone(), site.sources().feeds_dir.clone());
                 let app = Arc::new(App::with_websub_policy(site, chrono::Utc::now(), policy));
                 tokio::spawn(app.clone().publish_scheduled());
+                let _watch = tidings::watch::spawn(app.clone(), &content_dir, &feeds_dir).expect("watching");
+                ready.send(()).unwrap();
                 let options = ServerOptions { first_byte_timeout: Duration::from_secs(2), ..ServerOptions::default() };
                 serve(listener, app, options, async {
                     let _ = stopped.await;
@@ -77,6 +81,7 @@ impl TestServer {
                 .unwrap();
             });
         });
+        watching.recv_timeout(Duration::from_secs(30)).expect("server starts");
         TestServer { addr, base_url, stop: Some(stop), thread: Some(thread) }
     }
 

@@ -1,0 +1,174 @@
+//! Live reload: watches the content and feeds folders (inotify and the like, through
+//! `notify`), waits for a burst of changes to settle, and asks the app to read again only
+//! what changed. A content folder that vanishes is watched again when it comes back.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use notify::event::{EventKind, ModifyKind};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
+use tokio::sync::mpsc;
+
+use crate::app::{App, Reload};
+
+/// Quiet time that ends a burst of file events (editors write a file in several steps).
+pub const DEBOUNCE: Duration = Duration::from_millis(10);
+/// Longest a burst is collected before it is acted on, however busy the folder is.
+pub const MAX_BATCH_WAIT: Duration = Duration::from_millis(100);
+/// How often the content folder itself is checked for having vanished or been replaced.
+const FOLDER_CHECK: Duration = Duration::from_secs(1);
+/// A batch that touches more post files than this is handled as one rescan.
+const MAX_TARGETED: usize = 200;
+
+/// Keeps the watch running; dropping it stops live reload.
+pub struct WatchHandle {
+    _task: tokio::task::JoinHandle<()>,
+}
+
+/// Starts watching `content_dir` (recursively) and `feeds_dir` for `app`. Must be called
+/// within the tokio runtime.
+pub fn spawn(app: Arc<App>, content_dir: &Path, feeds_dir: &Path) -> Result<WatchHandle, String> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let mut watcher = notify::recommended_watcher(move |event| {
+        let _ = tx.send(event);
+    })
+    .map_err(|e| format!("cannot start the file watcher: {e}"))?;
+    let content_dir = content_dir.canonicalize().map_err(|e| format!("{}: {e}", content_dir.display()))?;
+    watcher
+        .watch(&content_dir, RecursiveMode::Recursive)
+        .map_err(|e| format!("cannot watch {}: {e}", content_dir.display()))?;
+    let feeds_dir = feeds_dir.canonicalize().ok();
+    if let Some(feeds) = &feeds_dir
+        && let Err(e) = watcher.watch(feeds, RecursiveMode::NonRecursive)
+    {
+        tracing::warn!("cannot watch {}: {e}; configuration changes need SIGHUP", feeds.display());
+    }
+    let task = tokio::spawn(run(app, watcher, rx, content_dir, feeds_dir));
+    Ok(WatchHandle { _task: task })
+}
+
+type Events = mpsc::UnboundedReceiver<notify::Result<notify::Event>>;
+
+async fn run(app: Arc<App>, mut watcher: RecommendedWatcher, mut rx: Events, content: PathBuf, feeds: Option<PathBuf>) {
+    // Whatever changed between loading and watching.
+    reload(&app, Reload::Rescan).await;
+    let mut folder = FolderState::of(&content);
+    let mut check = tokio::time::interval(FOLDER_CHECK);
+    loop {
+        let first = tokio::select! {
+            event = rx.recv() => match event {
+                Some(event) => event,
+                None => return,
+            },
+            _ = check.tick() => {
+                let now = FolderState::of(&content);
+                if now != folder {
+                    // Gone, back, or replaced by another folder of the same name.
+                    let _ = watcher.unwatch(&content);
+                    if now.is_some() && let Err(e) = watcher.watch(&content, RecursiveMode::Recursive) {
+                        tracing::warn!("cannot watch {} again: {e}", content.display());
+                    }
+                    folder = now;
+                    reload(&app, Reload::Rescan).await;
+                }
+                continue;
+            }
+        };
+        let mut batch = Batch::default();
+        batch.add(first, &content, feeds.as_deref());
+        let deadline = tokio::time::Instant::now() + MAX_BATCH_WAIT;
+        loop {
+            let quiet = tokio::time::Instant::now() + DEBOUNCE;
+            match tokio::time::timeout_at(quiet.min(deadline), rx.recv()).await {
+                Ok(Some(event)) => batch.add(event, &content, feeds.as_deref()),
+                Ok(None) => return,
+                Err(_) => break,
+            }
+        }
+        if batch.config {
+            reload(&app, Reload::Config).await;
+        }
+        if batch.rescan || batch.paths.len() > MAX_TARGETED {
+            reload(&app, Reload::Rescan).await;
+        } else if !batch.paths.is_empty() {
+            reload(&app, Reload::Paths(batch.paths)).await;
+        }
+    }
+}
+
+async fn reload(app: &Arc<App>, what: Reload) {
+    let app = app.clone();
+    let started = std::time::Instant::now();
+    match tokio::task::spawn_blocking(move || app.reload(what)).await {
+        Ok(changes) => tracing::info!(
+            reread = changes.reread,
+            removed = changes.removed,
+            config = changes.config,
+            ms = started.elapsed().as_millis() as u64,
+            "reloaded"
+        ),
+        Err(e) => tracing::error!("reload failed: {e}"),
+    }
+}
+
+/// The identity of the content folder: gone, or which inode it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FolderState(Option<(u64, u64)>);
+
+impl FolderState {
+    fn of(dir: &Path) -> FolderState {
+        FolderState(std::fs::metadata(dir).ok().filter(|m| m.is_dir()).map(|m| (m.dev(), m.ino())))
+    }
+
+    fn is_some(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+/// What a burst of events asks for.
+#[derive(Default, Debug)]
+struct Batch {
+    paths: Vec<PathBuf>,
+    rescan: bool,
+    config: bool,
+}
+
+impl Batch {
+    fn add(&mut self, event: notify::Result<notify::Event>, content: &Path, feeds: Option<&Path>) {
+        let event = match event {
+            Ok(event) => event,
+            Err(e) => {
+                tracing::warn!("file watcher: {e}; rescanning");
+                self.rescan = true;
+                return;
+            }
+        };
+        if event.need_rescan() {
+            self.rescan = true;
+        }
+        if matches!(event.kind, EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_))) {
+            return;
+        }
+        for path in event.paths {
+            if path.starts_with(content) && path.file_name().is_some_and(|n| n == "authors.yml") {
+                // Jekyll's `_data/authors.yml` is configuration.
+                self.config = true;
+            }
+            if feeds.is_some_and(|f| path.parent() == Some(f)) {
+                self.config |= matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
+            } else if path.starts_with(content) {
+                let is_post = matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "markdown"));
+                if is_post {
+                    if !self.paths.contains(&path) {
+                        self.paths.push(path);
+                    }
+                } else if path.is_dir() || !path.exists() {
+                    // A folder created, renamed or deleted: its posts are not named one by one.
+                    self.rescan |= path.extension().is_none() || path.is_dir();
+                }
+            }
+        }
+    }
+}

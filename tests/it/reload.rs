@@ -1,0 +1,244 @@
+//! Live reload over a real folder and a real socket: edits appear, a broken post keeps its
+//! last good version, deletions leave, editors' habits work, and clients under load never
+//! see an error or a torn response.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::support::{Response, TestServer, parse_feed, parse_xml};
+
+/// A site in a temporary folder, served with live reload.
+struct LiveSite {
+    _dir: tempfile::TempDir,
+    posts: PathBuf,
+    server: TestServer,
+}
+
+impl LiveSite {
+    fn new(posts: &[(&str, &str)]) -> LiveSite {
+        let dir = tempfile::tempdir().unwrap();
+        let content = dir.path().join("content");
+        let feeds = dir.path().join("feeds");
+        std::fs::create_dir_all(content.join("_posts")).unwrap();
+        std::fs::create_dir_all(&feeds).unwrap();
+        std::fs::write(feeds.join("site.yaml"), "title: Live\n").unwrap();
+        for (name, text) in posts {
+            std::fs::write(content.join("_posts").join(name), text).unwrap();
+        }
+        let server = TestServer::start_with(&content, &feeds, None);
+        LiveSite { posts: content.join("_posts"), server, _dir: dir }
+    }
+
+    fn titles(&self) -> Vec<String> {
+        let feed = parse_feed(&self.server.get("/feed.atom").body);
+        feed.entries.iter().map(|e| e.title.clone().unwrap().content).collect()
+    }
+
+    fn wait_for_titles(&self, expected: &[&str]) {
+        let start = Instant::now();
+        loop {
+            let titles = self.titles();
+            if titles == expected {
+                return;
+            }
+            assert!(start.elapsed() < Duration::from_secs(5), "still {titles:?}, expected {expected:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn post(title: &str) -> String {
+    format!("---\ntitle: {title}\ncategory: Ops\n---\nBody of {title}.\n")
+}
+
+#[test]
+fn edits_appear_and_a_broken_post_keeps_its_last_good_version() {
+    let site = LiveSite::new(&[("2024-01-01-a.md", &post("First")), ("2024-01-02-b.md", &post("Second"))]);
+    site.wait_for_titles(&["Second", "First"]);
+    let before = site.server.get("/feed.atom");
+    let file = site.posts.join("2024-01-01-a.md");
+
+    std::fs::write(&file, post("First, edited")).unwrap();
+    site.wait_for_titles(&["Second", "First, edited"]);
+    assert_ne!(site.server.get("/feed.atom").header("etag"), before.header("etag"));
+
+    std::fs::write(&file, "---\ntitle: [half-written\n").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    site.wait_for_titles(&["Second", "First, edited"]);
+    let report: serde_json::Value = serde_json::from_slice(&site.server.get("/diagnostics").body).unwrap();
+    assert_eq!(report["errors"], 1);
+    let text = report["diagnostics"][0]["text"].as_str().unwrap();
+    assert!(text.contains("2024-01-01-a.md:1:1: front matter is not closed"), "{text}");
+    assert!(text.ends_with("the last good version is served until this is fixed"), "{text}");
+
+    std::fs::write(&file, post("First, fixed")).unwrap();
+    site.wait_for_titles(&["Second", "First, fixed"]);
+    let report: serde_json::Value = serde_json::from_slice(&site.server.get("/diagnostics").body).unwrap();
+    assert_eq!(report["errors"], 0);
+
+    std::fs::remove_file(&file).unwrap();
+    site.wait_for_titles(&["Second"]);
+    assert_eq!(site.server.get("/categories/ops/feed.rss").status, 200);
+}
+
+#[test]
+fn editors_habits_work() {
+    let site = LiveSite::new(&[("2024-01-01-a.md", &post("A"))]);
+    let file = site.posts.join("2024-01-01-a.md");
+    // Atomic save: write a temporary file, rename it over the post.
+    let temp = site.posts.join(".2024-01-01-a.md.swp");
+    std::fs::write(&temp, post("A, saved atomically")).unwrap();
+    std::fs::rename(&temp, &file).unwrap();
+    site.wait_for_titles(&["A, saved atomically"]);
+    // Several quick writes: the last one wins.
+    for i in 0..5 {
+        std::fs::write(&file, post(&format!("A, write {i}"))).unwrap();
+    }
+    site.wait_for_titles(&["A, write 4"]);
+    // Deleted and created again.
+    std::fs::remove_file(&file).unwrap();
+    std::fs::write(&file, post("A, recreated")).unwrap();
+    site.wait_for_titles(&["A, recreated"]);
+    // A new broken file is reported and left out.
+    std::fs::write(site.posts.join("2024-01-02-broken.md"), "no front matter\n").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    site.wait_for_titles(&["A, recreated"]);
+    let report: serde_json::Value = serde_json::from_slice(&site.server.get("/diagnostics").body).unwrap();
+    assert_eq!(report["errors"], 1);
+    // A folder of posts renamed away and back.
+    let folder = site.posts.join("2023");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("2023-05-05-old.md"), post("Old")).unwrap();
+    site.wait_for_titles(&["A, recreated", "Old"]);
+    // Out of the content folder and back.
+    let attic = site.posts.parent().unwrap().parent().unwrap().join("attic");
+    std::fs::rename(&folder, &attic).unwrap();
+    site.wait_for_titles(&["A, recreated"]);
+    std::fs::rename(&attic, &folder).unwrap();
+    site.wait_for_titles(&["A, recreated", "Old"]);
+}
+
+#[test]
+fn thousands_of_files_added_at_once_all_appear() {
+    let site = LiveSite::new(&[]);
+    let staging = site.posts.parent().unwrap().parent().unwrap().join("staging");
+    std::fs::create_dir(&staging).unwrap();
+    for i in 0..2000 {
+        std::fs::write(staging.join(format!("2020-01-01-p{i:04}.md")), post(&format!("P{i:04}"))).unwrap();
+    }
+    // Moved in as one folder, then a second batch written file by file.
+    std::fs::rename(&staging, site.posts.join("bulk")).unwrap();
+    for i in 2000..2500 {
+        std::fs::write(site.posts.join(format!("2020-01-02-p{i:04}.md")), post(&format!("P{i:04}"))).unwrap();
+    }
+    let start = Instant::now();
+    loop {
+        let check: serde_json::Value =
+            serde_json::from_slice(&site.server.get("/feed.json?page=125").body).unwrap_or_default();
+        if check["items"].as_array().is_some_and(|items| items.len() == 20) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "2500 posts did not all appear");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(site.server.get("/feed.json?page=126").status, 404);
+}
+
+/// Clients fetch feeds continuously while posts are created, rewritten in place and by
+/// rename, corrupted, fixed and deleted hundreds of times.
+#[test]
+fn reload_under_load_never_fails_a_request() {
+    let site = LiveSite::new(&[("2024-01-01-stable.md", &post("Stable")), ("2024-01-02-churn.md", &post("Churn 0"))]);
+    let addr = site.server.addr;
+    let stop = Arc::new(AtomicBool::new(false));
+    let requests = Arc::new(AtomicUsize::new(0));
+    let failures: Arc<Mutex<Vec<String>>> = Arc::default();
+    let clients: Vec<_> = (0..4)
+        .map(|n| {
+            let (stop, requests, failures) = (stop.clone(), requests.clone(), failures.clone());
+            std::thread::spawn(move || {
+                let paths = ["/feed.atom", "/feed.rss", "/categories/ops/feed.atom", "/feed.json"];
+                let mut i = n;
+                while !stop.load(Ordering::Relaxed) && requests.load(Ordering::Relaxed) < 4000 {
+                    let path = paths[i % paths.len()];
+                    i += 1;
+                    let response = match std::panic::catch_unwind(|| crate::support::request(addr, "GET", path, &[])) {
+                        Ok(r) => r,
+                        Err(_) => {
+                            failures.lock().unwrap().push(format!("transport error on {path}"));
+                            continue;
+                        }
+                    };
+                    requests.fetch_add(1, Ordering::Relaxed);
+                    if let Err(problem) = check_response(path, &response) {
+                        failures.lock().unwrap().push(problem);
+                    }
+                }
+            })
+        })
+        .collect();
+
+    let churn = site.posts.join("2024-01-02-churn.md");
+    let mut served_while_broken = 0;
+    for round in 0..300 {
+        match round % 6 {
+            0 => std::fs::write(&churn, post(&format!("Churn {round}"))).unwrap(),
+            1 => {
+                let temp = site.posts.join(".churn.tmp");
+                std::fs::write(&temp, post(&format!("Churn {round}"))).unwrap();
+                std::fs::rename(&temp, &churn).unwrap();
+            }
+            2 => {
+                std::fs::write(&churn, "---\ntitle: [corrupt\n").unwrap();
+                std::thread::sleep(Duration::from_millis(30));
+                let titles = site.titles();
+                assert!(titles.contains(&"Stable".to_owned()));
+                if titles.iter().any(|t| t.starts_with("Churn")) {
+                    served_while_broken += 1;
+                }
+            }
+            3 => std::fs::write(&churn, post(&format!("Churn {round}"))).unwrap(),
+            4 => std::fs::write(site.posts.join(format!("2024-02-{:02}-extra.md", round % 28 + 1)), post("Extra"))
+                .unwrap(),
+            _ => {
+                for entry in std::fs::read_dir(&site.posts).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path.to_string_lossy().ends_with("-extra.md") {
+                        std::fs::remove_file(path).unwrap();
+                    }
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::fs::write(&churn, post("Churn final")).unwrap();
+    site.wait_for_titles(&["Churn final", "Stable"]);
+    stop.store(true, Ordering::Relaxed);
+    for client in clients {
+        client.join().unwrap();
+    }
+    let failures = failures.lock().unwrap();
+    assert!(failures.is_empty(), "{} failures, e.g. {:?}", failures.len(), &failures[..failures.len().min(5)]);
+    assert!(requests.load(Ordering::Relaxed) > 500, "only {} requests", requests.load(Ordering::Relaxed));
+    assert_eq!(served_while_broken, 50, "the last good version is served while the post is broken");
+}
+
+/// A 200 with a well-formed body whose ETag is the hash of its bytes.
+fn check_response(path: &str, r: &Response) -> Result<(), String> {
+    if r.status != 200 {
+        return Err(format!("{path}: status {}", r.status));
+    }
+    let etag = r.header("etag").ok_or(format!("{path}: no ETag"))?;
+    if etag != tidings::cache::Rendered::new(r.body.clone(), None, "").identity.etag {
+        return Err(format!("{path}: ETag {etag} does not match the body"));
+    }
+    let text = std::str::from_utf8(&r.body).map_err(|e| format!("{path}: {e}"))?;
+    if path.ends_with(".json") {
+        serde_json::from_str::<serde_json::Value>(text).map_err(|e| format!("{path}: {e}"))?;
+    } else {
+        std::panic::catch_unwind(|| drop(parse_xml(text))).map_err(|_| format!("{path}: not well-formed"))?;
+    }
+    Ok(())
+}
