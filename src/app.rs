@@ -93,7 +93,9 @@ impl App {
         let diagnostics = library.diagnostics();
         log_new_problems(&self.diagnostics.load(), &diagnostics);
         self.diagnostics.store(Arc::new(diagnostics));
-        self.rebuild_from(&library, Utc::now());
+        if changes != Changes::default() {
+            self.rebuild_from(&library, Utc::now());
+        }
         changes
     }
 
