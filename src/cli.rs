@@ -70,6 +70,24 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TIDINGS_ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
+    /// Open connections at most; past it new ones get a 503.
+    #[arg(long, env = "TIDINGS_MAX_CONNECTIONS", default_value_t = http::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Seconds in-flight requests get to finish after SIGTERM or SIGINT.
+    #[arg(long, env = "TIDINGS_SHUTDOWN_GRACE", default_value_t = http::DEFAULT_SHUTDOWN_GRACE.as_secs())]
+    shutdown_grace: u64,
+    /// Log format: `text` (for people) or `json` (for log collectors).
+    #[arg(long, env = "TIDINGS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+/// How `serve` writes its log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Parses the command line and runs the command.
@@ -113,7 +131,7 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
 }
 
 fn serve(args: &ServeArgs) -> ExitCode {
-    init_tracing();
+    init_tracing(args.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -157,9 +175,12 @@ async fn run_server(args: &ServeArgs) -> Result<(), String> {
     tokio::spawn(reload_on_hangup(app.clone()));
     let _watcher =
         watch::spawn(app.clone(), &content_dir, &feeds_dir).map_err(|e| tracing::warn!("live reload is off: {e}")).ok();
-    http::serve(listener, app, ServerOptions::default(), shutdown_signal())
-        .await
-        .map_err(|e| format!("server failed: {e}"))?;
+    let options = ServerOptions {
+        max_connections: args.max_connections.max(1),
+        shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace),
+        ..ServerOptions::default()
+    };
+    http::serve(listener, app, options, shutdown_signal()).await.map_err(|e| format!("server failed: {e}"))?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -204,8 +225,12 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-fn init_tracing() {
+fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TIDINGS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }

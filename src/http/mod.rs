@@ -15,6 +15,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 
 use crate::app::App;
 
@@ -23,18 +24,29 @@ use crate::app::App;
 pub struct ServerOptions {
     /// Time a new connection has to send its first byte.
     pub first_byte_timeout: Duration,
-    /// Time a client has to send a request's headers once it has started.
+    /// Time a client has to send a request's headers, and the longest an idle keep-alive
+    /// connection is kept open.
     pub header_read_timeout: Duration,
     /// Time in-flight requests get to finish after shutdown is asked for.
     pub shutdown_grace: Duration,
+    /// Open connections at most; past it new ones get a `503` and are closed.
+    pub max_connections: usize,
 }
+
+/// Default limit on open connections.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Default time in-flight requests get after `SIGTERM`.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// Longest request head (request line and headers) read; past it hyper answers `431`.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 impl Default for ServerOptions {
     fn default() -> Self {
         ServerOptions {
             first_byte_timeout: Duration::from_secs(10),
             header_read_timeout: Duration::from_secs(10),
-            shutdown_grace: Duration::from_secs(10),
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -48,9 +60,14 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout);
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(options.header_read_timeout)
+        .max_buf_size(MAX_HEAD_BYTES);
     builder.http2().timer(TokioTimer::new()).keep_alive_interval(Duration::from_secs(30));
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(options.max_connections));
     tokio::pin!(shutdown);
     loop {
         let (stream, _peer) = tokio::select! {
@@ -66,11 +83,16 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tokio::spawn(refuse(stream));
+            continue;
+        };
         let app = app.clone();
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let first_byte_timeout = options.first_byte_timeout;
         tokio::spawn(async move {
+            let _slot = slot;
             // hyper-util's protocol sniffing waits forever for a first byte; don't.
             if !sends_first_byte(&stream, first_byte_timeout).await {
                 return;
@@ -93,6 +115,16 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// Answers a connection over the limit with a short `503` and closes it, without reading
+/// its request: existing connections keep being served.
+async fn refuse(mut stream: TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n\
+        retry-after: 1\r\nconnection: close\r\ncontent-length: 28\r\n\r\ntoo many connections, retry\n";
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(BUSY)).await;
+    let _ = stream.shutdown().await;
 }
 
 /// Waits until the client sends something, for at most `timeout`.

@@ -17,6 +17,9 @@ use crate::cache::{Coding, Document, Lookup};
 use crate::discovery::OPML_PATH;
 use crate::feed::FeedKey;
 
+/// Longest request URI accepted; feed URLs are far shorter.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
 /// The response body type used everywhere.
 pub type Body = Full<Bytes>;
 
@@ -26,6 +29,9 @@ pub async fn handle<B>(req: Request<B>, app: &App) -> Response<Body> {
         let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed: only GET and HEAD\n");
         response.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
         return response;
+    }
+    if req.uri().to_string().len() > MAX_URI_BYTES {
+        return text(StatusCode::URI_TOO_LONG, "URI too long\n");
     }
     let path = req.uri().path();
     let document = match path {

@@ -4,6 +4,7 @@ mod bad_input;
 mod corpora;
 mod formats;
 mod http;
+mod limits;
 mod pipeline;
 mod reload;
 mod sample_site;

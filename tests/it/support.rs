@@ -50,6 +50,22 @@ impl TestServer {
         base_url: Option<&str>,
         policy: RetryPolicy,
     ) -> TestServer {
+        let options = ServerOptions { first_byte_timeout: Duration::from_secs(2), ..ServerOptions::default() };
+        Self::start_full(content_dir, feeds_dir, base_url, policy, options)
+    }
+
+    /// Serves `site_dir` with the given connection limits and timeouts.
+    pub fn start_with_options(site_dir: &Path, options: ServerOptions) -> TestServer {
+        Self::start_full(&site_dir.join("content"), &site_dir.join("feeds"), None, RetryPolicy::default(), options)
+    }
+
+    fn start_full(
+        content_dir: &Path,
+        feeds_dir: &Path,
+        base_url: Option<&str>,
+        policy: RetryPolicy,
+        options: ServerOptions,
+    ) -> TestServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -73,7 +89,6 @@ impl TestServer {
                 tokio::spawn(app.clone().publish_scheduled());
                 let _watch = tidings::watch::spawn(app.clone(), &content_dir, &feeds_dir).expect("watching");
                 ready.send(()).unwrap();
-                let options = ServerOptions { first_byte_timeout: Duration::from_secs(2), ..ServerOptions::default() };
                 serve(listener, app, options, async {
                     let _ = stopped.await;
                 })

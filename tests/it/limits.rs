@@ -1,0 +1,146 @@
+//! Limits on clients: oversized requests, idle and slow connections, a connection cap, and
+//! graceful shutdown of the real binary on SIGTERM.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tidings::http::ServerOptions;
+
+use crate::support::{TestServer, data, request};
+
+#[test]
+fn oversized_requests_are_refused_with_the_right_status() {
+    let server = TestServer::start(&data("site"));
+    let long_path = format!("/feed.rss?x={}", "a".repeat(10_000));
+    assert_eq!(server.get(&long_path).status, 414);
+    let huge = "b".repeat(70_000);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = write!(stream, "GET /feed.rss HTTP/1.1\r\nHost: x\r\nX-Big: {huge}\r\n\r\n");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    assert!(response.starts_with("HTTP/1.1 431"), "{}", &response[..response.len().min(100)]);
+    assert_eq!(server.get("/feed.rss").status, 200, "still serving");
+}
+
+/// Process memory, from /proc.
+fn resident_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn idle_and_trickling_connections_do_not_starve_a_normal_client() {
+    let options = ServerOptions {
+        first_byte_timeout: Duration::from_secs(2),
+        header_read_timeout: Duration::from_secs(2),
+        ..ServerOptions::default()
+    };
+    let server = TestServer::start_with_options(&data("site"), options);
+    let before = resident_kib();
+    // 250 connections that send nothing and 250 that send one byte a second.
+    let mut silent: Vec<TcpStream> = (0..250).map(|_| TcpStream::connect(server.addr).unwrap()).collect();
+    let mut trickle: Vec<TcpStream> = (0..250).map(|_| TcpStream::connect(server.addr).unwrap()).collect();
+    for (i, s) in trickle.iter_mut().enumerate() {
+        let _ = s.write_all(&b"GET /feed.rss HTTP/1.1\r\n"[i % 3..i % 3 + 1]);
+    }
+    for _ in 0..3 {
+        let start = Instant::now();
+        let response = request(server.addr, "GET", "/categories/operations/feed.atom", &[]);
+        assert_eq!(response.status, 200);
+        assert!(start.elapsed() < Duration::from_secs(1), "normal client waited {:?}", start.elapsed());
+        for s in trickle.iter_mut() {
+            let _ = s.write_all(b"X");
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // All of them are closed by the server once their time is up.
+    std::thread::sleep(Duration::from_millis(2500));
+    for s in silent.iter_mut().chain(trickle.iter_mut()) {
+        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let mut buf = [0u8; 512];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) => break,
+                Ok(_) => continue, // a 408 or similar before closing is fine
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+                Err(e) => panic!("connection still open after its timeout: {e}"),
+            }
+        }
+    }
+    let grown = resident_kib().saturating_sub(before);
+    assert!(grown < 64 * 1024, "memory grew by {grown} KiB");
+}
+
+#[test]
+fn connections_past_the_cap_are_refused_cleanly_while_open_ones_are_served() {
+    let options = ServerOptions { max_connections: 4, ..ServerOptions::default() };
+    let server = TestServer::start_with_options(&data("site"), options);
+    let mut open: Vec<TcpStream> = (0..4).map(|_| TcpStream::connect(server.addr).unwrap()).collect();
+    for s in &mut open {
+        s.write_all(b"GET /feed.rss HTTP/1.1\r\nHost: x\r\n").unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let refused = request(server.addr, "GET", "/feed.rss", &[]);
+    assert_eq!(refused.status, 503);
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    // The connections already open finish their requests.
+    for s in &mut open {
+        s.write_all(b"Connection: close\r\n\r\n").unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut response = Vec::new();
+        s.read_to_end(&mut response).unwrap();
+        assert!(response.starts_with(b"HTTP/1.1 200"));
+    }
+    drop(open);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(request(server.addr, "GET", "/feed.rss", &[]).status, 200);
+}
+
+#[test]
+fn sigterm_lets_requests_in_flight_finish_and_exits_0() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["serve", "--content", "tests/data/site/content", "--feeds", "tests/data/site/feeds"])
+        .args(["--addr", &format!("127.0.0.1:{port}"), "--shutdown-grace", "5"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let start = Instant::now();
+    let mut in_flight = loop {
+        if let Ok(stream) = TcpStream::connect(addr) {
+            break stream;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // A request half sent when the signal arrives.
+    in_flight.write_all(b"GET /feed.atom HTTP/1.1\r\nHost: x\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    std::thread::sleep(Duration::from_millis(200));
+    in_flight.write_all(b"Connection: close\r\n\r\n").unwrap();
+    in_flight.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut response = Vec::new();
+    in_flight.read_to_end(&mut response).unwrap();
+    assert!(response.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&response[..response.len().min(200)]));
+    assert!(response.ends_with(b"</feed>"), "the whole feed arrived");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "still running after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    assert!(TcpStream::connect(addr).is_err(), "no longer listening");
+}
