@@ -15,6 +15,7 @@ use crate::content::Library;
 use crate::content::library::Changes;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::index::Index;
+use crate::metrics::{Gauges, Metrics};
 use crate::websub::{Publisher, RetryPolicy};
 
 /// What to read again.
@@ -40,6 +41,8 @@ pub struct App {
     schedule_changed: Notify,
     /// Rendered documents.
     pub cache: FeedCache,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 impl App {
@@ -51,7 +54,8 @@ impl App {
     /// Like [`App::new`], with its own retry policy for WebSub hubs.
     pub fn with_websub_policy(library: Library, now: DateTime<Utc>, policy: RetryPolicy) -> App {
         let index = Index::build(library.config(), &library.posts(), now, 1);
-        let websub = Publisher::new(&library.config().websub_hubs, policy);
+        let metrics = Arc::new(Metrics::default());
+        let websub = Publisher::new(&library.config().websub_hubs, policy, metrics.clone());
         let diagnostics = library.diagnostics();
         App {
             library: Mutex::new(library),
@@ -61,6 +65,7 @@ impl App {
             websub,
             schedule_changed: Notify::new(),
             cache: FeedCache::new(DEFAULT_CAPACITY),
+            metrics,
         }
     }
 
@@ -96,6 +101,7 @@ impl App {
         if changes != Changes::default() {
             self.rebuild_from(&library, Utc::now());
         }
+        self.metrics.reload(true, Utc::now().timestamp().max(0) as u64);
         changes
     }
 
@@ -115,6 +121,20 @@ impl App {
         if let Some(websub) = &self.websub {
             websub.notify(old, index);
         }
+    }
+
+    /// The Prometheus text for `/metrics`.
+    pub fn metrics_text(&self) -> String {
+        let index = self.index();
+        let diagnostics = self.diagnostics();
+        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+        let gauges = Gauges {
+            posts: index.posts.len(),
+            errors,
+            warnings: diagnostics.len() - errors,
+            generation: index.generation,
+        };
+        self.metrics.render_text(&gauges)
     }
 
     fn lock_library(&self) -> MutexGuard<'_, Library> {

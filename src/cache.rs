@@ -67,11 +67,14 @@ pub struct Rendered {
     pub last_modified: Option<SystemTime>,
     /// The `Content-Type` header value.
     pub media_type: &'static str,
+    /// How long rendering and compressing took.
+    pub render_time: Duration,
 }
 
 impl Rendered {
     /// Compresses `bytes` once into every coding and computes the validators.
     pub fn new(bytes: Vec<u8>, updated: Option<SystemTime>, media_type: &'static str) -> Self {
+        let started = std::time::Instant::now();
         let hash = content_hash(&bytes);
         let gzip = gzip(&bytes);
         let brotli = brotli(&bytes);
@@ -81,6 +84,7 @@ impl Rendered {
             brotli: Representation { body: Bytes::from(brotli), etag: format!("\"{hash}-br\"") },
             last_modified: updated,
             media_type,
+            render_time: started.elapsed(),
         }
     }
 
@@ -148,6 +152,7 @@ const FEED_XSL: &[u8] = include_bytes!("../assets/feed.xsl");
 impl Document {
     /// Renders the document from `index`; `None` when the index has no such feed or page.
     fn render(&self, index: &Index) -> Option<Rendered> {
+        let started = std::time::Instant::now();
         let updated = index.updated().map(|u| u.timestamp());
         let (bytes, updated, media_type) = match self {
             Document::Feed(key) => {
@@ -159,7 +164,9 @@ impl Document {
             Document::Stylesheet => (FEED_XSL.to_vec(), None, "text/xsl; charset=utf-8"),
         };
         let last_modified = updated.map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64));
-        Some(Rendered::new(bytes, last_modified, media_type))
+        let mut rendered = Rendered::new(bytes, last_modified, media_type);
+        rendered.render_time = started.elapsed();
+        Some(rendered)
     }
 }
 

@@ -18,6 +18,7 @@
 //! - [`http`]: the only code that knows hyper's server.
 //! - [`watch`]: live reload on file changes.
 //! - [`websub`]: tells WebSub hubs which feeds changed.
+//! - [`metrics`]: counters for `/metrics`.
 //! - [`diagnostic`], [`text`], [`yaml`]: small shared helpers.
 
 #![warn(missing_docs)]
@@ -33,6 +34,7 @@ pub mod feed;
 pub mod http;
 pub mod index;
 pub mod markdown;
+pub mod metrics;
 pub mod text;
 pub mod watch;
 pub mod websub;

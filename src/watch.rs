@@ -99,6 +99,7 @@ async fn run(app: Arc<App>, mut watcher: RecommendedWatcher, mut rx: Events, con
 }
 
 async fn reload(app: &Arc<App>, what: Reload) {
+    let app_metrics = app.metrics.clone();
     let app = app.clone();
     let started = std::time::Instant::now();
     match tokio::task::spawn_blocking(move || app.reload(what)).await {
@@ -109,7 +110,11 @@ async fn reload(app: &Arc<App>, what: Reload) {
             ms = started.elapsed().as_millis() as u64,
             "reloaded"
         ),
-        Err(e) => tracing::error!("reload failed: {e}"),
+        Err(e) => {
+            // A panic while reading: the library kept its state; say so and count it.
+            tracing::error!("reload failed: {e}");
+            app_metrics.reload(false, chrono::Utc::now().timestamp().max(0) as u64);
+        }
     }
 }
 

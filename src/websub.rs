@@ -15,6 +15,7 @@ use hyper_util::rt::TokioExecutor;
 
 use crate::feed::{self, FeedKey};
 use crate::index::Index;
+use crate::metrics::Metrics;
 
 /// How hard to try to reach a hub.
 #[derive(Clone, Copy, Debug)]
@@ -41,18 +42,19 @@ pub struct Publisher {
     hubs: Arc<Vec<String>>,
     policy: RetryPolicy,
     client: HttpsClient,
+    metrics: Arc<Metrics>,
 }
 
 impl Publisher {
     /// A publisher for `hubs`, or `None` when there are none.
-    pub fn new(hubs: &[String], policy: RetryPolicy) -> Option<Publisher> {
+    pub fn new(hubs: &[String], policy: RetryPolicy, metrics: Arc<Metrics>) -> Option<Publisher> {
         if hubs.is_empty() {
             return None;
         }
         let connector =
             hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots().https_or_http().enable_http1().build();
         let client = Client::builder(TokioExecutor::new()).build(connector);
-        Some(Publisher { hubs: Arc::new(hubs.to_vec()), policy, client })
+        Some(Publisher { hubs: Arc::new(hubs.to_vec()), policy, client, metrics })
     }
 
     /// Starts telling every hub about the feeds that differ between `old` and `new`, in the
@@ -74,7 +76,10 @@ impl Publisher {
             for hub in publisher.hubs.iter() {
                 for url in &urls {
                     let (publisher, hub, url) = (publisher.clone(), hub.clone(), url.clone());
-                    pings.spawn(async move { publisher.ping(&hub, &url).await });
+                    pings.spawn(async move {
+                        let ok = publisher.ping(&hub, &url).await;
+                        publisher.metrics.websub(ok);
+                    });
                 }
             }
             while pings.join_next().await.is_some() {}

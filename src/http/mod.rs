@@ -84,6 +84,7 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let Ok(slot) = slots.clone().try_acquire_owned() else {
+            app.metrics.refused();
             tokio::spawn(refuse(stream));
             continue;
         };

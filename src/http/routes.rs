@@ -16,6 +16,7 @@ use crate::app::App;
 use crate::cache::{Coding, Document, Lookup};
 use crate::discovery::OPML_PATH;
 use crate::feed::FeedKey;
+use crate::metrics::Route;
 
 /// Longest request URI accepted; feed URLs are far shorter.
 pub const MAX_URI_BYTES: usize = 8 * 1024;
@@ -25,30 +26,53 @@ pub type Body = Full<Bytes>;
 
 /// Answers one request. Never fails: every problem is a status code.
 pub async fn handle<B>(req: Request<B>, app: &App) -> Response<Body> {
+    let (route, response) = route(&req, app).await;
+    let bytes = hyper::body::Body::size_hint(response.body()).exact().unwrap_or(0) as usize;
+    app.metrics.request(route, response.status().as_u16(), bytes);
+    response
+}
+
+async fn route<B>(req: &Request<B>, app: &App) -> (Route, Response<Body>) {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed: only GET and HEAD\n");
         response.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return response;
-    }
-    if req.uri().to_string().len() > MAX_URI_BYTES {
-        return text(StatusCode::URI_TOO_LONG, "URI too long\n");
+        return (Route::Other, response);
     }
     let path = req.uri().path();
+    if path.len() + req.uri().query().map_or(0, str::len) > MAX_URI_BYTES {
+        return (Route::Other, text(StatusCode::URI_TOO_LONG, "URI too long\n"));
+    }
     let document = match path {
-        "/healthz" => return text(StatusCode::OK, "ok\n"),
+        "/healthz" => return (Route::Ops, text(StatusCode::OK, "ok\n")),
         // The server starts listening only once the first index is loaded.
-        "/readyz" => return text(StatusCode::OK, "ready\n"),
-        "/diagnostics" => return diagnostics(app),
+        "/readyz" => return (Route::Ops, text(StatusCode::OK, "ready\n")),
+        "/diagnostics" => return (Route::Ops, diagnostics(app)),
+        "/metrics" => return (Route::Ops, metrics(app)),
         "/" => Document::Home,
         OPML_PATH => Document::Opml,
         "/feed.xsl" => Document::Stylesheet,
         _ => match FeedKey::from_request(path, req.uri().query()) {
             Ok(Some(key)) => Document::Feed(key),
-            Ok(None) => return not_found(path),
-            Err(bad) => return text(StatusCode::BAD_REQUEST, &format!("{}\n", bad.0)),
+            Ok(None) => return (Route::Other, not_found(path)),
+            Err(bad) => return (Route::Feed, text(StatusCode::BAD_REQUEST, &format!("{}\n", bad.0))),
         },
     };
-    serve_document(&req, app, &document).await
+    let route = match document {
+        Document::Feed(_) => Route::Feed,
+        Document::Opml => Route::Opml,
+        Document::Home => Route::Home,
+        Document::Stylesheet => Route::Stylesheet,
+    };
+    (route, serve_document(req, app, &document).await)
+}
+
+/// `/metrics` in the Prometheus text format.
+fn metrics(app: &App) -> Response<Body> {
+    let mut response = Response::new(Body::new(Bytes::from(app.metrics_text())));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// A cached document, negotiated and validated.
@@ -57,6 +81,10 @@ async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document) -> 
     let Some((rendered, lookup)) = app.cache.get(&index, document).await else {
         return not_found(req.uri().path());
     };
+    app.metrics.cache(lookup == Lookup::Hit);
+    if lookup == Lookup::Miss {
+        app.metrics.render(rendered.render_time);
+    }
     let coding = negotiate::choose(req.headers().get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
     let representation = rendered.get(coding);
     let mut response = if not_modified(req.headers(), &rendered.etags(), rendered.last_modified) {

@@ -106,6 +106,39 @@ fn unknown_feeds_and_other_methods() {
 }
 
 #[test]
+fn ops_endpoints_report_health_problems_and_metrics() {
+    let server = TestServer::start(&data("bad"));
+    assert_eq!(server.get("/readyz").status, 200);
+    let report: serde_json::Value = serde_json::from_slice(&server.get("/diagnostics").body).unwrap();
+    assert_eq!(report["errors"], 6);
+    assert_eq!(report["diagnostics"][1]["line"], 3);
+    assert_eq!(report["diagnostics"][1]["column"], 11);
+    assert!(
+        report["diagnostics"][1]["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("2024-01-02-broken-yaml.md:3:11: invalid YAML: unclosed bracket '['")
+    );
+    server.get("/feed.rss");
+    server.get("/feed.rss");
+    server.get("/nope");
+    let metrics = server.get("/metrics");
+    assert_eq!(metrics.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8"));
+    let text = metrics.text();
+    for line in [
+        "tidings_http_requests_total{route=\"feed\",status=\"200\"} 2",
+        "tidings_http_requests_total{route=\"other\",status=\"404\"} 1",
+        "tidings_cache_lookups_total{result=\"hit\"} 1",
+        "tidings_cache_lookups_total{result=\"miss\"} 1",
+        "tidings_render_seconds_count 1",
+        "tidings_posts_indexed 1",
+        "tidings_diagnostics{severity=\"error\"} 6",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
+    }
+}
+
+#[test]
 fn compressed_twins_have_their_own_tags_and_the_same_content() {
     let server = TestServer::start(&data("site"));
     let plain = server.get(FEED);

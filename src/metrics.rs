@@ -1,0 +1,243 @@
+//! Counters and gauges for `/metrics`, in the Prometheus text format. Lock-free on the
+//! request path: fixed arrays of atomics, no allocation.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+/// Which kind of resource a request was for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// A feed page.
+    Feed,
+    /// `/feeds.opml`.
+    Opml,
+    /// `/`.
+    Home,
+    /// `/feed.xsl`.
+    Stylesheet,
+    /// `/healthz`, `/readyz`, `/diagnostics`, `/metrics`.
+    Ops,
+    /// Anything else (404s, bad methods).
+    Other,
+}
+
+impl Route {
+    const ALL: [Route; 6] = [Route::Feed, Route::Opml, Route::Home, Route::Stylesheet, Route::Ops, Route::Other];
+
+    fn label(self) -> &'static str {
+        match self {
+            Route::Feed => "feed",
+            Route::Opml => "opml",
+            Route::Home => "home",
+            Route::Stylesheet => "stylesheet",
+            Route::Ops => "ops",
+            Route::Other => "other",
+        }
+    }
+}
+
+/// Status codes counted one by one; any other is counted as `other`.
+const STATUSES: [u16; 10] = [200, 304, 400, 404, 405, 414, 429, 431, 500, 503];
+/// Upper bounds of the render-time histogram, in seconds.
+const RENDER_BUCKETS: [f64; 11] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
+
+const ROUTES: usize = Route::ALL.len();
+const STATUS_SLOTS: usize = STATUSES.len() + 1;
+
+/// Everything `/metrics` reports that is counted as it happens.
+pub struct Metrics {
+    requests: [[AtomicU64; STATUS_SLOTS]; ROUTES],
+    response_bytes: [AtomicU64; ROUTES],
+    cache_hits: AtomicU64,
+    cache_misses: AtomicU64,
+    render_buckets: [AtomicU64; RENDER_BUCKETS.len()],
+    render_count: AtomicU64,
+    render_micros: AtomicU64,
+    reloads_ok: AtomicU64,
+    reloads_failed: AtomicU64,
+    last_reload_unix: AtomicU64,
+    websub_ok: AtomicU64,
+    websub_failed: AtomicU64,
+    refused_connections: AtomicU64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            requests: std::array::from_fn(|_| std::array::from_fn(|_| AtomicU64::new(0))),
+            response_bytes: std::array::from_fn(|_| AtomicU64::new(0)),
+            cache_hits: AtomicU64::new(0),
+            cache_misses: AtomicU64::new(0),
+            render_buckets: std::array::from_fn(|_| AtomicU64::new(0)),
+            render_count: AtomicU64::new(0),
+            render_micros: AtomicU64::new(0),
+            reloads_ok: AtomicU64::new(0),
+            reloads_failed: AtomicU64::new(0),
+            last_reload_unix: AtomicU64::new(0),
+            websub_ok: AtomicU64::new(0),
+            websub_failed: AtomicU64::new(0),
+            refused_connections: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Values read at scrape time rather than counted.
+pub struct Gauges {
+    /// Posts in the current index.
+    pub posts: usize,
+    /// Current errors.
+    pub errors: usize,
+    /// Current warnings.
+    pub warnings: usize,
+    /// The index generation.
+    pub generation: u64,
+}
+
+impl Metrics {
+    /// Counts one response.
+    pub fn request(&self, route: Route, status: u16, body_bytes: usize) {
+        let r = Route::ALL.iter().position(|x| *x == route).unwrap_or(ROUTES - 1);
+        let s = STATUSES.iter().position(|x| *x == status).unwrap_or(STATUS_SLOTS - 1);
+        self.requests[r][s].fetch_add(1, Relaxed);
+        self.response_bytes[r].fetch_add(body_bytes as u64, Relaxed);
+    }
+
+    /// Counts a cache lookup.
+    pub fn cache(&self, hit: bool) {
+        if hit { &self.cache_hits } else { &self.cache_misses }.fetch_add(1, Relaxed);
+    }
+
+    /// Records how long one render took.
+    pub fn render(&self, took: Duration) {
+        let secs = took.as_secs_f64();
+        for (bound, bucket) in RENDER_BUCKETS.iter().zip(&self.render_buckets) {
+            if secs <= *bound {
+                bucket.fetch_add(1, Relaxed);
+            }
+        }
+        self.render_count.fetch_add(1, Relaxed);
+        self.render_micros.fetch_add(took.as_micros() as u64, Relaxed);
+    }
+
+    /// Counts a reload and remembers when it happened.
+    pub fn reload(&self, ok: bool, at_unix: u64) {
+        if ok { &self.reloads_ok } else { &self.reloads_failed }.fetch_add(1, Relaxed);
+        self.last_reload_unix.store(at_unix, Relaxed);
+    }
+
+    /// Counts a WebSub ping's outcome (after its retries).
+    pub fn websub(&self, ok: bool) {
+        if ok { &self.websub_ok } else { &self.websub_failed }.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a connection refused for being over the limit.
+    pub fn refused(&self) {
+        self.refused_connections.fetch_add(1, Relaxed);
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render_text(&self, gauges: &Gauges) -> String {
+        let mut out = String::with_capacity(4096);
+        let _ = writeln!(
+            out,
+            "# HELP tidings_http_requests_total Responses by route kind and status code.\n# TYPE tidings_http_requests_total counter"
+        );
+        for (r, route) in Route::ALL.iter().enumerate() {
+            for (s, count) in self.requests[r].iter().enumerate() {
+                let count = count.load(Relaxed);
+                if count > 0 {
+                    let status = STATUSES.get(s).map_or("other".to_owned(), u16::to_string);
+                    let _ = writeln!(
+                        out,
+                        "tidings_http_requests_total{{route=\"{}\",status=\"{status}\"}} {count}",
+                        route.label()
+                    );
+                }
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP tidings_http_response_bytes_total Response body bytes sent, by route kind.\n# TYPE tidings_http_response_bytes_total counter"
+        );
+        for (r, route) in Route::ALL.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "tidings_http_response_bytes_total{{route=\"{}\"}} {}",
+                route.label(),
+                self.response_bytes[r].load(Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP tidings_cache_lookups_total Rendered-document cache lookups.\n# TYPE tidings_cache_lookups_total counter"
+        );
+        let _ = writeln!(out, "tidings_cache_lookups_total{{result=\"hit\"}} {}", self.cache_hits.load(Relaxed));
+        let _ = writeln!(out, "tidings_cache_lookups_total{{result=\"miss\"}} {}", self.cache_misses.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP tidings_render_seconds Time to render and compress one document.\n# TYPE tidings_render_seconds histogram"
+        );
+        for (bound, bucket) in RENDER_BUCKETS.iter().zip(&self.render_buckets) {
+            let _ = writeln!(out, "tidings_render_seconds_bucket{{le=\"{bound}\"}} {}", bucket.load(Relaxed));
+        }
+        let count = self.render_count.load(Relaxed);
+        let _ = writeln!(out, "tidings_render_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(out, "tidings_render_seconds_sum {}", self.render_micros.load(Relaxed) as f64 / 1e6);
+        let _ = writeln!(out, "tidings_render_seconds_count {count}");
+        let gauge = |out: &mut String, name: &str, help: &str, value: String| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+        };
+        gauge(&mut out, "tidings_posts_indexed", "Posts in the current index.", gauges.posts.to_string());
+        gauge(&mut out, "tidings_index_generation", "Snapshots built since start.", gauges.generation.to_string());
+        let _ = writeln!(
+            out,
+            "# HELP tidings_diagnostics Current problems in the content, by severity.\n# TYPE tidings_diagnostics gauge"
+        );
+        let _ = writeln!(out, "tidings_diagnostics{{severity=\"error\"}} {}", gauges.errors);
+        let _ = writeln!(out, "tidings_diagnostics{{severity=\"warning\"}} {}", gauges.warnings);
+        let _ = writeln!(out, "# HELP tidings_reloads_total Content reloads.\n# TYPE tidings_reloads_total counter");
+        let _ = writeln!(out, "tidings_reloads_total{{result=\"ok\"}} {}", self.reloads_ok.load(Relaxed));
+        let _ = writeln!(out, "tidings_reloads_total{{result=\"failed\"}} {}", self.reloads_failed.load(Relaxed));
+        gauge(
+            &mut out,
+            "tidings_last_reload_timestamp_seconds",
+            "When the content was last reloaded (Unix time; 0 before the first).",
+            self.last_reload_unix.load(Relaxed).to_string(),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP tidings_websub_pings_total WebSub hub pings, after retries.\n# TYPE tidings_websub_pings_total counter"
+        );
+        let _ = writeln!(out, "tidings_websub_pings_total{{result=\"ok\"}} {}", self.websub_ok.load(Relaxed));
+        let _ = writeln!(out, "tidings_websub_pings_total{{result=\"failed\"}} {}", self.websub_failed.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP tidings_refused_connections_total Connections refused for being over the limit.\n# TYPE tidings_refused_connections_total counter"
+        );
+        let _ = writeln!(out, "tidings_refused_connections_total {}", self.refused_connections.load(Relaxed));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_format() {
+        let m = Metrics::default();
+        m.request(Route::Feed, 200, 100);
+        m.request(Route::Feed, 200, 50);
+        m.request(Route::Other, 418, 0);
+        m.render(Duration::from_millis(3));
+        let text = m.render_text(&Gauges { posts: 3, errors: 1, warnings: 0, generation: 2 });
+        assert!(text.contains("tidings_http_requests_total{route=\"feed\",status=\"200\"} 2\n"), "{text}");
+        assert!(text.contains("tidings_http_requests_total{route=\"other\",status=\"other\"} 1\n"));
+        assert!(text.contains("tidings_http_response_bytes_total{route=\"feed\"} 150\n"));
+        assert!(text.contains("tidings_render_seconds_bucket{le=\"0.0025\"} 0\n"));
+        assert!(text.contains("tidings_render_seconds_bucket{le=\"0.005\"} 1\n"));
+        assert!(text.contains("tidings_posts_indexed 3\n"));
+        assert!(text.contains("tidings_diagnostics{severity=\"error\"} 1\n"));
+    }
+}
