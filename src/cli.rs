@@ -32,7 +32,7 @@ enum Command {
     /// Serve every feed over HTTP.
     Serve(ServeArgs),
     /// Report every problem in the content as `path:line:col: message`; exit 1 on errors.
-    Check(SourceArgs),
+    Check(CheckArgs),
 }
 
 /// Where the site comes from; shared by every command.
@@ -50,6 +50,9 @@ struct SourceArgs {
     /// The URL the feeds link to, overriding `base_url` in site.yaml.
     #[arg(long, env = "TIDINGS_BASE_URL")]
     base_url: Option<String>,
+    /// Largest post file read, in bytes; bigger ones are reported and left out.
+    #[arg(long, env = "TIDINGS_MAX_POST_BYTES", default_value_t = content::MAX_POST_BYTES)]
+    max_post_bytes: u64,
 }
 
 impl SourceArgs {
@@ -59,8 +62,18 @@ impl SourceArgs {
             feeds_dir: self.feeds.clone(),
             drafts: self.drafts,
             base_url: self.base_url.clone(),
+            max_post_bytes: self.max_post_bytes,
         }
     }
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    /// Output: `text` (one problem a line, then a summary) or `json`.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    format: LogFormat,
 }
 
 #[derive(Args, Debug)]
@@ -81,7 +94,7 @@ struct ServeArgs {
     log_format: LogFormat,
 }
 
-/// How `serve` writes its log.
+/// How `serve` writes its log and `check` its report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum LogFormat {
     /// Human-readable lines.
@@ -99,30 +112,38 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn check(args: &SourceArgs) -> ExitCode {
-    let site = match content::load(&args.sources()) {
+fn check(args: &CheckArgs) -> ExitCode {
+    let site = match content::load(&args.source.sources()) {
         Ok(site) => site,
         Err(content::Fatal(d)) => {
             eprintln!("error: {d}");
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    let mut errors = 0;
-    let mut warnings = 0;
-    for d in &site.diagnostics {
-        match d.severity {
-            Severity::Error => errors += 1,
-            Severity::Warning => warnings += 1,
+    let errors = site.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = site.diagnostics.len() - errors;
+    let mut out = String::new();
+    match args.format {
+        LogFormat::Json => {
+            let mut report = crate::diagnostic::to_json(&site.diagnostics);
+            report["posts"] = site.posts.len().into();
+            out = format!("{report:#}\n");
         }
-        println!("{}: {d}", d.severity.as_str());
+        LogFormat::Text => {
+            for d in &site.diagnostics {
+                out.push_str(&format!("{}: {d}\n", d.severity.as_str()));
+            }
+            out.push_str(&format!(
+                "check: {errors} {}, {warnings} {} in {} {}\n",
+                plural(errors, "error", "errors"),
+                plural(warnings, "warning", "warnings"),
+                site.posts.len(),
+                plural(site.posts.len(), "post", "posts")
+            ));
+        }
     }
-    println!(
-        "check: {errors} {}, {warnings} {} in {} {}",
-        plural(errors, "error", "errors"),
-        plural(warnings, "warning", "warnings"),
-        site.posts.len(),
-        plural(site.posts.len(), "post", "posts")
-    );
+    // A closed pipe (`check | head`) is not an error worth a panic.
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
     if errors > 0 { ExitCode::from(EXIT_CONTENT_ERRORS) } else { ExitCode::SUCCESS }
 }
 

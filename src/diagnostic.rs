@@ -85,6 +85,26 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// A list of problems as JSON: `{"errors": N, "warnings": N, "diagnostics": [{path, line,
+/// column, severity, message, text}]}`, the shape `/diagnostics` and `check --format json` share.
+pub fn to_json(all: &[Diagnostic]) -> serde_json::Value {
+    let list: Vec<serde_json::Value> = all
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "path": d.path.display().to_string(),
+                "line": d.line,
+                "column": d.column,
+                "severity": d.severity.as_str(),
+                "message": d.message,
+                "text": d.to_string(),
+            })
+        })
+        .collect();
+    let errors = all.iter().filter(|d| d.is_error()).count();
+    serde_json::json!({ "errors": errors, "warnings": all.len() - errors, "diagnostics": list })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

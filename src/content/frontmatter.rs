@@ -49,6 +49,23 @@ pub fn split<'a>(text: &'a str, path: &Path) -> Result<Split<'a>, Diagnostic> {
     ))
 }
 
+/// Rejects front matter too big to be meant as such.
+pub fn check_size(split: &Split, path: &Path) -> Result<(), Diagnostic> {
+    if split.yaml.len() > super::MAX_FRONT_MATTER_BYTES {
+        return Err(Diagnostic::error(
+            path,
+            Some(1),
+            Some(1),
+            format!(
+                "front matter is {} bytes, over the {}-byte limit: move long text into the body",
+                split.yaml.len(),
+                super::MAX_FRONT_MATTER_BYTES
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A YAML scalar read as text, whatever its type (`title: 1984` is the title "1984").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Text(pub String);

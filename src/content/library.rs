@@ -195,7 +195,8 @@ impl Library {
     fn read(&mut self, file: &PostFile) {
         let shown = self.sources.content_dir.join(&file.relative);
         let stamp = Stamp::of(&shown);
-        let parsed = read_post(&shown).and_then(|text| parse_post(&text, file, &shown, &self.config));
+        let parsed = read_post(&shown, self.sources.max_post_bytes)
+            .and_then(|text| parse_post(&text, file, &shown, &self.config));
         let previous = self.files.remove(&file.relative);
         let entry = match parsed {
             Ok(Parsed::Post(post, warnings)) => Entry { stamp, post: Some(Arc::new(*post)), problems: warnings },
@@ -227,7 +228,13 @@ mod tests {
     use super::*;
 
     fn sources(dir: &Path) -> Sources {
-        Sources { content_dir: dir.join("content"), feeds_dir: dir.join("feeds"), drafts: false, base_url: None }
+        Sources {
+            content_dir: dir.join("content"),
+            feeds_dir: dir.join("feeds"),
+            drafts: false,
+            base_url: None,
+            max_post_bytes: super::super::MAX_POST_BYTES,
+        }
     }
 
     fn titles(library: &Library) -> Vec<String> {

@@ -20,8 +20,11 @@ use crate::text::{slugify, squash_whitespace, xml_safe};
 use frontmatter::{Many, RawFrontMatter, Text};
 pub use library::Library;
 
-/// Largest post file read, in bytes; bigger files are reported and skipped.
+/// Default largest post file read, in bytes; bigger files are reported and skipped.
 pub const MAX_POST_BYTES: u64 = 4 * 1024 * 1024;
+/// Largest front matter read, in bytes: a post whose closing `---` is missing should not make
+/// the YAML parser read megabytes of Markdown.
+pub const MAX_FRONT_MATTER_BYTES: usize = 64 * 1024;
 
 /// A category or tag: the name as written and the slug used in URLs.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -91,6 +94,8 @@ pub struct Sources {
     pub drafts: bool,
     /// Overrides `base_url` from `site.yaml`.
     pub base_url: Option<String>,
+    /// Largest post file read, in bytes.
+    pub max_post_bytes: u64,
 }
 
 /// Everything loaded from disk: configuration, every good post (future ones included) and
@@ -230,18 +235,18 @@ pub fn find_posts(dir: &Path, drafts: bool, diagnostics: &mut Vec<Diagnostic>) -
 }
 
 /// Reads a post file as UTF-8 text, refusing files that are too big or not regular files.
-fn read_post(path: &Path) -> Result<String, Diagnostic> {
+fn read_post(path: &Path, max_bytes: u64) -> Result<String, Diagnostic> {
     let meta = std::fs::metadata(path).map_err(|e| Diagnostic::error(path, None, None, format!("cannot read: {e}")))?;
     if !meta.is_file() {
         return Err(Diagnostic::error(path, None, None, "not a regular file: only plain files are read as posts"));
     }
-    if meta.len() > MAX_POST_BYTES {
+    if meta.len() > max_bytes {
         return Err(Diagnostic::error(
             path,
             None,
             None,
             format!(
-                "file is {} bytes, over the {MAX_POST_BYTES}-byte limit for a post: split it or shrink it",
+                "file is {} bytes, over the {max_bytes}-byte limit for a post: split it, or raise --max-post-bytes",
                 meta.len()
             ),
         ));
@@ -276,6 +281,7 @@ pub enum Parsed {
 /// Builds a post from its text. Pure: `shown` is only used in diagnostics.
 pub fn parse_post(text: &str, file: &PostFile, shown: &Path, config: &SiteConfig) -> Result<Parsed, Diagnostic> {
     let split = frontmatter::split(text, shown)?;
+    frontmatter::check_size(&split, shown)?;
     let (raw, mut warnings) = frontmatter::parse(split.yaml, shown)?;
     if raw.published == Some(false) || (raw.draft == Some(true) && !file.draft) {
         return Ok(Parsed::Unpublished);

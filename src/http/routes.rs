@@ -151,24 +151,9 @@ fn media_type<B>(req: &Request<B>, document: &Document, own: &'static str) -> &'
     if is_xml_feed(document) && wants_html { "application/xml; charset=utf-8" } else { own }
 }
 
-/// Every current problem as JSON: `{"errors": N, "warnings": N, "diagnostics": [...]}`.
+/// Every current problem as JSON (see [`crate::diagnostic::to_json`]).
 fn diagnostics(app: &App) -> Response<Body> {
-    let all = app.diagnostics();
-    let list: Vec<serde_json::Value> = all
-        .iter()
-        .map(|d| {
-            serde_json::json!({
-                "path": d.path.display().to_string(),
-                "line": d.line,
-                "column": d.column,
-                "severity": d.severity.as_str(),
-                "message": d.message,
-                "text": d.to_string(),
-            })
-        })
-        .collect();
-    let errors = all.iter().filter(|d| d.is_error()).count();
-    let body = serde_json::json!({ "errors": errors, "warnings": all.len() - errors, "diagnostics": list });
+    let body = crate::diagnostic::to_json(&app.diagnostics());
     let mut response = Response::new(Body::new(Bytes::from(format!("{body:#}\n"))));
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));

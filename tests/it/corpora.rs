@@ -74,6 +74,7 @@ fn every_corpus_feed_is_well_formed() {
             feeds_dir: PathBuf::from("/nonexistent-feeds-dir"),
             drafts: false,
             base_url: Some("https://corpus.example.org".to_owned()),
+            max_post_bytes: tidings::content::MAX_POST_BYTES,
         };
         let site = content::load(&sources).unwrap();
         assert!(site.posts.len() > 50, "{}: only {} posts", corpus.display(), site.posts.len());

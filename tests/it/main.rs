@@ -3,6 +3,7 @@
 mod bad_input;
 mod corpora;
 mod formats;
+mod fuzz;
 mod http;
 mod limits;
 mod pipeline;

@@ -15,6 +15,7 @@ fn every_sample_feed_parses_with_its_items_newest_first() {
         feeds_dir: root("feeds"),
         drafts: false,
         base_url: Some(server.base_url.clone()),
+        max_post_bytes: tidings::content::MAX_POST_BYTES,
     };
     let site = content::load(&sources).unwrap();
     assert!(site.diagnostics.is_empty(), "the sample site has problems: {:?}", site.diagnostics);
@@ -64,7 +65,13 @@ fn expected_titles(index: &Index, key: &feed::FeedKey) -> Vec<String> {
 #[test]
 fn drafts_appear_only_when_asked_for() {
     let load = |drafts| {
-        let sources = Sources { content_dir: root("content"), feeds_dir: root("feeds"), drafts, base_url: None };
+        let sources = Sources {
+            content_dir: root("content"),
+            feeds_dir: root("feeds"),
+            drafts,
+            base_url: None,
+            max_post_bytes: tidings::content::MAX_POST_BYTES,
+        };
         content::load(&sources).unwrap().posts.len()
     };
     assert_eq!(load(true), load(false) + 1);

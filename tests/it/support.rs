@@ -76,6 +76,7 @@ impl TestServer {
             feeds_dir: feeds_dir.to_path_buf(),
             drafts: false,
             base_url: Some(base_url.clone()),
+            max_post_bytes: content::MAX_POST_BYTES,
         };
         let site = content::Library::load(&sources).expect("site loads");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
