@@ -150,8 +150,18 @@ pub enum Document {
 const FEED_XSL: &[u8] = include_bytes!("../assets/feed.xsl");
 
 impl Document {
+    /// Where the static export writes the document, relative to its output folder.
+    pub fn export_path(&self) -> String {
+        match self {
+            Document::Feed(key) => key.export_path(),
+            Document::Opml => discovery::OPML_PATH.trim_start_matches('/').to_owned(),
+            Document::Home => "index.html".to_owned(),
+            Document::Stylesheet => "feed.xsl".to_owned(),
+        }
+    }
+
     /// Renders the document from `index`; `None` when the index has no such feed or page.
-    fn render(&self, index: &Index) -> Option<Rendered> {
+    pub fn render(&self, index: &Index) -> Option<Rendered> {
         let started = std::time::Instant::now();
         let updated = index.updated().map(|u| u.timestamp());
         let (bytes, updated, media_type) = match self {

@@ -33,6 +33,8 @@ enum Command {
     Serve(ServeArgs),
     /// Report every problem in the content as `path:line:col: message`; exit 1 on errors.
     Check(CheckArgs),
+    /// Write every feed, page and discovery document (with .gz and .br twins) for static hosting.
+    Build(BuildArgs),
 }
 
 /// Where the site comes from; shared by every command.
@@ -65,6 +67,15 @@ impl SourceArgs {
             max_post_bytes: self.max_post_bytes,
         }
     }
+}
+
+#[derive(Args, Debug)]
+struct BuildArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    /// The folder to write into (created if needed).
+    #[arg(long, env = "TIDINGS_OUT")]
+    out: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -109,6 +120,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check(&args),
         Command::Serve(args) => serve(&args),
+        Command::Build(args) => build(&args),
     }
 }
 
@@ -145,6 +157,39 @@ fn check(args: &CheckArgs) -> ExitCode {
     // A closed pipe (`check | head`) is not an error worth a panic.
     let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
     if errors > 0 { ExitCode::from(EXIT_CONTENT_ERRORS) } else { ExitCode::SUCCESS }
+}
+
+fn build(args: &BuildArgs) -> ExitCode {
+    let started = std::time::Instant::now();
+    let library = match content::Library::load(&args.source.sources()) {
+        Ok(library) => library,
+        Err(content::Fatal(d)) => {
+            eprintln!("error: {d}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    for d in library.diagnostics() {
+        eprintln!("{}: {d}", d.severity.as_str());
+    }
+    let index = crate::index::Index::build(library.config(), &library.posts(), chrono::Utc::now(), 1);
+    match crate::export::write_all(&index, &args.out) {
+        Ok(summary) => {
+            println!(
+                "build: {} documents, {} files, {} bytes in {:.2} s ({} posts) -> {}",
+                summary.documents,
+                summary.files,
+                summary.bytes,
+                started.elapsed().as_secs_f64(),
+                index.posts.len(),
+                args.out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}: cannot write: {e}", args.out.display());
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
 }
 
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {

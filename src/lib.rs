@@ -14,6 +14,7 @@
 //! - [`feed`]: feed keys and URL paths, the format-neutral model, RSS and Atom writers. Pure.
 //! - [`discovery`]: the OPML list and the HTML index page. Pure.
 //! - [`cache`]: rendered bytes, compressed twins and validators, keyed by index generation.
+//! - [`export`]: `tidings build`, the static export.
 //! - [`app`]: the running state: current index, cache, scheduled publishing.
 //! - [`http`]: the only code that knows hyper's server.
 //! - [`watch`]: live reload on file changes.
@@ -30,6 +31,7 @@ pub mod config;
 pub mod content;
 pub mod diagnostic;
 pub mod discovery;
+pub mod export;
 pub mod feed;
 pub mod http;
 pub mod index;

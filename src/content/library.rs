@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use rayon::prelude::*;
+
 use super::{Fatal, Parsed, Post, PostFile, Site, Sources, find_posts, load_config, parse_post, read_post};
 use crate::config::SiteConfig;
 use crate::diagnostic::Diagnostic;
@@ -159,13 +161,24 @@ impl Library {
         let before = self.files.len();
         self.files.retain(|path, _| present.contains(path));
         let mut changes = Changes { removed: before - self.files.len(), ..Changes::default() };
-        for file in &found {
-            let stamp = Stamp::of(&dir.join(&file.relative));
-            let unchanged = self.files.get(&file.relative).is_some_and(|e| e.stamp.is_some() && e.stamp == stamp);
-            if force || !unchanged {
-                self.read(file);
-                changes.reread += 1;
-            }
+        let stale: Vec<&PostFile> = found
+            .iter()
+            .filter(|file| {
+                let stamp = Stamp::of(&dir.join(&file.relative));
+                force || !self.files.get(&file.relative).is_some_and(|e| e.stamp.is_some() && e.stamp == stamp)
+            })
+            .collect();
+        // Reading and parsing (Markdown included) is most of a load: use every core.
+        let parsed: Vec<(&PostFile, Option<Stamp>, Result<Parsed, Diagnostic>)> = stale
+            .par_iter()
+            .map(|file| {
+                let (stamp, result) = self.parse(file);
+                (*file, stamp, result)
+            })
+            .collect();
+        changes.reread = parsed.len();
+        for (file, stamp, result) in parsed {
+            self.apply(file, stamp, result);
         }
         changes
     }
@@ -193,10 +206,21 @@ impl Library {
 
     /// Reads one file into its entry, keeping the last good post if the new text is broken.
     fn read(&mut self, file: &PostFile) {
+        let (stamp, parsed) = self.parse(file);
+        self.apply(file, stamp, parsed);
+    }
+
+    /// Reads and parses one file, without changing anything.
+    fn parse(&self, file: &PostFile) -> (Option<Stamp>, Result<Parsed, Diagnostic>) {
         let shown = self.sources.content_dir.join(&file.relative);
         let stamp = Stamp::of(&shown);
         let parsed = read_post(&shown, self.sources.max_post_bytes)
             .and_then(|text| parse_post(&text, file, &shown, &self.config));
+        (stamp, parsed)
+    }
+
+    /// Stores a parse result in the file's entry, keeping the last good post if it failed.
+    fn apply(&mut self, file: &PostFile, stamp: Option<Stamp>, parsed: Result<Parsed, Diagnostic>) {
         let previous = self.files.remove(&file.relative);
         let entry = match parsed {
             Ok(Parsed::Post(post, warnings)) => Entry { stamp, post: Some(Arc::new(*post)), problems: warnings },

@@ -169,6 +169,21 @@ impl FeedKey {
         if self.page > 1 { format!("{}?page={}", self.path(), self.page) } else { self.path() }
     }
 
+    /// Where the static export (`tidings build`) writes this page, relative to the output
+    /// folder: the URL path for page 1, and `…/page/N/feed.rss` for `feed.rss?page=N`, since
+    /// files cannot have query strings (a web server maps one to the other; see the README).
+    pub fn export_path(&self) -> String {
+        let path = self.path();
+        let path = path.trim_start_matches('/');
+        if self.page <= 1 {
+            return path.to_owned();
+        }
+        match path.rsplit_once('/') {
+            Some((dir, file)) => format!("{dir}/page/{}/{file}", self.page),
+            None => format!("page/{}/{path}", self.page),
+        }
+    }
+
     /// The feed a request names, if its path has the shape of one (whether it exists is the
     /// index's business). `Err` when the path is a feed but the query names no valid page.
     pub fn from_request(path: &str, query: Option<&str>) -> Result<Option<FeedKey>, BadQuery> {
@@ -299,5 +314,9 @@ mod tests {
         }
         assert_eq!(FeedKey::new(Scope::Site, Format::Rss).with_page(2).path_and_query(), "/feed.rss?page=2");
         assert_eq!(FeedKey::new(Scope::Site, Format::Rss).path_and_query(), "/feed.rss");
+        let tag = FeedKey::new(Scope::Tag("rust".into()), Format::Json);
+        assert_eq!(tag.export_path(), "tags/rust/feed.json");
+        assert_eq!(tag.with_page(3).export_path(), "tags/rust/page/3/feed.json");
+        assert_eq!(FeedKey::new(Scope::Site, Format::Atom).with_page(2).export_path(), "page/2/feed.atom");
     }
 }

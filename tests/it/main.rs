@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod corpora;
+mod export;
 mod formats;
 mod fuzz;
 mod http;
