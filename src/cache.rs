@@ -11,6 +11,7 @@ use moka::future::Cache;
 
 use crate::discovery;
 use crate::feed::{self, FeedKey};
+use crate::headlines;
 use crate::index::Index;
 
 /// Rendered feeds kept at most; each is a few tens of kilobytes (three representations).
@@ -144,19 +145,30 @@ pub enum Document {
     Home,
     /// The XSL stylesheet that shows feeds as a web page in browsers.
     Stylesheet,
+    /// `/headlines.json` for one feed and limit.
+    Headlines(headlines::Request),
+    /// The `/embed/…` page for one feed, limit and image choice.
+    Embed(headlines::Request),
+    /// The `/embed.js` widget.
+    EmbedScript,
 }
+
+/// The embeddable headlines widget.
+const EMBED_JS: &[u8] = include_bytes!("../assets/embed.js");
 
 /// The stylesheet behind the browser view of RSS and Atom feeds.
 const FEED_XSL: &[u8] = include_bytes!("../assets/feed.xsl");
 
 impl Document {
-    /// Where the static export writes the document, relative to its output folder.
-    pub fn export_path(&self) -> String {
+    /// Where the static export writes the document, relative to its output folder; `None`
+    /// for documents that depend on query parameters (headlines), which need `serve`.
+    pub fn export_path(&self) -> Option<String> {
         match self {
-            Document::Feed(key) => key.export_path(),
-            Document::Opml => discovery::OPML_PATH.trim_start_matches('/').to_owned(),
-            Document::Home => "index.html".to_owned(),
-            Document::Stylesheet => "feed.xsl".to_owned(),
+            Document::Feed(key) => Some(key.export_path()),
+            Document::Opml => Some(discovery::OPML_PATH.trim_start_matches('/').to_owned()),
+            Document::Home => Some("index.html".to_owned()),
+            Document::Stylesheet => Some("feed.xsl".to_owned()),
+            Document::Headlines(_) | Document::Embed(_) | Document::EmbedScript => None,
         }
     }
 
@@ -172,6 +184,11 @@ impl Document {
             Document::Opml => (discovery::opml(index), updated, "text/x-opml; charset=utf-8"),
             Document::Home => (discovery::home_page(index), updated, "text/html; charset=utf-8"),
             Document::Stylesheet => (FEED_XSL.to_vec(), None, "text/xsl; charset=utf-8"),
+            Document::Headlines(request) => {
+                (headlines::json(index, request)?, updated, "application/json; charset=utf-8")
+            }
+            Document::Embed(request) => (headlines::embed_page(index, request)?, updated, "text/html; charset=utf-8"),
+            Document::EmbedScript => (EMBED_JS.to_vec(), None, "text/javascript; charset=utf-8"),
         };
         let last_modified = updated.map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64));
         let mut rendered = Rendered::new(bytes, last_modified, media_type);

@@ -67,8 +67,10 @@ pub fn write_all(index: &Index, out: &Path) -> std::io::Result<Summary> {
 
 /// Writes one document and its twins; returns files and bytes written.
 fn write_document(index: &Index, document: &Document, out: &Path) -> std::io::Result<(usize, u64)> {
-    let Some(rendered) = document.render(index) else { return Ok((0, 0)) };
-    let path = out.join(document.export_path());
+    let (Some(relative), Some(rendered)) = (document.export_path(), document.render(index)) else {
+        return Ok((0, 0));
+    };
+    let path = out.join(relative);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }

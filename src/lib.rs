@@ -10,9 +10,11 @@
 //! - [`config`]: `site.yaml` and the authors table, validated once.
 //! - [`content`]: the only code that reads content files; posts and diagnostics.
 //! - [`markdown`]: Markdown to HTML with absolute URLs; summaries. Pure.
+//! - [`sanitize`]: removes scripts, styles, handlers and `javascript:` URLs from post HTML.
 //! - [`index`]: posts newest first, by category, author and tag. Pure.
 //! - [`feed`]: feed keys and URL paths, the format-neutral model, RSS and Atom writers. Pure.
 //! - [`discovery`]: the OPML list and the HTML index page. Pure.
+//! - [`headlines`]: `/headlines.json` and the `/embed/…` page for other sites. Pure.
 //! - [`cache`]: rendered bytes, compressed twins and validators, keyed by index generation.
 //! - [`export`]: `tidings build`, the static export.
 //! - [`app`]: the running state: current index, cache, scheduled publishing.
@@ -33,10 +35,12 @@ pub mod diagnostic;
 pub mod discovery;
 pub mod export;
 pub mod feed;
+pub mod headlines;
 pub mod http;
 pub mod index;
 pub mod markdown;
 pub mod metrics;
+pub mod sanitize;
 pub mod text;
 pub mod watch;
 pub mod websub;

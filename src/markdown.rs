@@ -48,11 +48,12 @@ pub fn render(body: &str, summary: Option<&str>, separator: &str, base: &Url) ->
     Rendered { content_html, summary_html, summary_text }
 }
 
-/// HTML for `events`, with relative `href`, `src`, `srcset` and `poster` URLs made absolute.
+/// HTML for `events`, with relative `href`, `src`, `srcset` and `poster` URLs made absolute,
+/// and anything unsafe removed.
 fn to_html<'a>(events: impl Iterator<Item = Event<'a>>, base: &Url) -> String {
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, events);
-    absolutize(&html, base)
+    crate::sanitize::clean(&absolutize(&html, base))
 }
 
 /// The events of the first top-level paragraph, or of the first top-level block if the body

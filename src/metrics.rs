@@ -14,8 +14,10 @@ pub enum Route {
     Opml,
     /// `/`.
     Home,
-    /// `/feed.xsl`.
+    /// `/feed.xsl` and `/embed.js`.
     Stylesheet,
+    /// `/headlines.json` and `/embed/…`.
+    Headlines,
     /// `/healthz`, `/readyz`, `/diagnostics`, `/metrics`.
     Ops,
     /// Anything else (404s, bad methods).
@@ -23,14 +25,16 @@ pub enum Route {
 }
 
 impl Route {
-    const ALL: [Route; 6] = [Route::Feed, Route::Opml, Route::Home, Route::Stylesheet, Route::Ops, Route::Other];
+    const ALL: [Route; 7] =
+        [Route::Feed, Route::Opml, Route::Home, Route::Stylesheet, Route::Headlines, Route::Ops, Route::Other];
 
     fn label(self) -> &'static str {
         match self {
             Route::Feed => "feed",
             Route::Opml => "opml",
             Route::Home => "home",
-            Route::Stylesheet => "stylesheet",
+            Route::Stylesheet => "asset",
+            Route::Headlines => "headlines",
             Route::Ops => "ops",
             Route::Other => "other",
         }

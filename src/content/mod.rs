@@ -355,7 +355,18 @@ pub fn parse_post(text: &str, file: &PostFile, shown: &Path, config: &SiteConfig
         .map(|Text(s)| s.trim())
         .find(|s| !s.is_empty());
     let rendered = markdown::render(split.body, summary, &config.excerpt_separator, &url);
-    let image = raw.image.as_ref().and_then(|i| i.0.as_deref()).and_then(|i| url.join(i).ok()).map(String::from);
+    let image = raw.image.as_ref().and_then(|i| i.0.as_deref()).and_then(|written| {
+        let joined = url.join(written).ok().filter(|u| matches!(u.scheme(), "http" | "https"));
+        if joined.is_none() {
+            warnings.push(Diagnostic::warning(
+                shown,
+                key_line(split.yaml, &["image"]),
+                Some(1),
+                format!("`image`: {written:?} is not a path or an http(s) URL; the post is shown without it"),
+            ));
+        }
+        joined.map(String::from)
+    });
     let id = raw.id.as_ref().map(|Text(s)| s.trim().to_owned()).filter(|s| !s.is_empty());
 
     Ok(Parsed::Post(

@@ -16,6 +16,7 @@ use crate::app::App;
 use crate::cache::{Coding, Document, Lookup};
 use crate::discovery::OPML_PATH;
 use crate::feed::FeedKey;
+use crate::headlines;
 use crate::metrics::Route;
 
 /// Longest request URI accepted; feed URLs are far shorter.
@@ -51,6 +52,19 @@ async fn route<B>(req: &Request<B>, app: &App) -> (Route, Response<Body>) {
         "/" => Document::Home,
         OPML_PATH => Document::Opml,
         "/feed.xsl" => Document::Stylesheet,
+        "/embed.js" => Document::EmbedScript,
+        "/headlines.json" => match headlines::parse(&app.index(), req.uri().query(), None) {
+            Ok(request) => Document::Headlines(headlines::Request { images: false, ..request }),
+            Err(problem) => return (Route::Headlines, headline_problem(&problem)),
+        },
+        _ if path.starts_with("/embed/") => {
+            match headlines::parse(&app.index(), req.uri().query(), Some(&path["/embed".len()..])) {
+                Ok(request) => Document::Embed(request),
+                Err(problem) => {
+                    return (Route::Headlines, text(problem_status(&problem), &format!("{}\n", problem.message())));
+                }
+            }
+        }
         _ => match FeedKey::from_request(path, req.uri().query()) {
             Ok(Some(key)) => Document::Feed(key),
             Ok(None) => return (Route::Other, not_found(path)),
@@ -61,9 +75,28 @@ async fn route<B>(req: &Request<B>, app: &App) -> (Route, Response<Body>) {
         Document::Feed(_) => Route::Feed,
         Document::Opml => Route::Opml,
         Document::Home => Route::Home,
-        Document::Stylesheet => Route::Stylesheet,
+        Document::Stylesheet | Document::EmbedScript => Route::Stylesheet,
+        Document::Headlines(_) | Document::Embed(_) => Route::Headlines,
     };
     (route, serve_document(req, app, &document).await)
+}
+
+fn problem_status(problem: &headlines::Problem) -> StatusCode {
+    match problem {
+        headlines::Problem::UnknownFeed(_) => StatusCode::NOT_FOUND,
+        headlines::Problem::BadQuery(_) => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// A headlines error as JSON, readable by the widget from any origin.
+fn headline_problem(problem: &headlines::Problem) -> Response<Body> {
+    let body = serde_json::json!({ "error": problem.message() });
+    let mut response = Response::new(Body::new(Bytes::from(format!("{body}\n"))));
+    *response.status_mut() = problem_status(problem);
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    response
 }
 
 /// `/metrics` in the Prometheus text format.
@@ -106,6 +139,10 @@ async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document) -> 
     // Public, read-only data that in-browser readers and widgets fetch from other origins.
     headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     headers.insert("x-cache", HeaderValue::from_static(if lookup == Lookup::Hit { "hit" } else { "miss" }));
+    if let Document::Embed(_) = document {
+        headers.insert("content-security-policy", HeaderValue::from_static(headlines::EMBED_CSP));
+        headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    }
     if let Document::Feed(key) = document
         && !index.config.websub_hubs.is_empty()
     {

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Benchmark 1, serving: tidings serving a cached 20-item feed versus nginx serving the SAME
+# bytes from `tidings build` output, side by side in one run, alternating, on 127.0.0.1.
+#
+# Usage: bash bench/serve.sh [OUT_DIR]
+# Environment (defaults):
+#   POSTS=1000 FEED=/feed.rss CONNS="64 256" DURATION=10s REPEAT=3 THREADS=1
+#   SCENARIOS="plain gzip cond304" WORKERS=2 (nginx worker_processes = tokio worker threads)
+#   NGINX_PORT=18080 TIDINGS_PORT=18081; plus common.sh's TIDINGS, BENCH_ROOT
+#
+# What runs:
+#   * corpus: gen_corpus.py --posts $POSTS --seed 1
+#   * tidings build --content CORPUS --feeds EMPTY --out OUT --base-url http://127.0.0.1:$TIDINGS_PORT
+#   * nginx (own config, root = OUT, worker_processes $WORKERS, etag on, gzip off,
+#     gzip_static on: feed.rss.gz is tidings' own gzip twin) on 127.0.0.1:$NGINX_PORT
+#   * tidings serve (TOKIO_WORKER_THREADS=$WORKERS, same --base-url) on 127.0.0.1:$TIDINGS_PORT;
+#     the feed is fetched once first so every measured request is a cache hit
+#   * the bytes of both servers are compared (identity and gzip) before measuring
+#   * for each repetition, connection count and scenario: wrk against one server, then the
+#     other (the order flips every repetition); scenarios as in ../shared/bench/serve_bench.sh:
+#       plain   GET, no Accept-Encoding -> 200 identity
+#       gzip    GET, Accept-Encoding: gzip -> 200 gzip
+#       cond304 GET, If-None-Match: <that server's ETag> -> 304
+#   * the servers' CPU seconds (utime+stime from /proc) during each wrk run are recorded too
+# Output: OUT_DIR (default $BENCH_ROOT/serve): runs.tsv, summary.md (medians, and the median
+# of the per-repetition ratios tidings/nginx), commands.log.
+source "$(dirname "$0")/common.sh"
+
+POSTS=${POSTS:-1000}
+FEED=${FEED:-/feed.rss}
+CONNS=${CONNS:-"64 256"}
+DURATION=${DURATION:-10s}
+REPEAT=${REPEAT:-3}
+THREADS=${THREADS:-1}
+WORKERS=${WORKERS:-2}
+SCENARIOS=${SCENARIOS:-"plain gzip cond304"}
+NGINX_PORT=${NGINX_PORT:-18080}
+TIDINGS_PORT=${TIDINGS_PORT:-18081}
+OUT=${1:-$BENCH_ROOT/serve}
+mkdir -p "$OUT"; OUT=$(cd "$OUT" && pwd)
+
+build_tidings
+corpus_dir=$(corpus "$POSTS")
+base="http://127.0.0.1:$TIDINGS_PORT"
+export_dir="$BENCH_ROOT/serve-export-$POSTS"
+feeds_dir="$BENCH_ROOT/empty-feeds"; mkdir -p "$feeds_dir"
+: > "$OUT/commands.log"
+machine_info | tee -a "$OUT/commands.log"
+echo "# $(nginx -v 2>&1); $(wrk -v 2>&1 | head -1)" | tee -a "$OUT/commands.log"
+
+rm -rf "$export_dir"
+cmd=("$TIDINGS" build --content "$corpus_dir" --feeds "$feeds_dir" --out "$export_dir" --base-url "$base")
+echo "${cmd[*]}" >> "$OUT/commands.log"
+"${cmd[@]}" | tee -a "$OUT/commands.log"
+chmod -R a+rX "$export_dir"
+
+# --- nginx ---------------------------------------------------------------------------------
+prefix=$(mktemp -d /tmp/tidings-bench-nginx.XXXXXX)
+mkdir -p "$prefix/tmp"
+cat > "$prefix/nginx.conf" <<NGINX
+# as ../shared/bench/nginx/nginx.conf.tmpl, serving the tidings build output
+worker_processes $WORKERS;
+worker_rlimit_nofile 16384;
+pid $prefix/nginx.pid;
+error_log $prefix/error.log warn;
+events { worker_connections 4096; }
+http {
+    types {
+        application/rss+xml  rss;
+        application/atom+xml atom;
+        application/feed+json json;
+    }
+    default_type application/octet-stream;
+    charset off;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_timeout 65;
+    keepalive_requests 1000000;
+    client_body_temp_path $prefix/tmp/body;
+    proxy_temp_path       $prefix/tmp/proxy;
+    fastcgi_temp_path     $prefix/tmp/fastcgi;
+    uwsgi_temp_path       $prefix/tmp/uwsgi;
+    scgi_temp_path        $prefix/tmp/scgi;
+    server {
+        listen 127.0.0.1:$NGINX_PORT backlog=4096;
+        server_name localhost;
+        root $export_dir;
+        etag on;
+        gzip off;
+        gzip_static on;
+        gzip_vary on;
+        location / { }
+    }
+}
+NGINX
+nginx_pid=""; tidings_pid=""
+cleanup() {
+  [ -n "$nginx_pid" ] && kill -QUIT "$nginx_pid" 2>/dev/null || true
+  [ -n "$tidings_pid" ] && kill -TERM "$tidings_pid" 2>/dev/null || true
+  sleep 0.5
+  rm -rf "$prefix"
+}
+trap cleanup EXIT
+echo "nginx -p $prefix -e $prefix/error.log -c $prefix/nginx.conf" >> "$OUT/commands.log"
+cp "$prefix/nginx.conf" "$OUT/nginx.conf"
+nginx -p "$prefix" -e "$prefix/error.log" -c "$prefix/nginx.conf"
+for _ in $(seq 1 50); do [ -s "$prefix/nginx.pid" ] && break; sleep 0.1; done
+nginx_pid=$(cat "$prefix/nginx.pid")
+
+# --- tidings -------------------------------------------------------------------------------
+echo "TOKIO_WORKER_THREADS=$WORKERS TIDINGS_LOG=warn $TIDINGS serve --content $corpus_dir --feeds $feeds_dir --addr 127.0.0.1:$TIDINGS_PORT --base-url $base" >> "$OUT/commands.log"
+TOKIO_WORKER_THREADS=$WORKERS TIDINGS_LOG=warn "$TIDINGS" serve --content "$corpus_dir" --feeds "$feeds_dir" \
+  --addr "127.0.0.1:$TIDINGS_PORT" --base-url "$base" > "$OUT/tidings.log" 2>&1 &
+tidings_pid=$!
+wait_http "$base/healthz"
+wait_http "http://127.0.0.1:$NGINX_PORT$FEED"
+
+# same bytes?
+for enc in identity gzip; do
+  curl -s -H "Accept-Encoding: $enc" "$base$FEED" -o "$OUT/tidings.$enc"
+  curl -s -H "Accept-Encoding: $enc" "http://127.0.0.1:$NGINX_PORT$FEED" -o "$OUT/nginx.$enc"
+  if cmp -s "$OUT/tidings.$enc" "$OUT/nginx.$enc"; then
+    echo "# same bytes ($enc): $(stat -c %s "$OUT/tidings.$enc") bytes" | tee -a "$OUT/commands.log"
+  else
+    echo "# DIFFERENT bytes ($enc): tidings $(stat -c %s "$OUT/tidings.$enc"), nginx $(stat -c %s "$OUT/nginx.$enc")" | tee -a "$OUT/commands.log"
+  fi
+done
+for s in tidings nginx; do
+  port=$TIDINGS_PORT; [ $s = nginx ] && port=$NGINX_PORT
+  echo "# $s headers (gzip):" >> "$OUT/commands.log"
+  curl -s -o /dev/null -D - -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port$FEED" | tr -d '\r' | sed 's/^/#   /' >> "$OUT/commands.log"
+done
+
+cpu_of() {  # utime+stime in ticks of a pid and its child processes
+  local total=0 p
+  for p in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+    [ -r /proc/$p/stat ] || continue
+    total=$((total + $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' /proc/$p/stat)))
+  done
+  echo $total
+}
+tick=$(getconf CLK_TCK)
+
+[ -s "$OUT/runs.tsv" ] || printf 'server\tscenario\tconns\trep\trps\tlat_p50_ms\tlat_p99_ms\tlat_max_ms\tbytes_per_req\trequests\terrors\tserver_cpu_s\n' > "$OUT/runs.tsv"
+run_wrk() {  # run_wrk SERVER SCENARIO CONNS REP
+  local server=$1 sc=$2 c=$3 rep=$4 port pid ae="" inm=""
+  if [ "$server" = nginx ]; then port=$NGINX_PORT; pid=$nginx_pid; else port=$TIDINGS_PORT; pid=$tidings_pid; fi
+  local url="http://127.0.0.1:$port$FEED"
+  case $sc in
+    plain) ;;
+    gzip) ae=gzip ;;
+    cond304) inm=$(curl -s -o /dev/null -D - "$url" | tr -d '\r' | awk 'tolower($1)=="etag:" {print $2}') ;;
+  esac
+  local code; code=$(curl -s -o /dev/null -w '%{http_code}' ${ae:+-H "Accept-Encoding: $ae"} ${inm:+-H "If-None-Match: $inm"} "$url")
+  local cmd=(wrk -t"$THREADS" -c"$c" -d"$DURATION" --latency -s "$SHARED_BENCH/wrk/bench.lua" "$url")
+  printf '# %s %s c=%s rep=%s (check: HTTP %s)\nWRK_ACCEPT_ENCODING=%q WRK_IF_NONE_MATCH=%q %s\n' "$server" "$sc" "$c" "$rep" "$code" "$ae" "$inm" "${cmd[*]}" >> "$OUT/commands.log"
+  local cpu0; cpu0=$(cpu_of "$pid")
+  local res; res=$(WRK_ACCEPT_ENCODING=$ae WRK_IF_NONE_MATCH=$inm "${cmd[@]}" 2>&1 | tee -a "$OUT/commands.log" | grep '^WRK_JSON ' | cut -d' ' -f2-)
+  local cpu1; cpu1=$(cpu_of "$pid")
+  python3 - "$res" "$server" "$sc" "$c" "$rep" "$(( cpu1 - cpu0 ))" "$tick" >> "$OUT/runs.tsv" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+errs = r["err_connect"] + r["err_read"] + r["err_write"] + r["err_status"] + r["err_timeout"]
+print("\t".join(sys.argv[2:6] + ["%.1f" % r["rps"], "%.3f" % r["lat_p50_ms"], "%.3f" % r["lat_p99_ms"],
+      "%.3f" % r["lat_max_ms"], "%.1f" % r["bytes_per_req"], str(r["requests"]), str(errs),
+      "%.2f" % (int(sys.argv[6]) / float(sys.argv[7]))]))
+PY
+  tail -1 "$OUT/runs.tsv"
+}
+
+curl -s -o /dev/null "$base$FEED"   # render once: measured requests are cache hits
+for rep in $(seq 1 "$REPEAT"); do
+  if [ $((rep % 2)) = 1 ]; then order="nginx tidings"; else order="tidings nginx"; fi
+  for c in $CONNS; do
+    for sc in $SCENARIOS; do
+      for server in $order; do run_wrk "$server" "$sc" "$c" "$rep"; done
+    done
+  done
+done
+
+python3 "$BENCH_DIR/summarize_serve.py" "$OUT/runs.tsv" | tee "$OUT/summary.md"
+echo "# results in $OUT"

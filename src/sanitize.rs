@@ -1,0 +1,100 @@
+//! Cleaning post HTML (ammonia) before it goes into feeds and embeds: no scripts, styles,
+//! event handlers or `javascript:` URLs, while keeping what posts legitimately use —
+//! headings, lists, tables (with alignment), code, images, links, footnotes, task lists.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+/// The one configured cleaner, built once.
+static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .add_tags([
+            "input",
+            "figure",
+            "figcaption",
+            "picture",
+            "source",
+            "video",
+            "audio",
+            "track",
+            "details",
+            "summary",
+            "section",
+            "mark",
+        ])
+        .add_generic_attributes(["class", "id", "title", "lang", "dir"])
+        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tag_attributes("img", ["srcset", "sizes", "loading", "width", "height"])
+        .add_tag_attributes("source", ["src", "srcset", "type", "media", "sizes"])
+        .add_tag_attributes("video", ["src", "poster", "controls", "width", "height", "loop", "muted", "playsinline"])
+        .add_tag_attributes("audio", ["src", "controls", "loop", "muted"])
+        .add_tag_attributes("track", ["src", "kind", "srclang", "label", "default"])
+        .add_tag_attributes("th", ["style"])
+        .add_tag_attributes("td", ["style"])
+        .add_tag_attributes("ol", ["start", "reversed", "type"])
+        .add_tag_attributes("li", ["value"])
+        .url_schemes(HashSet::from(["http", "https", "mailto", "tel", "ftp", "data"]))
+        .attribute_filter(|element, attribute, value| match (element, attribute) {
+            // Only the alignment pulldown-cmark writes for table columns.
+            (_, "style") => {
+                let allowed = ["text-align: left", "text-align: center", "text-align: right"];
+                allowed.contains(&value.trim().trim_end_matches(';')).then_some(Cow::Borrowed(value))
+            }
+            // Task-list checkboxes, nothing else.
+            ("input", "type") => (value == "checkbox").then_some(Cow::Borrowed(value)),
+            // Inline images only: a `data:` URL anywhere else could smuggle a document.
+            (el, "src" | "srcset") if el == "img" || el == "source" => Some(Cow::Borrowed(value)),
+            (_, "href") if value.trim_start().to_ascii_lowercase().starts_with("data:") => None,
+            _ => Some(Cow::Borrowed(value)),
+        })
+        .link_rel(None);
+    builder
+});
+
+/// `html` with everything unsafe removed. Void elements are written XHTML-style (`<br />`),
+/// as pulldown-cmark writes them.
+pub fn clean(html: &str) -> String {
+    let cleaned = CLEANER.clean(html).to_string();
+    cleaned.replace("<br>", "<br />").replace("<hr>", "<hr />")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removes_scripts_styles_handlers_and_javascript_urls() {
+        let dirty = r#"<p onclick="x()">Hi<script>alert(1)</script><style>p{}</style>
+<a href="javascript:alert(1)">j</a> <img src="x" onerror="alert(1)"> <a href="data:text/html,x">d</a></p>"#;
+        let clean = clean(dirty);
+        for bad in ["onclick", "<script", "alert(1)", "<style", "javascript:", "onerror", "data:text"] {
+            assert!(!clean.contains(bad), "{bad} survived: {clean}");
+        }
+        assert!(clean.contains("<img src=\"x\">"), "{clean}");
+    }
+
+    #[test]
+    fn keeps_what_posts_use() {
+        let html = "<h2 id=\"x\">T</h2>\n<p>a<br />\nb</p>\n<table><thead><tr><th style=\"text-align: right\">n</th></tr></thead></table>\n\
+            <ul><li><input disabled=\"\" type=\"checkbox\" checked=\"\"/>\ndone</li></ul>\n\
+            <pre><code class=\"language-rust\">fn main() {}</code></pre>\n\
+            <sup class=\"footnote-reference\"><a href=\"https://x.example/p.html#1\">1</a></sup>\n\
+            <div class=\"footnote-definition\" id=\"1\"><sup class=\"footnote-definition-label\">1</sup><p>note</p></div>\n<hr />";
+        let clean = clean(html);
+        for kept in [
+            "<h2 id=\"x\">",
+            "a<br />\nb",
+            "<th style=\"text-align: right\">",
+            "<input disabled=\"\" type=\"checkbox\" checked=\"\">",
+            "<code class=\"language-rust\">",
+            "<a href=\"https://x.example/p.html#1\">1</a>",
+            "<div class=\"footnote-definition\" id=\"1\">",
+            "<hr />",
+        ] {
+            assert!(clean.contains(kept), "{kept} lost: {clean}");
+        }
+        assert!(!super::clean(r#"<td style="color: red">x</td>"#).contains("style"));
+    }
+}
