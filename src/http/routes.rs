@@ -91,21 +91,16 @@ fn problem_status(problem: &headlines::Problem) -> StatusCode {
 /// A headlines error as JSON, readable by the widget from any origin.
 fn headline_problem(problem: &headlines::Problem) -> Response<Body> {
     let body = serde_json::json!({ "error": problem.message() });
-    let mut response = Response::new(Body::new(Bytes::from(format!("{body}\n"))));
-    *response.status_mut() = problem_status(problem);
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
-    headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    let mut response = plain(problem_status(problem), JSON, format!("{body}\n"));
+    response.headers_mut().insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     response
 }
 
+const JSON: &str = "application/json; charset=utf-8";
+
 /// `/metrics` in the Prometheus text format.
 fn metrics(app: &App) -> Response<Body> {
-    let mut response = Response::new(Body::new(Bytes::from(app.metrics_text())));
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    uncached(plain(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", app.metrics_text()))
 }
 
 /// A cached document, negotiated and validated.
@@ -191,10 +186,12 @@ fn media_type<B>(req: &Request<B>, document: &Document, own: &'static str) -> &'
 /// Every current problem as JSON (see [`crate::diagnostic::to_json`]).
 fn diagnostics(app: &App) -> Response<Body> {
     let body = crate::diagnostic::to_json(&app.diagnostics());
-    let mut response = Response::new(Body::new(Bytes::from(format!("{body:#}\n"))));
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    uncached(plain(StatusCode::OK, JSON, format!("{body:#}\n")))
+}
+
+/// Marks a live status response as not to be stored by caches.
+fn uncached(mut response: Response<Body>) -> Response<Body> {
+    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -205,8 +202,13 @@ fn not_found(path: &str) -> Response<Body> {
 
 /// A short plain-text response.
 pub fn text(status: StatusCode, body: &str) -> Response<Body> {
-    let mut response = Response::new(Body::new(Bytes::from(body.to_owned())));
+    plain(status, "text/plain; charset=utf-8", body.to_owned())
+}
+
+/// An uncached response with a body and its type.
+fn plain(status: StatusCode, content_type: &'static str, body: String) -> Response<Body> {
+    let mut response = Response::new(Body::new(Bytes::from(body)));
     *response.status_mut() = status;
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }

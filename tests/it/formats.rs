@@ -3,13 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::support::{TestServer, data, parse_feed, parse_xml};
+use crate::support::{TestServer, data, json, parse_feed, parse_xml};
 
 const ATOM: &str = "http://www.w3.org/2005/Atom";
-
-fn json(bytes: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(bytes).expect("valid JSON")
-}
 
 #[test]
 fn json_feed_has_every_field_readers_use() {

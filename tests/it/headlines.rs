@@ -1,11 +1,7 @@
 //! Headlines for other sites: `/headlines.json`, `/embed/…` and `/embed.js`, and hostile
 //! content made harmless everywhere it goes.
 
-use crate::support::{TestServer, data, parse_xml};
-
-fn json(bytes: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(bytes).expect("JSON")
-}
+use crate::support::{TestServer, data, json, parse_xml};
 
 #[test]
 fn headlines_json_has_items_validators_and_cors() {

@@ -199,6 +199,11 @@ pub fn parse_xml(xml: &str) -> roxmltree::Document<'_> {
     roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("not well-formed XML: {e}\n{xml}"))
 }
 
+/// Parses JSON strictly, failing the test if it is not JSON.
+pub fn json(bytes: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("not JSON: {e}"))
+}
+
 /// Parses a feed with feed-rs (a parser nobody here wrote).
 pub fn parse_feed(bytes: &[u8]) -> feed_rs::model::Feed {
     feed_rs::parser::parse(bytes).unwrap_or_else(|e| panic!("feed-rs rejects the feed: {e}"))
