@@ -1,146 +1,114 @@
-/* tidings embed.js: headlines from a tidings feed server on any page.
- *   <div data-tidings-feed="/categories/operations/feed.rss" data-limit="3"></div>
- *   <script src="https://blog.example.com/embed.js" async></script>
- * Options: data-limit (5), data-images, data-title, data-target="_blank".
- * Feed data is only ever set as text or checked http(s) URLs, never as HTML. */
+/* tidings embed.js: <div data-tidings-feed="/feed.rss" data-limit="3"></div> on any page.
+   Feed data is only ever set as text, or as an http(s) URL; never as HTML. */
 (() => {
   'use strict';
   const w = window, d = document;
-  if (w.tidings && w.tidings.refresh) { w.tidings.refresh(); return; } // loaded twice
+  if (w.tidings && w.tidings.refresh) return w.tidings.refresh(); // loaded twice
 
-  // Where tidings lives: the folder this script was loaded from.
-  const me = d.currentScript || [].slice.call(d.querySelectorAll('script[src$="/embed.js"]')).pop();
+  // tidings lives where this script came from.
+  const me = d.currentScript || [...d.querySelectorAll('script[src$="/embed.js"]')].pop();
   const base = new URL('.', me ? me.src : location.href).href;
 
-  const CSS = `
-:where(.tidings-list){list-style:none;margin:0;padding:0;font:inherit}
-:where(.tidings-item){display:flex;gap:.75em;align-items:flex-start;margin:0;padding:.6em 0;border-top:1px solid rgba(128,128,128,.3)}
-:where(.tidings-item:first-child){border-top:0}
-:where(.tidings-body){min-width:0}
-:where(.tidings-link,.tidings-text){font-weight:600;overflow-wrap:anywhere}
+  const CSS = `:where(.tidings-list){list-style:none;margin:0;padding:0;font:inherit}
+:where(.tidings-item){display:flex;gap:.75em;padding:.6em 0;border-top:1px solid #8884}
+:where(.tidings-item:first-child){border:0}
+:where(.tidings-body){min-width:0;overflow-wrap:anywhere}
+:where(.tidings-link,.tidings-text){font-weight:600}
 :where(.tidings-meta){display:block;font-size:.85em;opacity:.75}
 :where(.tidings-meta>*+*)::before{content:"\\b7";margin:0 .4em}
 :where(.tidings-thumb){flex:none;width:4em;height:4em;object-fit:cover;border-radius:4px;background:#eee}
-:where(.tidings-title){font:inherit;font-weight:700;font-size:1.1em;margin:0 0 .3em}
+:where(.tidings-title){font:inherit;font-size:1.1em;font-weight:700;margin:0 0 .3em}
 :where(.tidings-error,.tidings-empty){margin:0;font-size:.9em;opacity:.75}
-@media (prefers-color-scheme:dark){:where(.tidings-thumb){background:#333}:where(.tidings-item){border-color:rgba(160,160,160,.25)}}`;
+@media (prefers-color-scheme:dark){:where(.tidings-thumb){background:#333}}`;
 
-  const el = (tag, cls, text) => {
+  const el = (tag, cls, text, attrs = {}) => {
     const e = d.createElement(tag);
     if (cls) e.className = cls;
-    if (text != null) e.textContent = text;
+    if (text != null) e.textContent = String(text);
+    for (const k in attrs) e.setAttribute(k, attrs[k]);
     return e;
   };
 
-  // An absolute http(s) URL, or null for anything else (javascript:, data:, junk).
-  const safeUrl = (u) => {
-    if (typeof u !== 'string' || !u) return null;
+  // An absolute http(s) URL, or null (javascript:, data:, junk).
+  const web = (u) => {
     try {
-      const url = new URL(u, base);
-      return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+      const url = new URL(typeof u === 'string' && u ? u : 'about:', base);
+      return /^https?:$/.test(url.protocol) ? url.href : null;
     } catch (e) { return null; }
   };
 
-  const flag = (box, name) => box.hasAttribute(name) && box.getAttribute(name) !== 'false';
-
-  const link = (href, text, cls, target) => {
-    if (!href) return el('span', cls === 'tidings-link' ? 'tidings-text' : null, text);
-    const a = el('a', cls, text);
-    a.setAttribute('href', href);
-    if (target) { a.setAttribute('target', target); a.setAttribute('rel', 'noopener'); }
-    return a;
+  // The day the item was published, as its author saw it: 2022-09-27T00:00+01:00 is
+  // Sep 27 for every reader, not Sep 26 west of London.
+  const day = (iso) => {
+    const m = /^(\d{4})-(\d\d)-(\d\d)/.exec(iso);
+    return m && new Date(Date.UTC(m[1], m[2] - 1, m[3])).toLocaleDateString(undefined,
+      { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
   };
 
-  const render = (box, data, images, target) => {
-    const feed = data.feed || {};
-    const title = typeof feed.title === 'string' && feed.title ? feed.title : 'Headlines';
+  const on = (box, name) => box.hasAttribute(name) && box.getAttribute(name) !== 'false';
+
+  const link = (href, text, cls, target) => href
+    ? el('a', cls, text, target ? { href, target, rel: 'noopener' } : { href })
+    : el('span', cls && 'tidings-text', text);
+
+  const render = (box, { feed, items }) => {
+    const title = (feed && feed.title) || 'Headlines';
+    const target = box.getAttribute('data-target');
     const out = [];
-    if (flag(box, 'data-title')) {
-      const h = el('h2', 'tidings-title');
-      h.appendChild(link(safeUrl(feed.home_page_url), title, null, target));
-      out.push(h);
+    if (on(box, 'data-title')) {
+      out.push(el('h2', 'tidings-title'));
+      out[0].append(link(web(feed && feed.home_page_url), title, null, target));
     }
-    const items = data.items;
-    if (!items.length) out.push(el('p', 'tidings-empty', 'No headlines yet'));
-    else {
-      const ul = el('ul', 'tidings-list');
-      ul.setAttribute('aria-label', title);
-      for (const it of items) {
-        const li = el('li', 'tidings-item');
-        const src = images && safeUrl(it.image);
-        if (src) {
-          const img = el('img', 'tidings-thumb');
-          img.setAttribute('alt', '');
-          img.setAttribute('loading', 'lazy');
-          img.setAttribute('width', '64');
-          img.setAttribute('height', '64');
-          img.addEventListener('error', () => { img.hidden = true; });
-          img.setAttribute('src', src);
-          li.appendChild(img);
-        }
-        const body = el('div', 'tidings-body');
-        body.appendChild(link(safeUrl(it.url), String(it.title || 'Untitled'), 'tidings-link', target));
-        const meta = el('span', 'tidings-meta');
-        const date = new Date(it.date);
-        if (it.date && !isNaN(date)) {
-          const t = el('time', 'tidings-date',
-            date.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' }));
-          t.setAttribute('datetime', String(it.date));
-          meta.appendChild(t);
-        }
-        if (it.author) meta.appendChild(el('span', 'tidings-author', String(it.author)));
-        if (meta.firstChild) body.appendChild(meta);
-        li.appendChild(body);
-        ul.appendChild(li);
+    const ul = el('ul', 'tidings-list', null, { 'aria-label': title });
+    for (const it of items) {
+      const li = ul.appendChild(el('li', 'tidings-item'));
+      const src = on(box, 'data-images') && web(it.image);
+      if (src) {
+        const img = li.appendChild(el('img', 'tidings-thumb', null, { alt: '', loading: 'lazy', src }));
+        img.onerror = () => { img.hidden = true; };
       }
-      out.push(ul);
+      const body = li.appendChild(el('div', 'tidings-body'));
+      body.append(link(web(it.url), it.title || 'Untitled', 'tidings-link', target));
+      const meta = el('span', 'tidings-meta'), date = day(it.date);
+      if (date) meta.append(el('time', 'tidings-date', date, { datetime: it.date }));
+      if (it.author) meta.append(el('span', 'tidings-author', it.author));
+      if (meta.firstChild) body.append(meta);
     }
+    out.push(items.length ? ul : el('p', 'tidings-empty', 'No headlines yet'));
     box.textContent = '';
-    for (const e of out) box.appendChild(e);
+    box.append(...out);
   };
 
   const load = async (box) => {
-    const feed = box.getAttribute('data-tidings-feed');
-    let limit = parseInt(box.getAttribute('data-limit') || '5', 10);
-    if (!(limit > 0)) limit = 5;
-    limit = Math.min(limit, 50);
-    const target = box.getAttribute('data-target') || '';
     box.setAttribute('data-tidings-ready', 'loading');
-    box.setAttribute('aria-busy', 'true');
-    const url = `${base}headlines.json?feed=${encodeURIComponent(feed)}&limit=${limit}`;
-    const ctl = w.AbortController ? new AbortController() : null;
-    const timer = ctl && setTimeout(() => ctl.abort(), 15000);
+    const feed = box.getAttribute('data-tidings-feed');
+    const n = parseInt(box.getAttribute('data-limit'), 10);
+    const url = `${base}headlines.json?feed=${encodeURIComponent(feed)}&limit=${n > 0 ? Math.min(n, 50) : 5}`;
     try {
-      const res = await fetch(url, { mode: 'cors', credentials: 'omit', signal: ctl && ctl.signal });
-      const data = await res.json().catch(() => null);
-      if (!res.ok) throw new Error(`HTTP ${res.status}${data && data.error ? ': ' + data.error : ''}`);
-      if (!data || !Array.isArray(data.items)) throw new Error('not a headlines.json answer');
-      render(box, data, flag(box, 'data-images'), target);
+      const res = await fetch(url, { mode: 'cors', credentials: 'omit' });
+      const data = await res.json().catch(() => ({}));
+      if (!res.ok) throw new Error(`${res.status} ${data.error || res.statusText}`);
+      if (!Array.isArray(data.items)) throw new Error('not a headlines.json answer');
+      render(box, data);
       box.setAttribute('data-tidings-ready', 'done');
     } catch (e) {
-      console.warn(`tidings: no headlines for ${JSON.stringify(feed)} from ${url}:`, e && e.message || e);
+      console.warn(`tidings: no headlines for ${feed} from ${url}: ${e.message || e}`);
       box.textContent = '';
-      box.appendChild(el('p', 'tidings-error', 'Headlines unavailable'));
+      box.append(el('p', 'tidings-error', 'Headlines unavailable'));
       box.setAttribute('data-tidings-ready', 'error');
-    } finally {
-      clearTimeout(timer);
-      box.removeAttribute('aria-busy');
     }
   };
 
   const refresh = () => {
     if (!d.getElementById('tidings-embed-style')) {
-      const s = el('style', null, CSS);
-      s.id = 'tidings-embed-style';
-      // First in <head>: the page's own rules come later and win.
-      const head = d.head || d.documentElement;
-      head.insertBefore(s, head.firstChild);
+      // First in <head>, so the page's own rules win.
+      d.head.prepend(el('style', null, CSS, { id: 'tidings-embed-style' }));
     }
     const boxes = d.querySelectorAll('[data-tidings-feed]:not([data-tidings-ready])');
-    return Promise.all([].map.call(boxes, load)).then(() => undefined);
+    return Promise.all([...boxes].map(load)).then(() => {});
   };
 
-  w.tidings = { refresh, base };
+  w.tidings = { refresh };
   refresh();
   if (d.readyState === 'loading') d.addEventListener('DOMContentLoaded', refresh);
 })();

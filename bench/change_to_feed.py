@@ -127,6 +127,7 @@ def main():
             new = re.sub(r"^title:.*$", "title: \"%s\"" % marker, text, count=1, flags=re.M)
             polls = 0
             seen_other = 0
+            t0_wall = time.time()
             t0 = time.perf_counter()
             with open(fpath, "w", encoding="utf-8") as f:
                 f.write(new)
@@ -143,7 +144,8 @@ def main():
                     raise SystemExit("change %d (%s) not served within %s s" % (i, name, args.timeout))
             t1 = time.perf_counter()
             rec = {"change": i, "post": name, "feed": path, "ms": round((t1 - t0) * 1000, 2),
-                   "write_ms": round((t_written - t0) * 1000, 3), "polls": polls, "other_200s": seen_other}
+                   "write_ms": round((t_written - t0) * 1000, 3), "polls": polls, "other_200s": seen_other,
+                   "t0_unix": t0_wall}
             results.append(rec)
             print(json.dumps(rec), flush=True)
             time.sleep(args.pause)
@@ -154,10 +156,29 @@ def main():
         p.send_signal(signal.SIGTERM)
         p.wait()
         log.close()
+    # Breakdown from the server's log: "reloaded reread=1 ... ms=N" is logged when the new index
+    # is in place; its timestamp minus t0 is watcher + debounce + reload; the rest of the time
+    # is the first request's render and compression (cache miss) plus the client's polling.
+    with open(os.path.join(root, "change-%d.serve.log" % args.posts)) as f:
+        reloads = []
+        for line in f:
+            m = re.match(r"(\S+)Z\s+INFO tidings::watch: reloaded reread=(\d+) .*ms=(\d+)", line)
+            if m and m.group(2) != "0":
+                ts = time.mktime(time.strptime(m.group(1)[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+                ts += float("0." + m.group(1)[20:]) if len(m.group(1)) > 20 else 0
+                reloads.append((ts, int(m.group(3))))
+    if len(reloads) == len(results):
+        for r, (ts, reload_ms) in zip(results, reloads):
+            r["index_swapped_ms"] = round((ts - r["t0_unix"]) * 1000, 1)
+            r["reload_ms"] = reload_ms
+            r["after_swap_ms"] = round(r["ms"] - r["index_swapped_ms"], 1)
     ms = [r["ms"] for r in results]
     summary = {"posts": args.posts, "changes": len(ms), "median_ms": round(statistics.median(ms), 1),
                "p90_ms": round(pct(ms, 0.9), 1), "min_ms": min(ms), "max_ms": max(ms),
                "mean_polls": round(statistics.mean(r["polls"] for r in results), 1)}
+    if all("index_swapped_ms" in r for r in results):
+        for k in ("index_swapped_ms", "reload_ms", "after_swap_ms"):
+            summary[k + "_median"] = round(statistics.median(r[k] for r in results), 1)
     print("SUMMARY " + json.dumps(summary), flush=True)
     if args.json:
         with open(args.json, "w") as f:

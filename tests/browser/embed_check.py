@@ -8,10 +8,10 @@ tidings widgets the way the README says, with
 (--dump-dom) and the rendered DOM is checked against what
 {tidings}/headlines.json says for the same feed and limit:
 
-  - /categories/operations/feed.rss, limit 3, data-title: the feed title as a
+  - /categories/operations/feed.rss (or the first of --feeds), limit 3, data-title: the feed title as a
     heading, exactly the expected headlines in order, absolute http(s) links,
     <time datetime> and author of every item;
-  - /feed.atom, limit 2, data-images, data-target=_blank: the same, plus one
+  - /feed.atom (or the second of --feeds), limit 2, data-images, data-target=_blank: the same, plus one
     thumbnail per item with an image, and target=_blank rel=noopener links;
   - a feed that does not exist: a .tidings-error message, and nothing else
     breaks;
@@ -26,6 +26,7 @@ the media type of /embed.js) and saves screenshots for a person to look at.
 
     python3 tests/browser/embed_check.py http://127.0.0.1:8080
     python3 tests/browser/embed_check.py http://127.0.0.1:8080 --hostile-feed /tags/xss/feed.rss --out /tmp/shots
+    python3 tests/browser/embed_check.py http://127.0.0.1:8081 --feeds /feed.rss /feed.atom --hostile-feed /tags/xss/feed.rss
 
 Standard library only. Needs /usr/bin/chromium (Debian: apt-get install -y
 chromium); this script never installs anything. Prints `PASS name` or
@@ -68,6 +69,22 @@ def check(ok, name, reason=""):
 
 def squash(text):
     return " ".join((text or "").split())
+
+
+MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+# Far from UTC and from the sample site's +01:00, so a date shown in the reader's time zone
+# (2026-10-06T08:15:00+01:00 is Oct 5 in Honolulu) is caught.
+BROWSER_TZ = "Pacific/Honolulu"
+
+
+def human_date(iso):
+    """What en-US toLocaleDateString({year:'numeric', month:'short', day:'numeric'}) shows
+    for the calendar day of an RFC 3339 date."""
+    try:
+        y, m, d = int(iso[0:4]), int(iso[5:7]), int(iso[8:10])
+        return f"{MONTHS[m - 1]} {d}, {y}"
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def is_web_url(u):
@@ -121,6 +138,8 @@ def get(url):
 def check_http(base, widgets):
     status, headers, body = get(f"{base}/embed.js")
     media = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if status is None:
+        return check(False, "tidings answers", f"{base}/embed.js: {body.decode(errors='replace')}; is tidings running there?")
     if check(status == 200, "/embed.js is served", f"status {status}: {body[:200]!r}"):
         check(media in ("text/javascript", "application/javascript"), f"/embed.js is {media or '(no type)'}",
               "a script must be served as text/javascript (browsers refuse other types under nosniff)")
@@ -156,6 +175,7 @@ def check_http(base, widgets):
           f"status {status}: {body[:200]!r}")
     check(headers.get("Access-Control-Allow-Origin") == "*", "headlines.json errors have Access-Control-Allow-Origin: *",
           "without it the widget cannot read the error and only sees a network failure")
+    return True
 
 
 # ------------------------------------------------------- the other origin
@@ -188,12 +208,32 @@ def start_page_server(pages):
     return server
 
 
-def page_html(template, tidings, widgets, late=None):
+# Where a page puts embed.js. The README's way is async in <head>, which may run before or
+# after the widgets are parsed; the others pin down each case.
+PLACEMENTS = {
+    # async: whenever it arrives.
+    "head-async": ('<script src="%SRC%" async></script>', ""),
+    # Runs before <body> is parsed: no widget exists yet, so it must wait for DOMContentLoaded.
+    "head-sync": ('<script src="%SRC%"></script>', ""),
+    # Runs while the document is still loading, but after the widgets.
+    "body-end": ("", '<script src="%SRC%"></script>'),
+    # Added after the load event: the document is complete, so it must run at once.
+    "after-load": ("", "<script>window.addEventListener('load', function () { setTimeout(function () {"
+                   " var s = document.createElement('script'); s.src = %SRC_JS%; s.async = true;"
+                   " document.head.appendChild(s); }, 30); });</script>"),
+}
+
+
+def page_html(template, tidings, widgets, late=None, placement="head-async"):
     blocks = [w.html() for w in widgets]
     if late is not None:
         blocks.append(f'<section id="late-slot" data-feed="{html.escape(late.feed)}" data-limit="{late.limit}">'
                       "<h2>Added later</h2></section>")
-    return template.replace("{{TIDINGS}}", html.escape(tidings, quote=True)).replace("{{WIDGETS}}", "\n".join(blocks))
+    src = f"{tidings}/embed.js"
+    head, body = (x.replace("%SRC%", html.escape(src, quote=True)).replace("%SRC_JS%", json.dumps(src))
+                  for x in PLACEMENTS[placement])
+    return (template.replace("{{HEAD_SCRIPT}}", head).replace("{{BODY_SCRIPT}}", body)
+            .replace("{{WIDGETS}}", "\n".join(blocks)))
 
 
 # ------------------------------------------------------------ rendered DOM
@@ -274,10 +314,11 @@ def run_chromium(chromium, extra):
         chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--disable-extensions", "--hide-scrollbars", f"--user-data-dir={profile}",
-        "--virtual-time-budget=5000",
+        "--virtual-time-budget=5000", "--lang=en-US",
     ] + extra
+    env = dict(os.environ, TZ=BROWSER_TZ, LANG="en_US.UTF-8", LANGUAGE="en_US")
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                                 start_new_session=True)  # its own process group, so a timeout kills every child
         try:
             out, err = proc.communicate(timeout=CHROMIUM_TIMEOUT_S)
@@ -360,8 +401,11 @@ def check_widget(doc, w):
     got = [t[0].attrs.get("datetime") if t else None for t in times]
     want = [i.get("date") for i in items]
     check(got == want, f"{tag} dates every item with <time datetime>", f"expected {want!r}, got {got!r}")
-    check(all(t and squash(t[0].text()) for t in times), f"{tag} shows a human date",
-          f"texts: {[squash(t[0].text()) if t else None for t in times]!r}")
+    got = [squash(t[0].text()) if t else None for t in times]
+    want = [human_date(i.get("date")) for i in items]
+    check(got == want, f"{tag} shows the day each item was published, as a human date",
+          f"expected {want!r}, got {got!r} (Chromium runs in TZ={BROWSER_TZ}, en-US: the day must be the "
+          "one in the item's own date, not the reader's)")
 
     got = [squash(a[0].text()) if a else None for a in (li.by_class("tidings-author") for li in lis)]
     want = [squash(i.get("author")) or None for i in items]
@@ -438,6 +482,16 @@ def check_page(doc, widgets, missing, late, hostile):
         check(not scripts, "hostile widget holds no element made from feed markup", f"{scripts!r}")
 
 
+def check_console(err, missing):
+    """Chromium's --enable-logging=stderr writes the page's console as INFO:CONSOLE lines."""
+    console = [l for l in err.splitlines() if ":CONSOLE" in l]
+    warned = [l for l in console if f"tidings: no headlines for {missing.feed}" in l]
+    check(bool(warned), "an unknown feed is explained with console.warn",
+          f"no 'tidings: no headlines for {missing.feed}' in the console; it said {console[-3:]!r}")
+    others = [l for l in console if ("tidings:" in l or "/embed.js" in l) and l not in warned]
+    check(not others, "embed.js logs nothing else (no errors, no other warnings)", f"{others[:3]!r}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("base_url", help="where tidings serves, e.g. http://127.0.0.1:8080")
@@ -446,12 +500,16 @@ def main():
                     help="folder for screenshots and the DOM dump (default: test-artifacts/browser)")
     ap.add_argument("--chromium", default=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
                     help="Chromium binary (default: $CHROMIUM or /usr/bin/chromium)")
+    ap.add_argument("--feeds", nargs=2, metavar=("FEED1", "FEED2"),
+                    default=["/categories/operations/feed.rss", "/feed.atom"],
+                    help="the two main widgets' feeds (default: /categories/operations/feed.rss /feed.atom, "
+                         "which the sample site has)")
     args = ap.parse_args()
     base = args.base_url.rstrip("/")
 
     widgets = [
-        Widget("w-ops", "/categories/operations/feed.rss", 3, {"data-title": "true"}),
-        Widget("w-site", "/feed.atom", 2, {"data-images": "", "data-target": "_blank"}, heading="Latest from the blog"),
+        Widget("w-ops", args.feeds[0], 3, {"data-title": "true"}),
+        Widget("w-site", args.feeds[1], 2, {"data-images": "", "data-target": "_blank"}, heading="Latest from the blog"),
     ]
     missing = Widget("w-missing", "/no/such/feed.rss", 3, heading="A feed that does not exist")
     late = Widget("w-late", "/feed.json", 4)
@@ -460,11 +518,13 @@ def main():
         hostile = Widget("w-hostile", args.hostile_feed, 5, {"data-images": "", "data-title": "true"})
         hostile.hostile = True
 
+    up = False
     if not (os.path.isfile(args.chromium) and os.access(args.chromium, os.X_OK)):
         check(False, "chromium present", f"{args.chromium} not found or not executable; install it with "
               "`apt-get install -y chromium` (Debian) or pass --chromium PATH")
     else:
-        check_http(base, widgets + [late] + ([hostile] if hostile else []))
+        up = check_http(base, widgets + [late] + ([hostile] if hostile else []))
+    if up:
         os.makedirs(args.out, exist_ok=True)
         with open(TEMPLATE, encoding="utf-8") as f:
             template = f.read()
@@ -473,6 +533,8 @@ def main():
             "/": page_html(template, base, full, late),
             "/showcase.html": page_html(template, base, widgets),
         }
+        for placement in PLACEMENTS:
+            pages[f"/{placement}.html"] = page_html(template, base, widgets, placement=placement)
         server = start_page_server(pages)
         origin = f"http://127.0.0.1:{server.server_address[1]}"
         try:
@@ -488,7 +550,7 @@ def main():
 
 def run_checks(args, origin, widgets, missing, late, hostile):
     url = origin + "/"
-    rc, dom, err = run_chromium(args.chromium, ["--dump-dom", url])
+    rc, dom, err = run_chromium(args.chromium, ["--enable-logging=stderr", "--v=0", "--dump-dom", url])
     if rc is None:
         check(False, "chromium dump-dom of the embedding page", f"timed out after {CHROMIUM_TIMEOUT_S}s")
         return
@@ -498,6 +560,22 @@ def run_checks(args, origin, widgets, missing, late, hostile):
     with open(os.path.join(args.out, "embed.dom.html"), "w", encoding="utf-8") as f:
         f.write(dom)
     check_page(parse_dom(dom), widgets, missing, late, hostile)
+    check_console(err, missing)
+
+    for placement in PLACEMENTS:
+        rc, dom, err = run_chromium(args.chromium, ["--dump-dom", f"{origin}/{placement}.html"])
+        doc = parse_dom(dom) if rc == 0 else None
+        for w in widgets:
+            if w.expected is None:
+                continue
+            name = f"embed.js loaded {placement} renders {w.feed}"
+            if doc is None:
+                check(False, name, f"chromium exit {rc}; {stderr_tail(err)}")
+                continue
+            boxes = doc.find(lambda n: n.attrs.get("id") == w.id)
+            got = [squash(a.text()) for a in boxes[0].by_class("tidings-link")] if boxes else None
+            want = [squash(i.get("title")) for i in w.expected["items"]]
+            check(got == want, name, f"expected {want!r}, got {got!r}")
 
     # prefers-color-scheme: Blink's PreferredColorScheme is 0 = dark, 1 = light.
     shots = [("embed.png", "/showcase.html", 1), ("embed-dark.png", "/showcase.html", 0),

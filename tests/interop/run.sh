@@ -129,6 +129,8 @@ start sample "$ROOT/content" "$ROOT/feeds"
 SAMPLE=$ORIGIN
 start generated "$TMP/gen" "$TMP/gen-feeds"
 GENERATED=$ORIGIN
+start hostile "$ROOT/tests/data/hostile/content" "$ROOT/tests/data/hostile/feeds"
+HOSTILE=$ORIGIN
 # tidings reports content problems as it loads; show them (they are not failures here).
 for name in sample generated; do
   if grep -qE '\b(ERROR|WARN)\b' "$TMP/$name.log"; then
@@ -159,6 +161,17 @@ timeout --kill-after=10 300 python3 "$ROOT/tests/browser/feed_view.py" "$SAMPLE"
   /feed.rss /feed.atom /categories/operations/feed.rss /feeds/behind-the-scenes.atom \
   --out "$ROOT/test-artifacts/browser" | tee "$TMP/browser.out"
 browser_rc=${PIPESTATUS[0]}
+
+# The headlines widget, embedded from a second origin, on the sample site and on posts
+# made of hostile markup.
+say "checking the headlines widget in headless Chromium"
+timeout --kill-after=10 300 python3 "$ROOT/tests/browser/embed_check.py" "$SAMPLE" \
+  --out "$ROOT/test-artifacts/browser" | tee "$TMP/embed.out"
+embed_rc=${PIPESTATUS[0]}
+timeout --kill-after=10 300 python3 "$ROOT/tests/browser/embed_check.py" "$HOSTILE" \
+  --feeds /feed.rss /feed.atom --hostile-feed /tags/xss/feed.rss \
+  --out "$ROOT/test-artifacts/browser/hostile" | tee "$TMP/hostile.out"
+hostile_rc=${PIPESTATUS[0]}
 set -e
 stop_servers
 
@@ -168,8 +181,14 @@ count() {
   n=$(tail -n 1 "$1" | sed -nE "s/^([0-9]+) passed, ([0-9]+) failed.*/\\$2/p")
   echo "${n:-0}"
 }
-passed=$(( $(count "$TMP/feeds.out" 1) + $(count "$TMP/browser.out" 1) ))
-failed=$(( $(count "$TMP/feeds.out" 2) + $(count "$TMP/browser.out" 2) ))
-if [ "$failed" -eq 0 ] && { [ $rc -ne 0 ] || [ $browser_rc -ne 0 ]; }; then failed=1; fi
+passed=0
+failed=0
+for part in feeds browser embed hostile; do
+  passed=$(( passed + $(count "$TMP/$part.out" 1) ))
+  failed=$(( failed + $(count "$TMP/$part.out" 2) ))
+done
+all_ok=0
+[ $rc -eq 0 ] && [ $browser_rc -eq 0 ] && [ $embed_rc -eq 0 ] && [ $hostile_rc -eq 0 ] || all_ok=1
+if [ "$failed" -eq 0 ] && [ $all_ok -ne 0 ]; then failed=1; fi
 echo "interop: $passed passed, $failed failed"
-[ $rc -eq 0 ] && [ $browser_rc -eq 0 ]
+exit $all_ok
