@@ -21,7 +21,7 @@ use crate::websub::{Publisher, RetryPolicy};
 /// What to read again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reload {
-    /// These post files (created, changed or deleted).
+    /// These post files (created, changed or deleted), relative to the content folder.
     Paths(Vec<PathBuf>),
     /// Walk the content folder and read files that changed.
     Rescan,

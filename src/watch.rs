@@ -166,8 +166,11 @@ impl Batch {
             } else if path.starts_with(content) {
                 let is_post = matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "markdown"));
                 if is_post {
-                    if !self.paths.contains(&path) {
-                        self.paths.push(path);
+                    // Relative to the content folder: the library may know it by another
+                    // (relative or symlinked) name than the canonical one events carry.
+                    let relative = path.strip_prefix(content).unwrap_or(&path).to_path_buf();
+                    if !self.paths.contains(&relative) {
+                        self.paths.push(relative);
                     }
                 } else if path.is_dir() || !path.exists() {
                     // A folder created, renamed or deleted: its posts are not named one by one.

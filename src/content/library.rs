@@ -183,14 +183,15 @@ impl Library {
         changes
     }
 
-    /// Re-reads the given paths (absolute or relative to the content folder); paths that are
-    /// gone leave the feeds. Paths that are not posts are ignored.
+    /// Re-reads the given paths (relative to the content folder, or starting with it as the
+    /// library was given it); paths that are gone leave the feeds. Paths that are not posts
+    /// are ignored.
     pub fn refresh(&mut self, paths: &[PathBuf]) -> Changes {
         let dir = self.sources.content_dir.clone();
         let mut changes = Changes::default();
         for path in paths {
             let relative = path.strip_prefix(&dir).unwrap_or(path).to_path_buf();
-            if !is_post_path(&relative, self.sources.drafts) {
+            if relative.is_absolute() || !is_post_path(&relative, self.sources.drafts) {
                 continue;
             }
             if dir.join(&relative).is_file() {

@@ -49,6 +49,32 @@ impl LiveSite {
     }
 }
 
+/// Regression: events name files by their canonical path; a content folder given through a
+/// symlink (or relatively) once made a direct write add a second copy of the post.
+#[test]
+fn a_write_through_a_symlinked_content_folder_replaces_the_post() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real");
+    std::fs::create_dir_all(real.join("content/_posts")).unwrap();
+    std::fs::create_dir_all(real.join("feeds")).unwrap();
+    std::fs::write(real.join("content/_posts/2024-01-01-a.md"), post("Before")).unwrap();
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let server = TestServer::start_with(&link.join("content"), &link.join("feeds"), None);
+    // A plain write in place, with no temporary file beside it.
+    std::fs::write(real.join("content/_posts/2024-01-01-a.md"), post("After")).unwrap();
+    let start = Instant::now();
+    loop {
+        let feed = parse_feed(&server.get("/feed.atom").body);
+        let titles: Vec<String> = feed.entries.iter().map(|e| e.title.clone().unwrap().content).collect();
+        if titles == ["After"] {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "{titles:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn post(title: &str) -> String {
     format!("---\ntitle: {title}\ncategory: Ops\n---\nBody of {title}.\n")
 }
