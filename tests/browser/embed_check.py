@@ -39,36 +39,20 @@ import html
 import html.parser
 import json
 import os
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import urllib.error
 import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-CHROMIUM_TIMEOUT_S = 60
-FETCH_TIMEOUT_S = 20
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import browser  # noqa: E402  (tests/browser/browser.py)
+from browser import CHROMIUM_TIMEOUT_S, check, is_png, squash, stderr_tail  # noqa: E402
+
+FETCH_TIMEOUT_S = 20
 TEMPLATE = os.path.join(HERE, "embed_page.html")
-
-results = []  # (ok, name, reason)
-
-
-def check(ok, name, reason=""):
-    results.append((ok, name, reason))
-    if ok:
-        print(f"PASS {name}", flush=True)
-    else:
-        print(f"FAIL {name}: {reason}", flush=True)
-    return ok
-
-
-def squash(text):
-    return " ".join((text or "").split())
 
 
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
@@ -307,44 +291,11 @@ def parse_dom(dom):
 
 
 def run_chromium(chromium, extra):
-    """Runs one headless Chromium with a fresh profile. Returns
-    (returncode, stdout, stderr); returncode None means it timed out."""
-    profile = tempfile.mkdtemp(prefix="embed-check-profile-")
-    cmd = [
-        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-extensions", "--hide-scrollbars", f"--user-data-dir={profile}",
-        "--virtual-time-budget=5000", "--lang=en-US",
-    ] + extra
-    env = dict(os.environ, TZ=BROWSER_TZ, LANG="en_US.UTF-8", LANGUAGE="en_US")
-    try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                                start_new_session=True)  # its own process group, so a timeout kills every child
-        try:
-            out, err = proc.communicate(timeout=CHROMIUM_TIMEOUT_S)
-            return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.communicate()
-            return None, "", ""
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-def stderr_tail(err, lines=3):
-    useful = [l for l in err.splitlines() if l.strip() and "dbus" not in l.lower()]
-    return " | ".join(useful[-lines:]) if useful else "(no stderr)"
-
-
-def is_png(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read(8) == b"\x89PNG\r\n\x1a\n" and os.path.getsize(path) > 1000
-    except OSError:
-        return False
+    """browser.run_chromium with this script's settings: a 5 s virtual time
+    budget, and en-US in BROWSER_TZ so that the dates shown are predictable."""
+    return browser.run_chromium(chromium, extra, virtual_time_budget_ms=5000, flags=["--lang=en-US"],
+                                env={"TZ": BROWSER_TZ, "LANG": "en_US.UTF-8", "LANGUAGE": "en_US"},
+                                profile_prefix="embed-check-profile-")
 
 
 # ------------------------------------------------------------------ checks
@@ -519,10 +470,7 @@ def main():
         hostile.hostile = True
 
     up = False
-    if not (os.path.isfile(args.chromium) and os.access(args.chromium, os.X_OK)):
-        check(False, "chromium present", f"{args.chromium} not found or not executable; install it with "
-              "`apt-get install -y chromium` (Debian) or pass --chromium PATH")
-    else:
+    if browser.chromium_present(args.chromium):
         up = check_http(base, widgets + [late] + ([hostile] if hostile else []))
     if up:
         os.makedirs(args.out, exist_ok=True)
@@ -542,10 +490,7 @@ def main():
         finally:
             server.shutdown()
 
-    passed = sum(1 for ok, _, _ in results if ok)
-    failed = len(results) - passed
-    print(f"{passed} passed, {failed} failed", flush=True)
-    return 1 if failed else 0
+    return browser.summary()
 
 
 def run_checks(args, origin, widgets, missing, late, hostile):

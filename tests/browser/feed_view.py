@@ -25,39 +25,22 @@ given, so that the screenshots show the page itself.
 import argparse
 import html.parser
 import os
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import browser  # noqa: E402  (tests/browser/browser.py)
+from browser import CHROMIUM_TIMEOUT_S, check, is_png, squash, stderr_tail  # noqa: E402
+
 ATOM = "{http://www.w3.org/2005/Atom}"
-CHROMIUM_TIMEOUT_S = 60
 # Media types for which Chromium parses the response as XML and applies
 # <?xml-stylesheet?>. It shows application/rss+xml and application/atom+xml
 # as plain text, and downloads application/x-rss+xml.
 XML_TYPES = ("application/xml", "text/xml")
 FETCH_TIMEOUT_S = 20
-
-results = []  # (ok, name, reason)
-
-
-def check(ok, name, reason=""):
-    results.append((ok, name, reason))
-    if ok:
-        print(f"PASS {name}", flush=True)
-    else:
-        print(f"FAIL {name}: {reason}", flush=True)
-    return ok
-
-
-def squash(text):
-    """XPath normalize-space: what the stylesheet does to every title."""
-    return " ".join((text or "").split())
 
 
 # ---------------------------------------------------------------- the feed
@@ -190,70 +173,17 @@ class PageReader(html.parser.HTMLParser):
 # ---------------------------------------------------------------- Chromium
 
 
-def chromium_cmd(chromium, extra, show_banner):
-    cmd = [
-        chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-extensions",
-        "--hide-scrollbars",
-        "--virtual-time-budget=3000",
-    ]
-    if not show_banner:
-        cmd.append("--disable-features=GenerateXSLTWarningBanner")
-    return cmd + extra
-
-
 def run_chromium(chromium, extra, show_banner):
-    """Runs one headless Chromium with a fresh profile. Returns
-    (returncode, stdout, stderr); returncode None means it timed out."""
-    profile = tempfile.mkdtemp(prefix="feed-view-profile-")
-    cmd = chromium_cmd(chromium, [f"--user-data-dir={profile}"] + extra, show_banner)
-    try:
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # its own process group, so a timeout kills every child
-        )
-        try:
-            out, err = proc.communicate(timeout=CHROMIUM_TIMEOUT_S)
-            return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.communicate()
-            return None, "", ""
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-def stderr_tail(err, lines=3):
-    # Chromium logs harmless D-Bus complaints in containers; skip them.
-    useful = [l for l in err.splitlines() if l.strip() and "dbus" not in l.lower()]
-    return " | ".join(useful[-lines:]) if useful else "(no stderr)"
+    """browser.run_chromium with this script's flags: Chromium's XSLT
+    deprecation banner is hidden unless show_banner."""
+    flags = [] if show_banner else ["--disable-features=GenerateXSLTWarningBanner"]
+    return browser.run_chromium(chromium, extra, virtual_time_budget_ms=3000, flags=flags,
+                                profile_prefix="feed-view-profile-")
 
 
 def artifact_name(path):
     name = path.strip("/").replace("/", "_") or "index"
     return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
-
-
-def is_png(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read(8) == b"\x89PNG\r\n\x1a\n" and os.path.getsize(path) > 1000
-    except OSError:
-        return False
 
 
 # ------------------------------------------------------------------ checks
@@ -365,19 +295,12 @@ def main():
                     help="leave Chromium's XSLT deprecation banner on (it covers the top of screenshots)")
     args = ap.parse_args()
 
-    if not (os.path.isfile(args.chromium) and os.access(args.chromium, os.X_OK)):
-        check(False, "chromium present",
-              f"{args.chromium} not found or not executable; install it with "
-              "`apt-get install -y chromium` (Debian) or pass --chromium PATH")
-    else:
+    if browser.chromium_present(args.chromium):
         os.makedirs(args.out, exist_ok=True)
         for path in args.paths:
             check_feed(args.base_url, path, args.chromium, args.out, args.show_xslt_banner)
 
-    passed = sum(1 for ok, _, _ in results if ok)
-    failed = len(results) - passed
-    print(f"{passed} passed, {failed} failed", flush=True)
-    return 1 if failed else 0
+    return browser.summary()
 
 
 if __name__ == "__main__":
