@@ -270,7 +270,7 @@ def print_tables(results, sizes_info):
                         w.append(a[-1]["wall_s"] / b[-1][wall_key])
                         m.append(a[-1]["maxrss_kb"] / b[-1]["maxrss_kb"])
                 if w:
-                    print("| %d | %s | %s | %d | %s | %s |" % (n, anchor, label, len(w), fmt(w, 1, 1), fmt(m, 1, 1)))
+                    print("| %d | %s | %s | %d | %s | %s |" % (n, anchor, label, len(w), fmt(w, 1, 3), fmt(m, 1, 2)))
 
 
 def main():

@@ -44,6 +44,6 @@ wait_http() {
 machine_info() {
   echo "# $(date -u +%FT%TZ) $(uname -srm), $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
   echo "# cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-  echo "# tidings: $("$TIDINGS" --version 2>&1) (git $(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet HEAD -- src Cargo.toml || echo ', with uncommitted src changes'))"
+  echo "# tidings binary: $TIDINGS ($("$TIDINGS" --version 2>&1)); repository HEAD $(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet HEAD -- src Cargo.toml || echo ' with uncommitted src changes')"
   echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 }

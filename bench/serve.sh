@@ -21,7 +21,9 @@
 #       plain   GET, no Accept-Encoding -> 200 identity
 #       gzip    GET, Accept-Encoding: gzip -> 200 gzip
 #       cond304 GET, If-None-Match: <that server's ETag> -> 304
-#   * the servers' CPU seconds (utime+stime from /proc) during each wrk run are recorded too
+#   * the servers' CPU seconds (utime+stime from /proc) during each wrk run are recorded too,
+#     with wrk's own and the rest of the machine's (other_cpu_s: a shared machine's noise);
+#     before each pair of runs it waits up to QUIET_WAIT=30 s for the machine to be idle
 # Output: OUT_DIR (default $BENCH_ROOT/serve): runs.tsv, summary.md (medians, and the median
 # of the per-repetition ratios tidings/nginx), commands.log.
 source "$(dirname "$0")/common.sh"
@@ -143,7 +145,8 @@ cpu_of() {  # utime+stime in ticks of a pid and its child processes
 }
 tick=$(getconf CLK_TCK)
 
-[ -s "$OUT/runs.tsv" ] || printf 'server\tscenario\tconns\trep\trps\tlat_p50_ms\tlat_p99_ms\tlat_max_ms\tbytes_per_req\trequests\terrors\tserver_cpu_s\n' > "$OUT/runs.tsv"
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+[ -s "$OUT/runs.tsv" ] || printf 'server\tscenario\tconns\trep\trps\tlat_p50_ms\tlat_p99_ms\tlat_max_ms\tbytes_per_req\trequests\terrors\tserver_cpu_s\twrk_cpu_s\tother_cpu_s\n' > "$OUT/runs.tsv"
 run_wrk() {  # run_wrk SERVER SCENARIO CONNS REP
   local server=$1 sc=$2 c=$3 rep=$4 port pid ae="" inm=""
   if [ "$server" = nginx ]; then port=$NGINX_PORT; pid=$nginx_pid; else port=$TIDINGS_PORT; pid=$tidings_pid; fi
@@ -156,25 +159,40 @@ run_wrk() {  # run_wrk SERVER SCENARIO CONNS REP
   local code; code=$(curl -s -o /dev/null -w '%{http_code}' ${ae:+-H "Accept-Encoding: $ae"} ${inm:+-H "If-None-Match: $inm"} "$url")
   local cmd=(wrk -t"$THREADS" -c"$c" -d"$DURATION" --latency -s "$SHARED_BENCH/wrk/bench.lua" "$url")
   printf '# %s %s c=%s rep=%s (check: HTTP %s)\nWRK_ACCEPT_ENCODING=%q WRK_IF_NONE_MATCH=%q %s\n' "$server" "$sc" "$c" "$rep" "$code" "$ae" "$inm" "${cmd[*]}" >> "$OUT/commands.log"
-  local cpu0; cpu0=$(cpu_of "$pid")
-  local res; res=$(WRK_ACCEPT_ENCODING=$ae WRK_IF_NONE_MATCH=$inm "${cmd[@]}" 2>&1 | tee -a "$OUT/commands.log" | grep '^WRK_JSON ' | cut -d' ' -f2-)
-  local cpu1; cpu1=$(cpu_of "$pid")
-  python3 - "$res" "$server" "$sc" "$c" "$rep" "$(( cpu1 - cpu0 ))" "$tick" >> "$OUT/runs.tsv" <<'PY'
+  local cpu0 busy0 cpu1 busy1 res
+  cpu0=$(cpu_of "$pid"); busy0=$(busy_ticks)
+  res=$(WRK_ACCEPT_ENCODING=$ae WRK_IF_NONE_MATCH=$inm /usr/bin/time -f 'WRK_CPU %U %S' "${cmd[@]}" 2>&1 | tee -a "$OUT/commands.log" | grep '^WRK_JSON \|^WRK_CPU ')
+  cpu1=$(cpu_of "$pid"); busy1=$(busy_ticks)
+  python3 - "$res" "$server" "$sc" "$c" "$rep" "$(( cpu1 - cpu0 ))" "$tick" "$(( busy1 - busy0 ))" >> "$OUT/runs.tsv" <<'PY'
 import json, sys
-r = json.loads(sys.argv[1])
+lines = sys.argv[1].splitlines()
+r = json.loads([l for l in lines if l.startswith("WRK_JSON ")][0].split(" ", 1)[1])
+wrk_cpu = sum(float(x) for x in [l for l in lines if l.startswith("WRK_CPU ")][0].split()[1:])
+tick = float(sys.argv[7])
+server_cpu = int(sys.argv[6]) / tick
+other = int(sys.argv[8]) / tick - server_cpu - wrk_cpu
 errs = r["err_connect"] + r["err_read"] + r["err_write"] + r["err_status"] + r["err_timeout"]
 print("\t".join(sys.argv[2:6] + ["%.1f" % r["rps"], "%.3f" % r["lat_p50_ms"], "%.3f" % r["lat_p99_ms"],
       "%.3f" % r["lat_max_ms"], "%.1f" % r["bytes_per_req"], str(r["requests"]), str(errs),
-      "%.2f" % (int(sys.argv[6]) / float(sys.argv[7]))]))
+      "%.2f" % server_cpu, "%.2f" % wrk_cpu, "%.2f" % other]))
 PY
   tail -1 "$OUT/runs.tsv"
 }
 
+wait_quiet() {  # up to QUIET_WAIT s (default 30) until the rest of the machine uses < 0.2 cores
+  local i a b
+  for i in $(seq 1 "${QUIET_WAIT:-30}"); do
+    a=$(busy_ticks); sleep 1; b=$(busy_ticks)
+    [ $(( (b - a) * 100 / tick )) -lt 20 ] && return 0
+  done
+  echo "# machine still busy after ${QUIET_WAIT:-30} s ($(( (b - a) * 100 / tick ))% of a core)" | tee -a "$OUT/commands.log"
+}
 curl -s -o /dev/null "$base$FEED"   # render once: measured requests are cache hits
 for rep in $(seq 1 "$REPEAT"); do
   if [ $((rep % 2)) = 1 ]; then order="nginx tidings"; else order="tidings nginx"; fi
   for c in $CONNS; do
     for sc in $SCENARIOS; do
+      wait_quiet
       for server in $order; do run_wrk "$server" "$sc" "$c" "$rep"; done
     done
   done

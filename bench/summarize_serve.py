@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Summarize bench/serve.sh's runs.tsv: per server, scenario and connection count the median
 (min-max) of requests/s, p50 and p99 latency; then the ratios tidings/nginx, computed per
-repetition (the two runs of one repetition ran back to back) and given as median (min-max)."""
+repetition (the two runs of one repetition ran back to back) and given as median (min-max).
+"other CPU s" is what the rest of the machine used during a 10 s run (0 on an idle machine)."""
 import csv
 import statistics
 import sys
@@ -21,19 +22,20 @@ for r in rows:
     k = (r["scenario"], r["conns"])
     if k not in keys:
         keys.append(k)
-print("| scenario | conns | server | runs | req/s | p50 ms | p99 ms | bytes/resp | errors | req per server CPU-s |")
-print("|---|---:|---|---:|---|---|---|---:|---:|---:|")
+print("| scenario | conns | server | runs | req/s | p50 ms | p99 ms | bytes/resp | errors | req per server CPU-s | other CPU s |")
+print("|---|---:|---|---:|---|---|---|---:|---:|---:|---|")
 for sc, c in keys:
     for server in ("tidings", "nginx"):
         rs = [r for r in rows if (r["scenario"], r["conns"], r["server"]) == (sc, c, server)]
         if not rs:
             continue
         eff = [int(r["requests"]) / float(r["server_cpu_s"]) for r in rs if float(r["server_cpu_s"]) > 0]
-        print("| %s | %s | %s | %d | %s | %s | %s | %.0f | %d | %s |" % (
+        other = [float(r["other_cpu_s"]) for r in rs if r.get("other_cpu_s") not in (None, "")]
+        print("| %s | %s | %s | %d | %s | %s | %s | %.0f | %d | %s | %s |" % (
             sc, c, server, len(rs), f([float(r["rps"]) for r in rs], 0),
             f([float(r["lat_p50_ms"]) for r in rs], 2), f([float(r["lat_p99_ms"]) for r in rs], 2),
             statistics.median(float(r["bytes_per_req"]) for r in rs),
-            sum(int(r["errors"]) for r in rs), f(eff, 0) if eff else "-"))
+            sum(int(r["errors"]) for r in rs), f(eff, 0) if eff else "-", f(other, 1) if other else "-"))
 print()
 print("Ratios tidings/nginx, per repetition, median (min-max). req/s: > 1 means tidings is faster;")
 print("p99: < 1 means tidings' p99 latency is lower.")
