@@ -95,8 +95,7 @@ impl Rendered {
 
     /// Wraps a rendered feed.
     pub fn from_feed(output: feed::Output, media_type: &'static str) -> Self {
-        let updated = output.updated.map(|u| SystemTime::UNIX_EPOCH + Duration::from_secs(u.timestamp().max(0) as u64));
-        Rendered::new(output.bytes, updated, media_type)
+        Rendered::new(output.bytes, output.updated.map(to_system_time), media_type)
     }
 
     /// The representation in `coding`.
@@ -185,11 +184,11 @@ impl Document {
     /// Renders the document from `index`; `None` when the index has no such feed or page.
     pub fn render(&self, index: &Index) -> Option<Rendered> {
         let started = std::time::Instant::now();
-        let updated = index.updated().map(|u| u.timestamp());
+        let updated = index.updated();
         let (bytes, updated, media_type) = match self {
             Document::Feed(key) => {
                 let output = feed::render(index, key)?;
-                (output.bytes, output.updated.map(|u| u.timestamp()), key.format.media_type())
+                (output.bytes, output.updated, key.format.media_type())
             }
             Document::Opml => (discovery::opml(index), updated, "text/x-opml; charset=utf-8"),
             Document::Home => (discovery::home_page(index), updated, "text/html; charset=utf-8"),
@@ -200,11 +199,15 @@ impl Document {
             Document::Embed(request) => (headlines::embed_page(index, request)?, updated, "text/html; charset=utf-8"),
             Document::EmbedScript => (EMBED_JS.to_vec(), None, "text/javascript; charset=utf-8"),
         };
-        let last_modified = updated.map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64));
-        let mut rendered = Rendered::new(bytes, last_modified, media_type);
+        let mut rendered = Rendered::new(bytes, updated.map(to_system_time), media_type);
         rendered.render_time = started.elapsed();
         Some(rendered)
     }
+}
+
+/// A date as the `SystemTime` HTTP dates are made from, to the second (never before 1970).
+fn to_system_time(date: chrono::DateTime<chrono::FixedOffset>) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(date.timestamp().max(0) as u64)
 }
 
 /// The cache of rendered documents.

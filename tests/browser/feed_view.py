@@ -73,6 +73,14 @@ def fetch_feed(url):
     return feed
 
 
+def self_link(element):
+    """The href of the first atom:link rel="self" child of `element`, or ""."""
+    for link in element.findall(ATOM + "link"):
+        if link.get("rel") == "self":
+            return squash(link.get("href"))
+    return ""
+
+
 def parse_feed(body):
     root = ET.fromstring(body)
     head = body[:2048].decode("utf-8", "replace")
@@ -83,21 +91,11 @@ def parse_feed(body):
             raise ValueError("<rss> without <channel>")
         title = squash(channel.findtext("title"))
         items = [squash(it.findtext("title")) for it in channel.findall("item")]
-        self_href = ""
-        for link in channel.findall(ATOM + "link"):
-            if link.get("rel") == "self":
-                self_href = squash(link.get("href"))
-                break
-        return Feed("RSS", title, items, self_href, has_pi)
+        return Feed("RSS", title, items, self_link(channel), has_pi)
     if root.tag == ATOM + "feed":
         title = squash(root.findtext(ATOM + "title"))
         items = [squash(e.findtext(ATOM + "title")) for e in root.findall(ATOM + "entry")]
-        self_href = ""
-        for link in root.findall(ATOM + "link"):
-            if link.get("rel") == "self":
-                self_href = squash(link.get("href"))
-                break
-        return Feed("Atom", title, items, self_href, has_pi)
+        return Feed("Atom", title, items, self_link(root), has_pi)
     raise ValueError(f"root element is {root.tag}, not <rss> or Atom <feed>")
 
 
