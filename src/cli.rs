@@ -43,9 +43,10 @@ struct SourceArgs {
     /// The folder of posts.
     #[arg(long, env = "TIDINGS_CONTENT", default_value = "content")]
     content: PathBuf,
-    /// The folder with site.yaml, authors.yaml and curated feeds.
-    #[arg(long, env = "TIDINGS_FEEDS", default_value = "feeds")]
-    feeds: PathBuf,
+    /// The folder with site.yaml, authors.yaml and curated feeds [default: `feeds`, or
+    /// `_tidings` inside a Jekyll site (a content folder with `_config.yml`)].
+    #[arg(long, env = "TIDINGS_FEEDS")]
+    feeds: Option<PathBuf>,
     /// Include posts from `_drafts/`.
     #[arg(long, env = "TIDINGS_DRAFTS")]
     drafts: bool,
@@ -61,7 +62,11 @@ impl SourceArgs {
     fn sources(&self) -> Sources {
         Sources {
             content_dir: self.content.clone(),
-            feeds_dir: self.feeds.clone(),
+            feeds_dir: self.feeds.clone().unwrap_or_else(|| {
+                // A Jekyll site keeps tidings' own settings inside it, so `--content` alone serves
+                // it as it is, whatever folder tidings is started from.
+                if self.content.join("_config.yml").is_file() { self.content.join("_tidings") } else { "feeds".into() }
+            }),
             drafts: self.drafts,
             base_url: self.base_url.clone(),
             max_post_bytes: self.max_post_bytes,

@@ -74,6 +74,9 @@ pub struct SiteConfig {
     pub curated: BTreeMap<String, CuratedFeed>,
     /// WebSub hubs (absolute URLs) that are told when a feed changes.
     pub websub_hubs: Vec<String>,
+    /// Set when the site is a Jekyll site with a `_config.yml`: Jekyll's rules for posts,
+    /// dates, URLs and ids apply, and jekyll-feed's settings.
+    pub jekyll: Option<std::sync::Arc<crate::jekyll::config::JekyllSite>>,
 }
 
 /// A curated feed: posts matching every filter that is given (and any value within one).
@@ -166,6 +169,7 @@ impl Default for SiteConfig {
             authors: BTreeMap::new(),
             curated: BTreeMap::new(),
             websub_hubs: Vec::new(),
+            jekyll: None,
         }
     }
 }
@@ -208,8 +212,16 @@ impl SiteConfig {
     /// Parses `site.yaml` text. `path` is only for messages. Warnings (such as a repaired
     /// language tag) go to `diagnostics`; an error means the file cannot be used.
     pub fn from_yaml(text: &str, path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Result<Self, Diagnostic> {
-        let raw: RawSite = yaml::from_str(text, path, 0)?;
         let mut config = SiteConfig::default();
+        config.apply_yaml(text, path, diagnostics)?;
+        Ok(config)
+    }
+
+    /// Applies what `site.yaml` text says on top of this configuration (a Jekyll site's
+    /// `_config.yml`, or the defaults).
+    pub fn apply_yaml(&mut self, text: &str, path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Result<(), Diagnostic> {
+        let raw: RawSite = yaml::from_str(text, path, 0)?;
+        let config = self;
         if let Some(title) = raw.title {
             config.title = title;
         }
@@ -279,7 +291,9 @@ impl SiteConfig {
         if let Some(max_age) = raw.max_age {
             config.max_age_secs = max_age;
         }
-        config.default_author = raw.author;
+        if raw.author.is_some() {
+            config.default_author = raw.author;
+        }
         for hub in raw.websub.map(|w| w.hubs).unwrap_or_default() {
             let url = url::Url::parse(hub.value.trim())
                 .ok()
@@ -297,7 +311,7 @@ impl SiteConfig {
         if let Some(authors) = raw.authors {
             config.authors = people(authors);
         }
-        Ok(config)
+        Ok(())
     }
 
     /// Parses an authors table (`feeds/authors.yaml` or Jekyll's `_data/authors.yml`): a map from

@@ -44,7 +44,8 @@ impl Index {
     /// Builds the snapshot of `posts` as seen at `now`: posts dated after `now` are held back.
     pub fn build(config: Arc<SiteConfig>, posts: &[Arc<Post>], now: DateTime<Utc>, generation: u64) -> Index {
         let (mut visible, future): (Vec<Arc<Post>>, Vec<Arc<Post>>) =
-            posts.iter().cloned().partition(|p| p.published <= now);
+            // A Jekyll site with `future: true` shows future-dated posts at once.
+            posts.iter().cloned().partition(|p| p.published <= now || config.jekyll.as_ref().is_some_and(|j| j.future));
         visible.sort_by(|a, b| b.published.cmp(&a.published).then_with(|| a.source.cmp(&b.source)));
         let next_publish = future.iter().map(|p| p.published).min();
 

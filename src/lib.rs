@@ -9,6 +9,7 @@
 //! - [`cli`]: `serve` and `check`; the only code that prints or picks exit codes.
 //! - [`config`]: `site.yaml` and the authors table, validated once.
 //! - [`content`]: the only code that reads content files; posts and diagnostics.
+//! - [`jekyll`]: a Jekyll site's configuration, dates, permalinks, ids and Liquid.
 //! - [`markdown`]: Markdown to HTML with absolute URLs; summaries. Pure.
 //! - [`sanitize`]: removes scripts, styles, handlers and `javascript:` URLs from post HTML.
 //! - [`index`]: posts newest first, by category, author and tag. Pure.
@@ -38,6 +39,7 @@ pub mod feed;
 pub mod headlines;
 pub mod http;
 pub mod index;
+pub mod jekyll;
 pub mod markdown;
 pub mod metrics;
 pub mod sanitize;

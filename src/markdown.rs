@@ -29,31 +29,120 @@ fn options() -> Options {
         | Options::ENABLE_SMART_PUNCTUATION
 }
 
+/// Where a summary ends when the post has no front-matter summary and no separator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoSeparator {
+    /// The first paragraph (tidings' rule).
+    FirstParagraph,
+    /// The whole body (Jekyll's rule: no separator, no cut).
+    WholeBody,
+}
+
+/// One post body to render, with how its summary is found.
+#[derive(Clone, Copy, Debug)]
+pub struct Source<'a> {
+    /// The body text.
+    pub body: &'a str,
+    /// False for HTML bodies (Jekyll posts that are not Markdown), which are used as written.
+    pub markdown: bool,
+    /// A front-matter summary (Markdown), which wins.
+    pub summary: Option<&'a str>,
+    /// The text that ends the summary; empty for none.
+    pub separator: &'a str,
+    /// The summary when the separator is not found.
+    pub no_separator: NoSeparator,
+    /// Finished HTML for the paragraphs `<p>{fragment_marker(n)}</p>` (highlighted code).
+    pub fragments: &'a [String],
+}
+
+/// The start of the paragraph text that stands for a fragment: `TIDINGS-FRAGMENT-0` is
+/// replaced by [`Source::fragments`]`[0]`.
+pub const FRAGMENT_MARK: &str = "TIDINGS-FRAGMENT-";
+
+/// The text of a paragraph that [`Source::fragments`]`[n]` replaces.
+pub fn fragment_marker(n: usize) -> String {
+    format!("{FRAGMENT_MARK}{n}")
+}
+
 /// Renders `body` and its summary. `summary` is a front-matter summary (Markdown) if the post
 /// has one; otherwise the text before `separator`, or else the first paragraph, is used.
 /// Relative URLs are resolved against `base` (the post's own URL).
 pub fn render(body: &str, summary: Option<&str>, separator: &str, base: &Url) -> Rendered {
-    let content_html = to_html(Parser::new_ext(body, options()), base);
-    let summary_events: Vec<Event> = match summary {
+    let source =
+        Source { body, markdown: true, summary, separator, no_separator: NoSeparator::FirstParagraph, fragments: &[] };
+    render_source(&source, base)
+}
+
+/// Renders a [`Source`]: the whole body and its summary, with URLs made absolute against `base`.
+pub fn render_source(source: &Source, base: &Url) -> Rendered {
+    let body = source.body;
+    let cut = (!source.separator.is_empty()).then(|| body.find(source.separator)).flatten();
+    if !source.markdown {
+        let content_html = finish_html(body, source.fragments, base);
+        let summary_html = match (source.summary, cut) {
+            (Some(summary), _) => to_html(Parser::new_ext(summary, options()), &[], base),
+            (None, Some(end)) => finish_html(&body[..end], &[], base),
+            (None, None) => content_html.clone(),
+        };
+        let summary_text = text::cut_at_word(&strip_tags(&summary_html), PLAIN_SUMMARY_CHARS);
+        return Rendered { content_html, summary_html, summary_text };
+    }
+    let content_html = to_html(Parser::new_ext(body, options()), source.fragments, base);
+    let summary_events: Vec<Event> = match source.summary {
         Some(summary) => Parser::new_ext(summary, options()).collect(),
-        None => match (!separator.is_empty()).then(|| body.find(separator)).flatten() {
+        None => match cut {
             Some(end) => Parser::new_ext(&body[..end], options()).collect(),
+            None if source.no_separator == NoSeparator::WholeBody => Parser::new_ext(body, options()).collect(),
             None => first_paragraph(Parser::new_ext(body, options())),
         },
     };
     let summary_events: Vec<Event> =
         summary_events.into_iter().filter(|e| !matches!(e, Event::FootnoteReference(_))).collect();
     let summary_text = text::cut_at_word(&plain_text(&summary_events), PLAIN_SUMMARY_CHARS);
-    let summary_html = to_html(summary_events.into_iter(), base);
+    let summary_html = to_html(summary_events.into_iter(), source.fragments, base);
     Rendered { content_html, summary_html, summary_text }
+}
+
+/// HTML written as such (not Markdown), with fragments put in, URLs made absolute and cleaned.
+fn finish_html(html: &str, fragments: &[String], base: &Url) -> String {
+    crate::sanitize::clean(&absolutize(&put_fragments(html.to_owned(), fragments), base))
+}
+
+/// `html` with each fragment's marker paragraph replaced by the fragment.
+fn put_fragments(mut html: String, fragments: &[String]) -> String {
+    for (n, fragment) in fragments.iter().enumerate() {
+        let marker = format!("<p>{}</p>", fragment_marker(n));
+        if html.contains(&marker) {
+            html = html.replacen(&marker, fragment, 1);
+        }
+    }
+    html
+}
+
+/// The text of HTML: tags dropped, the few entities the renderers write decoded.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
 }
 
 /// HTML for `events`, with relative `href`, `src`, `srcset` and `poster` URLs made absolute,
 /// and anything unsafe removed.
-fn to_html<'a>(events: impl Iterator<Item = Event<'a>>, base: &Url) -> String {
+fn to_html<'a>(events: impl Iterator<Item = Event<'a>>, fragments: &[String], base: &Url) -> String {
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, events);
-    crate::sanitize::clean(&absolutize(&html, base))
+    finish_html(&html, fragments, base)
 }
 
 /// The events of the first top-level paragraph, or of the first top-level block if the body
@@ -103,6 +192,7 @@ fn plain_text(events: &[Event]) -> String {
     let mut out = String::new();
     for event in events {
         match event {
+            Event::Text(t) if t.starts_with(FRAGMENT_MARK) => {}
             Event::Text(t) | Event::Code(t) => out.push_str(t),
             Event::SoftBreak | Event::HardBreak => out.push(' '),
             Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableCell) => out.push(' '),

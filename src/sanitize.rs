@@ -35,6 +35,8 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .add_tag_attributes("td", ["style"])
         .add_tag_attributes("ol", ["start", "reversed", "type"])
         .add_tag_attributes("li", ["value"])
+        // Jekyll's `{% highlight %}` markup.
+        .add_tag_attributes("code", ["data-lang"])
         .url_schemes(HashSet::from(["http", "https", "mailto", "tel", "ftp", "data"]))
         .attribute_filter(|element, attribute, value| match (element, attribute) {
             // Only the alignment pulldown-cmark writes for table columns.

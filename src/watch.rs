@@ -157,14 +157,16 @@ impl Batch {
             return;
         }
         for path in event.paths {
-            if path.starts_with(content) && path.file_name().is_some_and(|n| n == "authors.yml") {
-                // Jekyll's `_data/authors.yml` is configuration.
+            if path.starts_with(content) && is_jekyll_configuration(path.strip_prefix(content).unwrap_or(&path)) {
+                // Jekyll's `_config.yml`, `_data/authors.yml` and `_authors/` are configuration.
                 self.config = true;
             }
             if feeds.is_some_and(|f| path.parent() == Some(f)) {
                 self.config |= matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
             } else if path.starts_with(content) {
-                let is_post = matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "markdown"));
+                // Jekyll posts may have any extension; the library decides what is a post.
+                let is_post = matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "markdown"))
+                    || (path.extension().is_some() && path.components().any(|c| c.as_os_str() == "_posts"));
                 if is_post {
                     // Relative to the content folder: the library may know it by another
                     // (relative or symlinked) name than the canonical one events carry.
@@ -179,4 +181,11 @@ impl Batch {
             }
         }
     }
+}
+
+/// True for the files of a Jekyll site (relative to it) that tidings reads as configuration.
+fn is_jekyll_configuration(relative: &Path) -> bool {
+    relative == Path::new("_config.yml")
+        || relative == Path::new("_data/authors.yml")
+        || relative.parent() == Some(Path::new("_authors"))
 }

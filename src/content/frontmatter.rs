@@ -104,9 +104,31 @@ impl<'de> Visitor<'de> for TextVisitor {
     }
 }
 
-/// One value or a list of them; a single string is split on whitespace when `split` is used.
+/// One value or a list of them, remembering which: only a single plain string is split on
+/// whitespace (Jekyll's rule), never a list, even of one item.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Many(pub Vec<String>);
+pub struct Many {
+    /// The values as written.
+    pub values: Vec<String>,
+    /// True when YAML gave a list.
+    pub is_list: bool,
+}
+
+impl Many {
+    fn one(value: String) -> Many {
+        Many { values: vec![value], is_list: false }
+    }
+
+    /// Every value, with a single string split on whitespace (Jekyll's rule for
+    /// `categories` and `tags`).
+    pub fn split_words(self) -> Vec<String> {
+        if self.is_list {
+            self.values
+        } else {
+            self.values.iter().flat_map(|v| v.split_whitespace()).map(str::to_owned).collect()
+        }
+    }
+}
 
 impl<'de> Deserialize<'de> for Many {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -117,19 +139,19 @@ impl<'de> Deserialize<'de> for Many {
                 f.write_str("a value or a list of values")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Many, E> {
-                Ok(Many(vec![v.to_owned()]))
+                Ok(Many::one(v.to_owned()))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Many, E> {
-                Ok(Many(vec![v.to_string()]))
+                Ok(Many::one(v.to_string()))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Many, E> {
-                Ok(Many(vec![v.to_string()]))
+                Ok(Many::one(v.to_string()))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Many, E> {
-                Ok(Many(vec![v.to_string()]))
+                Ok(Many::one(v.to_string()))
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Many, E> {
-                Ok(Many(vec![v.to_string()]))
+                Ok(Many::one(v.to_string()))
             }
             fn visit_unit<E: de::Error>(self) -> Result<Many, E> {
                 Ok(Many::default())
@@ -141,27 +163,19 @@ impl<'de> Deserialize<'de> for Many {
                 Many::deserialize(d)
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Many, A::Error> {
-                let mut out = Vec::new();
+                let mut values = Vec::new();
                 while let Some(Text(v)) = seq.next_element::<Text>()? {
-                    out.push(v);
+                    values.push(v);
                 }
-                Ok(Many(out))
+                Ok(Many { values, is_list: true })
             }
         }
         deserializer.deserialize_any(ManyVisitor)
     }
 }
 
-impl Many {
-    /// Every value, with single strings split on whitespace (Jekyll's rule for
-    /// `categories` and `tags`).
-    pub fn split_words(self) -> Vec<String> {
-        if self.0.len() == 1 { self.0[0].split_whitespace().map(str::to_owned).collect() } else { self.0 }
-    }
-}
-
 /// The front-matter keys tidings understands, as YAML gives them. Unknown keys are ignored.
-#[derive(Deserialize, Default, Debug)]
+#[derive(Deserialize, Default, Debug, Clone, PartialEq)]
 #[serde(default)]
 pub struct RawFrontMatter {
     /// Required: the post's title.
@@ -196,16 +210,97 @@ pub struct RawFrontMatter {
     pub image: Option<Image>,
     /// `true` keeps the post out unless drafts are on.
     pub draft: Option<bool>,
-    /// `false` keeps the post out.
+    /// `false` keeps the post out; so does an empty `published:` (as in Jekyll), while any
+    /// text (even `"false"`) publishes it.
+    #[serde(deserialize_with = "published_flag")]
     pub published: Option<bool>,
     /// The post's language.
     pub lang: Option<Text>,
-    /// A stable id to use instead of the URL.
-    pub id: Option<Text>,
+    /// A stable id to use instead of the URL; only a URI is taken.
+    pub id: Option<Spanned<Text>>,
+    /// Replaces the file-name slug in the URL and the jekyll-feed id.
+    pub slug: Option<Text>,
+    /// A WordPress post's id as its feeds gave it (`http://example.com/?p=123`).
+    pub guid: Option<Text>,
+    /// jekyll-import's copy of a WordPress post's `guid`.
+    pub wordpress_url: Option<Text>,
+    /// Ends the excerpt in this post, beating the site's separator.
+    pub excerpt_separator: Option<String>,
+    /// `false` shows Liquid markup as written.
+    pub render_with_liquid: Option<bool>,
+}
+
+/// `published:` as Jekyll reads it: a boolean as given, null as false, any other value as true.
+fn published_flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    struct Flag;
+    impl<'de> Visitor<'de> for Flag {
+        type Value = Option<bool>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("true or false")
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Option<bool>, E> {
+            Ok(Some(v))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Option<bool>, E> {
+            Ok(Some(false))
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Option<bool>, E> {
+            Ok(Some(false))
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<bool>, D::Error> {
+            d.deserialize_any(Flag)
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<bool>, E> {
+            Ok(Some(true))
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<bool>, E> {
+            Ok(Some(true))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<bool>, E> {
+            Ok(Some(true))
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<bool>, E> {
+            Ok(Some(true))
+        }
+    }
+    deserializer.deserialize_any(Flag)
+}
+
+impl RawFrontMatter {
+    /// This front matter with every key it does not set taken from `defaults`.
+    pub fn or(self, defaults: &RawFrontMatter) -> RawFrontMatter {
+        let d = defaults.clone();
+        RawFrontMatter {
+            title: self.title.or(d.title),
+            date: self.date.or(d.date),
+            updated: self.updated.or(d.updated),
+            last_modified_at: self.last_modified_at.or(d.last_modified_at),
+            category: self.category.or(d.category),
+            categories: self.categories.or(d.categories),
+            tags: self.tags.or(d.tags),
+            tag: self.tag.or(d.tag),
+            author: self.author.or(d.author),
+            authors: self.authors.or(d.authors),
+            permalink: self.permalink.or(d.permalink),
+            summary: self.summary.or(d.summary),
+            excerpt: self.excerpt.or(d.excerpt),
+            description: self.description.or(d.description),
+            image: self.image.or(d.image),
+            draft: self.draft.or(d.draft),
+            published: self.published.or(d.published),
+            lang: self.lang.or(d.lang),
+            id: self.id.or(d.id),
+            slug: self.slug.or(d.slug),
+            guid: self.guid.or(d.guid),
+            wordpress_url: self.wordpress_url.or(d.wordpress_url),
+            excerpt_separator: self.excerpt_separator.or(d.excerpt_separator),
+            render_with_liquid: self.render_with_liquid.or(d.render_with_liquid),
+        }
+    }
 }
 
 /// `image:` as a path or URL, or Jekyll-SEO's `{path: …}` table.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Image(pub Option<String>);
 
 impl<'de> Deserialize<'de> for Image {
@@ -311,6 +406,23 @@ mod tests {
         assert_eq!(raw.tags.unwrap().split_words(), ["a", "b c"]);
         assert!(raw.image.and_then(|i| i.0).is_none());
         assert_eq!(raw.published, Some(false));
+    }
+
+    #[test]
+    fn a_list_of_one_is_never_split() {
+        // Issue 9, finding 4: `tags:\n- how we work` is one tag.
+        let (raw, _) = parse("tags:\n- how we work\ncategories: [Main Cat]\n", p()).unwrap();
+        assert_eq!(raw.tags.unwrap().split_words(), ["how we work"]);
+        assert_eq!(raw.categories.unwrap().split_words(), ["Main Cat"]);
+    }
+
+    #[test]
+    fn published_as_jekyll_reads_it() {
+        let published = |yaml: &str| parse(yaml, p()).unwrap().0.published;
+        assert_eq!(published("published:\n"), Some(false));
+        assert_eq!(published("published: \"false\"\n"), Some(true));
+        assert_eq!(published("published: true\n"), Some(true));
+        assert_eq!(published("title: x\n"), None);
     }
 
     #[test]

@@ -9,9 +9,13 @@ use std::time::SystemTime;
 
 use rayon::prelude::*;
 
-use super::{Fatal, Parsed, Post, PostFile, Site, Sources, find_posts, load_config, parse_post, read_post};
+use super::parse::{self, Front};
+use super::{
+    Fatal, Layout, Parsed, PathKind, Post, PostFile, Site, Sources, classify, find_posts, load_config, read_post,
+};
 use crate::config::SiteConfig;
 use crate::diagnostic::Diagnostic;
+use crate::jekyll::liquid::Resolver;
 
 /// What a file looked like when it was last read: a change of either means read it again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +37,8 @@ struct Entry {
     stamp: Option<Stamp>,
     /// The post as last parsed successfully (kept while the file is broken).
     post: Option<Arc<Post>>,
+    /// The post's URL as `{% link %}` and `{% post_url %}` print it.
+    relative_url: Option<String>,
     /// The file's current problems.
     problems: Vec<Diagnostic>,
 }
@@ -55,6 +61,7 @@ pub struct Library {
     config: Arc<SiteConfig>,
     config_problems: Vec<Diagnostic>,
     scan_problems: Vec<Diagnostic>,
+    layout: Layout,
     files: BTreeMap<PathBuf, Entry>,
 }
 
@@ -77,6 +84,7 @@ impl Library {
             config: Arc::new(config),
             config_problems,
             scan_problems: Vec::new(),
+            layout: Layout::Plain,
             files: BTreeMap::new(),
         };
         library.rescan(true);
@@ -106,6 +114,7 @@ impl Library {
             .chain(&self.scan_problems)
             .chain(self.files.values().flat_map(|e| &e.problems))
             .cloned()
+            .chain(self.clashes())
             .collect();
         all.sort();
         all.dedup();
@@ -155,31 +164,23 @@ impl Library {
             return Changes::default();
         }
         let mut scan_problems = Vec::new();
-        let found = find_posts(&dir, self.sources.drafts, &mut scan_problems);
+        let (found, layout) = find_posts(&dir, self.config.jekyll.is_some(), self.sources.drafts, &mut scan_problems);
         self.scan_problems = scan_problems;
+        self.layout = layout;
         let present: BTreeSet<&PathBuf> = found.iter().map(|f| &f.relative).collect();
         let before = self.files.len();
         self.files.retain(|path, _| present.contains(path));
         let mut changes = Changes { removed: before - self.files.len(), ..Changes::default() };
-        let stale: Vec<&PostFile> = found
+        let stale: Vec<PostFile> = found
             .iter()
             .filter(|file| {
                 let stamp = Stamp::of(&dir.join(&file.relative));
                 force || !self.files.get(&file.relative).is_some_and(|e| e.stamp.is_some() && e.stamp == stamp)
             })
+            .cloned()
             .collect();
-        // Reading and parsing (Markdown included) is most of a load: use every core.
-        let parsed: Vec<(&PostFile, Option<Stamp>, Result<Parsed, Diagnostic>)> = stale
-            .par_iter()
-            .map(|file| {
-                let (stamp, result) = self.parse(file);
-                (*file, stamp, result)
-            })
-            .collect();
-        changes.reread = parsed.len();
-        for (file, stamp, result) in parsed {
-            self.apply(file, stamp, result);
-        }
+        changes.reread = stale.len();
+        self.read_all(&stale);
         changes
     }
 
@@ -191,12 +192,12 @@ impl Library {
         let mut changes = Changes::default();
         for path in paths {
             let relative = path.strip_prefix(&dir).unwrap_or(path).to_path_buf();
-            if relative.is_absolute() || !is_post_path(&relative, self.sources.drafts) {
+            if relative.is_absolute() || classify(&relative, self.layout, self.sources.drafts) != PathKind::Post {
                 continue;
             }
             if dir.join(&relative).is_file() {
                 let draft = relative.components().any(|c| c.as_os_str() == "_drafts");
-                self.read(&PostFile { relative, draft });
+                self.read_all(&[PostFile { relative, draft }]);
                 changes.reread += 1;
             } else if self.files.remove(&relative).is_some() {
                 changes.removed += 1;
@@ -205,47 +206,147 @@ impl Library {
         changes
     }
 
-    /// Reads one file into its entry, keeping the last good post if the new text is broken.
-    fn read(&mut self, file: &PostFile) {
-        let (stamp, parsed) = self.parse(file);
-        self.apply(file, stamp, parsed);
-    }
-
-    /// Reads and parses one file, without changing anything.
-    fn parse(&self, file: &PostFile) -> (Option<Stamp>, Result<Parsed, Diagnostic>) {
-        let shown = self.sources.content_dir.join(&file.relative);
-        let stamp = Stamp::of(&shown);
-        let parsed = read_post(&shown, self.sources.max_post_bytes)
-            .and_then(|text| parse_post(&text, file, &shown, &self.config));
-        (stamp, parsed)
+    /// Reads files into their entries in two passes on every core: front matter first, so
+    /// that every post's URL is known, then bodies, whose Liquid may link to other posts.
+    /// A file that breaks keeps its last good post.
+    fn read_all(&mut self, files: &[PostFile]) {
+        let texts: Vec<(Option<Stamp>, Result<String, Diagnostic>)> = files
+            .par_iter()
+            .map(|file| {
+                let shown = self.sources.content_dir.join(&file.relative);
+                (Stamp::of(&shown), read_post(&shown, self.sources.max_post_bytes))
+            })
+            .collect();
+        let config = self.config.clone();
+        let fronts: Vec<Result<Option<Front>, Diagnostic>> = files
+            .par_iter()
+            .zip(&texts)
+            .map(|(file, (_, text))| {
+                let shown = self.sources.content_dir.join(&file.relative);
+                text.as_ref().map_err(Clone::clone).and_then(|text| parse::read_front(text, file, &shown, &config))
+            })
+            .collect();
+        for (file, front) in files.iter().zip(&fronts) {
+            if let Ok(Some(front)) = front {
+                self.files.entry(file.relative.clone()).or_insert_with(Entry::empty).relative_url =
+                    Some(front.relative_url.clone());
+            }
+        }
+        let resolver = Links { library: self };
+        let parsed: Vec<Result<Parsed, Diagnostic>> = files
+            .par_iter()
+            .zip(fronts)
+            .map(|(file, front)| {
+                let shown = self.sources.content_dir.join(&file.relative);
+                Ok(match front? {
+                    Some(front) => parse::render(front, &shown, &config, &resolver),
+                    None => Parsed::Unpublished,
+                })
+            })
+            .collect();
+        for ((file, (stamp, _)), result) in files.iter().zip(&texts).zip(parsed) {
+            self.apply(file, *stamp, result);
+        }
     }
 
     /// Stores a parse result in the file's entry, keeping the last good post if it failed.
     fn apply(&mut self, file: &PostFile, stamp: Option<Stamp>, parsed: Result<Parsed, Diagnostic>) {
         let previous = self.files.remove(&file.relative);
+        let relative_url = previous.as_ref().and_then(|p| p.relative_url.clone());
         let entry = match parsed {
-            Ok(Parsed::Post(post, warnings)) => Entry { stamp, post: Some(Arc::new(*post)), problems: warnings },
-            Ok(Parsed::Unpublished) => Entry { stamp, post: None, problems: Vec::new() },
+            Ok(Parsed::Post(post, warnings)) => {
+                Entry { stamp, post: Some(Arc::new(*post)), relative_url, problems: warnings }
+            }
+            Ok(Parsed::Unpublished) => Entry { stamp, post: None, relative_url: None, problems: Vec::new() },
             Err(d) => match previous.and_then(|p| p.post) {
                 Some(last_good) => {
                     let message = format!("{}; the last good version is served until this is fixed", d.message);
-                    Entry { stamp, post: Some(last_good), problems: vec![Diagnostic { message, ..d }] }
+                    Entry { stamp, post: Some(last_good), relative_url, problems: vec![Diagnostic { message, ..d }] }
                 }
-                None => Entry { stamp, post: None, problems: vec![d] },
+                None => Entry { stamp, post: None, relative_url: None, problems: vec![d] },
             },
         };
         self.files.insert(file.relative.clone(), entry);
     }
+
+    /// Warnings for posts that share an id (readers merge them) or a URL (Jekyll's "Conflict").
+    fn clashes(&self) -> Vec<Diagnostic> {
+        let mut by_id: BTreeMap<&str, Vec<&Path>> = BTreeMap::new();
+        let mut by_url: BTreeMap<&str, Vec<&Path>> = BTreeMap::new();
+        for (path, post) in self.files.iter().filter_map(|(path, e)| e.post.as_ref().map(|p| (path, p))) {
+            by_id.entry(&post.id).or_default().push(path);
+            by_url.entry(&post.url).or_default().push(path);
+        }
+        let mut out = Vec::new();
+        for (what, groups) in [("id", by_id), ("URL", by_url)] {
+            for (value, paths) in groups.into_iter().filter(|(_, paths)| paths.len() > 1) {
+                for path in &paths {
+                    let others: Vec<String> =
+                        paths.iter().filter(|p| *p != path).map(|p| p.display().to_string()).collect();
+                    let advice = if what == "id" {
+                        "feed readers will show only one of them; give each post its own `id:` (a URI) or `slug:`"
+                    } else {
+                        "only one of them can be served there; give one a different `permalink:`"
+                    };
+                    out.push(Diagnostic::warning(
+                        &self.sources.content_dir.join(path),
+                        None,
+                        None,
+                        format!("conflict: same {what} {value:?} as {}; {advice}", others.join(", ")),
+                    ));
+                }
+            }
+        }
+        out
+    }
 }
 
-/// True for paths (relative to the content folder) that [`find_posts`] would pick up.
-fn is_post_path(relative: &Path, drafts: bool) -> bool {
-    let is_markdown = matches!(relative.extension().and_then(|e| e.to_str()), Some("md" | "markdown"));
-    let parts: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-    let Some((_, folders)) = parts.split_last() else { return false };
-    is_markdown
-        && !parts.iter().any(|p| p.starts_with('.'))
-        && folders.iter().all(|f| !f.starts_with('_') || f == "_posts" || (drafts && f == "_drafts"))
+impl Entry {
+    fn empty() -> Entry {
+        Entry { stamp: None, post: None, relative_url: None, problems: Vec::new() }
+    }
+}
+
+/// What Liquid's `{% post_url %}`, `{% link %}` and `{% include %}` find: the library's posts
+/// and the site's `_includes/` folder.
+struct Links<'a> {
+    library: &'a Library,
+}
+
+impl Resolver for Links<'_> {
+    fn post_url(&self, name: &str) -> Option<String> {
+        let name = name.trim().trim_matches('/');
+        let urls = self.library.files.iter().filter_map(|(path, e)| e.relative_url.as_ref().map(|u| (path, u)));
+        let mut by_name = None;
+        for (path, url) in urls {
+            let text = path.to_string_lossy();
+            let Some((_, in_posts)) = text.rsplit_once("_posts/") else { continue };
+            let without_ext = in_posts.rsplit_once('.').map_or(in_posts, |(stem, _)| stem);
+            if without_ext == name {
+                return Some(url.clone());
+            }
+            // Jekyll 4 still finds a post by its file name alone, with a deprecation warning.
+            if without_ext.rsplit('/').next() == name.rsplit('/').next() {
+                by_name.get_or_insert_with(|| url.clone());
+            }
+        }
+        by_name
+    }
+
+    fn link(&self, path: &str) -> Option<String> {
+        let path = Path::new(path.trim().trim_start_matches('/'));
+        self.library.files.get(path).and_then(|e| e.relative_url.clone())
+    }
+
+    fn include(&self, name: &str) -> Option<String> {
+        let name = Path::new(name.trim());
+        // Only plain names inside `_includes/`: no way out of the folder.
+        if name.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+            return None;
+        }
+        let path = self.library.sources.content_dir.join("_includes").join(name);
+        read_post(&path, self.library.sources.max_post_bytes).ok()
+    }
 }
 
 #[cfg(test)]
@@ -328,12 +429,22 @@ mod tests {
 
     #[test]
     fn post_paths() {
-        assert!(is_post_path(Path::new("_posts/a.md"), false));
-        assert!(is_post_path(Path::new("blog/_posts/a.markdown"), false));
-        assert!(!is_post_path(Path::new("_drafts/a.md"), false));
-        assert!(is_post_path(Path::new("_drafts/a.md"), true));
-        assert!(!is_post_path(Path::new(".git/a.md"), false));
-        assert!(!is_post_path(Path::new("_layouts/a.md"), false));
-        assert!(!is_post_path(Path::new("_posts/a.txt"), false));
+        let post =
+            |path: &str, layout: Layout, drafts: bool| classify(Path::new(path), layout, drafts) == PathKind::Post;
+        assert!(post("_posts/a.md", Layout::Posts, false));
+        assert!(post("blog/_posts/a.markdown", Layout::Posts, false));
+        assert!(!post("about.md", Layout::Posts, false), "pages are not posts");
+        assert!(post("about.md", Layout::Plain, false));
+        assert!(!post("_drafts/a.md", Layout::Posts, false));
+        assert!(post("_drafts/a.md", Layout::Posts, true));
+        assert!(!post(".git/a.md", Layout::Plain, false));
+        assert!(!post("_layouts/a.md", Layout::Plain, false));
+        assert!(!post("_posts/a.txt", Layout::Posts, false));
+        assert!(post("_posts/2016-01-11-a.txt", Layout::Jekyll, false), "any extension in a Jekyll site");
+        assert!(post("_posts/2016-1-5-a b.html", Layout::Jekyll, false));
+        assert!(!post("_posts/README.md", Layout::Jekyll, false));
+        assert!(matches!(classify(Path::new("_posts/README.md"), Layout::Jekyll, false), PathKind::Skipped(_)));
+        assert_eq!(classify(Path::new("_posts/.2016-01-01-a.md"), Layout::Jekyll, false), PathKind::Ignored);
+        assert_eq!(classify(Path::new("events.md"), Layout::Jekyll, false), PathKind::Ignored);
     }
 }

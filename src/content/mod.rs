@@ -4,21 +4,19 @@
 pub mod date;
 pub mod frontmatter;
 pub mod library;
-pub mod permalink;
+pub mod parse;
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
-use url::Url;
 
-use crate::config::{CuratedFeed, Person, SiteConfig, bcp47};
+use crate::config::{CuratedFeed, Person, SiteConfig};
 use crate::diagnostic::Diagnostic;
-use crate::markdown;
-use crate::text::{slugify, squash_whitespace, xml_safe};
-use frontmatter::{Many, RawFrontMatter, Text};
+use crate::text::slugify;
 pub use library::Library;
+pub use parse::{Parsed, parse_post};
 
 /// Default largest post file read, in bytes; bigger files are reported and skipped.
 pub const MAX_POST_BYTES: u64 = 4 * 1024 * 1024;
@@ -122,11 +120,16 @@ pub fn load(sources: &Sources) -> Result<Site, Fatal> {
 
 /// Reads `site.yaml` and the authors table, then applies overrides.
 fn load_config(sources: &Sources, diagnostics: &mut Vec<Diagnostic>) -> Result<SiteConfig, Diagnostic> {
+    let mut config = SiteConfig::default();
+    // A Jekyll site's own `_config.yml` first; tidings' `site.yaml`, if any, on top of it.
+    let jekyll_path = sources.content_dir.join("_config.yml");
+    if let Some(text) = read_optional(&jekyll_path)? {
+        crate::jekyll::config::apply(&text, &jekyll_path, &mut config, diagnostics)?;
+    }
     let site_path = sources.feeds_dir.join("site.yaml");
-    let mut config = match read_optional(&site_path)? {
-        Some(text) => SiteConfig::from_yaml(&text, &site_path, diagnostics)?,
-        None => SiteConfig::default(),
-    };
+    if let Some(text) = read_optional(&site_path)? {
+        config.apply_yaml(&text, &site_path, diagnostics)?;
+    }
     for authors_path in [sources.feeds_dir.join("authors.yaml"), sources.content_dir.join("_data/authors.yml")] {
         if let Some(text) = read_optional(&authors_path)? {
             let table = SiteConfig::authors_from_yaml(&text, &authors_path)?;
@@ -136,11 +139,45 @@ fn load_config(sources: &Sources, diagnostics: &mut Vec<Diagnostic>) -> Result<S
             break;
         }
     }
+    for (key, person) in author_collection(&sources.content_dir.join("_authors")) {
+        config.authors.entry(key).or_insert(person);
+    }
     config.curated = load_curated(&sources.feeds_dir, diagnostics);
     if let Some(url) = &sources.base_url {
         config.set_base_url(url).map_err(|m| Diagnostic::error(Path::new("--base-url"), None, None, m))?;
     }
     Ok(config)
+}
+
+/// A Jekyll `_authors/` collection: one file per author, whose front matter gives the key
+/// (`name`, else the file name) and the name shown (`full_name`, else first and last name).
+/// Files that cannot be read are left out: the post shows the key as written.
+fn author_collection(dir: &Path) -> Vec<(String, Person)> {
+    #[derive(serde::Deserialize, Default)]
+    #[serde(default)]
+    struct RawAuthor {
+        name: Option<frontmatter::Text>,
+        full_name: Option<frontmatter::Text>,
+        first_name: Option<frontmatter::Text>,
+        last_name: Option<frontmatter::Text>,
+        email: Option<String>,
+        url: Option<String>,
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut found = Vec::new();
+    for path in entries.filter_map(|e| e.ok()).map(|e| e.path()) {
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()).filter(|s| !s.starts_with('.')) else { continue };
+        let Ok(Some(text)) = read_optional(&path) else { continue };
+        let Ok(split) = frontmatter::split(&text, &path) else { continue };
+        let Ok(raw) = crate::yaml::from_str::<RawAuthor>(split.yaml, &path, 1) else { continue };
+        let text = |t: Option<frontmatter::Text>| t.map(|t| t.0.trim().to_owned()).filter(|t| !t.is_empty());
+        let key = text(raw.name).unwrap_or_else(|| stem.to_owned());
+        let joined = [text(raw.first_name), text(raw.last_name)].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        let name = text(raw.full_name).or((!joined.is_empty()).then_some(joined)).unwrap_or_else(|| key.clone());
+        found.push((key.clone(), Person { key, name, email: raw.email, uri: raw.url }));
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
 }
 
 /// Every curated feed in the feeds folder: each `*.yaml` but `site.yaml` and `authors.yaml`.
@@ -194,13 +231,75 @@ pub struct PostFile {
     pub draft: bool,
 }
 
-/// Every `*.md` / `*.markdown` file under `dir`, sorted, skipping dot-paths and `_` folders
-/// other than `_posts` (and `_drafts` when `drafts`). Unreadable folders and symlink loops become diagnostics.
-pub fn find_posts(dir: &Path, drafts: bool, diagnostics: &mut Vec<Diagnostic>) -> Vec<PostFile> {
-    let mut found = Vec::new();
+/// Which files of a content folder are posts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// A Jekyll site (it has a `_config.yml`): files named `DATE-SLUG.EXT` in `_posts/` folders,
+    /// of any extension, as Jekyll has it.
+    Jekyll,
+    /// A folder with `_posts/` folders: the Markdown files in them; pages elsewhere are not posts.
+    Posts,
+    /// A plain folder: every Markdown file.
+    Plain,
+}
+
+/// What a path inside the content folder is to tidings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathKind {
+    /// A post to read.
+    Post,
+    /// Not a post, silently.
+    Ignored,
+    /// Not a post, but probably meant as one: the reason, for a warning.
+    Skipped(String),
+}
+
+/// The one rule for which paths (relative to the content folder) are posts. Dot-paths are
+/// hidden; of the `_` folders (`_layouts`, `_data`, `_authors`, …) only `_posts` and, with
+/// `drafts`, `_drafts` hold posts.
+pub fn classify(relative: &Path, layout: Layout, drafts: bool) -> PathKind {
+    let parts: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let Some((name, folders)) = parts.split_last() else { return PathKind::Ignored };
+    if parts.iter().any(|p| p.starts_with('.'))
+        || folders.iter().any(|f| f.starts_with('_') && f != "_posts" && !(drafts && f == "_drafts"))
+    {
+        return PathKind::Ignored;
+    }
+    let in_posts = folders.iter().any(|f| f == "_posts");
+    let in_drafts = drafts && folders.iter().any(|f| f == "_drafts");
+    let is_markdown = matches!(relative.extension().and_then(|e| e.to_str()), Some("md" | "markdown"));
+    match layout {
+        Layout::Plain if is_markdown => PathKind::Post,
+        Layout::Posts if is_markdown && (in_posts || in_drafts) => PathKind::Post,
+        Layout::Jekyll if in_posts || in_drafts => {
+            if name.starts_with(['.', '_', '#', '~']) || name.ends_with('~') {
+                PathKind::Ignored
+            } else if in_drafts || !matches!(crate::jekyll::date::post_file_name(name), Ok(None)) {
+                PathKind::Post
+            } else {
+                PathKind::Skipped(
+                    "not a post: Jekyll publishes only files in _posts named YYYY-MM-DD-slug.EXT, so this one is \
+                     left out; rename it to publish it"
+                        .to_owned(),
+                )
+            }
+        }
+        _ => PathKind::Ignored,
+    }
+}
+
+/// Every post under `dir`, sorted, and the layout that decided which files are posts
+/// ([`classify`]). Unreadable folders and symlink loops become diagnostics, and so do files in
+/// `_posts` that a Jekyll site would skip.
+pub fn find_posts(
+    dir: &Path,
+    jekyll: bool,
+    drafts: bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (Vec<PostFile>, Layout) {
+    let mut files = Vec::new();
+    let mut has_posts_folder = false;
     let walker = walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name().into_iter();
-    // Dot-paths are hidden; of Jekyll's `_` folders (`_layouts`, `_data`, `_authors`, …) only
-    // `_posts` and, with `drafts`, `_drafts` hold posts.
     let walker = walker.filter_entry(|entry| {
         let name = entry.file_name().to_string_lossy();
         let is_dir = entry.file_type().is_dir();
@@ -222,16 +321,29 @@ pub fn find_posts(dir: &Path, drafts: bool, diagnostics: &mut Vec<Diagnostic>) -
                 continue;
             }
         };
-        let path = entry.path();
-        let is_post = matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "markdown"));
-        if !is_post || entry.file_type().is_dir() {
+        if entry.file_type().is_dir() {
+            has_posts_folder |= entry.file_name() == "_posts";
             continue;
         }
-        let relative = path.strip_prefix(dir).unwrap_or(path).to_path_buf();
-        let draft = relative.components().any(|c| c.as_os_str() == "_drafts");
-        found.push(PostFile { relative, draft });
+        files.push(entry.path().strip_prefix(dir).unwrap_or(entry.path()).to_path_buf());
     }
-    found
+    let layout = match (jekyll, has_posts_folder) {
+        (true, _) => Layout::Jekyll,
+        (false, true) => Layout::Posts,
+        (false, false) => Layout::Plain,
+    };
+    let mut found = Vec::new();
+    for relative in files {
+        match classify(&relative, layout, drafts) {
+            PathKind::Post => {
+                let draft = relative.components().any(|c| c.as_os_str() == "_drafts");
+                found.push(PostFile { relative, draft });
+            }
+            PathKind::Skipped(why) => diagnostics.push(Diagnostic::warning(&dir.join(&relative), None, None, why)),
+            PathKind::Ignored => {}
+        }
+    }
+    (found, layout)
 }
 
 /// Reads a post file as UTF-8 text, refusing files that are too big or not regular files.
@@ -267,216 +379,6 @@ fn not_utf8(path: &Path, bytes: &[u8], valid_up_to: usize) -> Diagnostic {
         Some(column),
         format!("not UTF-8 (byte 0x{:02X}): save the file as UTF-8", bytes[valid_up_to]),
     )
-}
-
-/// The outcome of parsing one post's text.
-#[derive(Debug)]
-pub enum Parsed {
-    /// A post to serve, with warnings about it.
-    Post(Box<Post>, Vec<Diagnostic>),
-    /// A draft or `published: false`: deliberately left out.
-    Unpublished,
-}
-
-/// Builds a post from its text. Pure: `shown` is only used in diagnostics.
-pub fn parse_post(text: &str, file: &PostFile, shown: &Path, config: &SiteConfig) -> Result<Parsed, Diagnostic> {
-    let split = frontmatter::split(text, shown)?;
-    frontmatter::check_size(&split, shown)?;
-    let (raw, mut warnings) = frontmatter::parse(split.yaml, shown)?;
-    if raw.published == Some(false) || (raw.draft == Some(true) && !file.draft) {
-        return Ok(Parsed::Unpublished);
-    }
-    let at = |loc: &crate::yaml::Loc, message: String| crate::yaml::diagnostic_at(shown, 1, loc, message);
-
-    let title = match &raw.title {
-        // A title is one line of plain text.
-        Some(t) if !squash_whitespace(&xml_safe(&t.value.0)).is_empty() => squash_whitespace(&xml_safe(&t.value.0)),
-        Some(t) => return Err(at(&t.location, "`title` is empty: give the post a title".to_owned())),
-        None => {
-            return Err(Diagnostic::error(shown, Some(1), Some(1), "no title: add `title: …` to the front matter"));
-        }
-    };
-
-    let stem = file.relative.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let name_date = date::from_file_stem(&stem);
-    let slug = name_date.map_or(stem.as_str(), |(_, slug)| slug).to_owned();
-    let permalink = raw.permalink.as_ref().map(|p| p.value.0.trim().to_owned()).filter(|p| !p.is_empty());
-
-    let zone = config.timezone;
-    let published = match &raw.date {
-        Some(d) => date::parse(&d.value.0, zone)
-            .ok_or_else(|| at(&d.location, format!("`date`: {}, found {:?}", date::EXPECTED, d.value.0)))?,
-        None => {
-            let day = name_date
-                .map(|(day, _)| day)
-                .or_else(|| permalink.as_deref().and_then(date::from_permalink))
-                .ok_or_else(|| {
-                    Diagnostic::error(
-                        shown,
-                        Some(1),
-                        Some(1),
-                        "no date: add `date:` or name the file YYYY-MM-DD-slug.md",
-                    )
-                })?;
-            date::start_of_day(day, zone).ok_or_else(|| {
-                Diagnostic::error(shown, Some(1), Some(1), "no date: the date has no midnight in the site's time zone")
-            })?
-        }
-    };
-    let updated = match raw.updated.as_ref().or(raw.last_modified_at.as_ref()) {
-        Some(d) => Some(
-            date::parse(&d.value.0, zone)
-                .ok_or_else(|| at(&d.location, format!("`updated`: {}, found {:?}", date::EXPECTED, d.value.0)))?,
-        ),
-        None => None,
-    };
-
-    let categories = categories(&file.relative, &raw);
-    let tags = dedup_terms(match raw.tag.clone().filter(|t| !t.0.is_empty()) {
-        Some(tag) => tag.0,
-        None => raw.tags.clone().map(Many::split_words).unwrap_or_default(),
-    });
-    let authors = authors(&raw, config, shown, key_line(split.yaml, &["authors", "author"]), &mut warnings);
-
-    let category_slugs: Vec<String> = categories.iter().map(|c| c.slug.clone()).collect();
-    let fields = permalink::Fields { date: published, categories: &category_slugs, title: &url_safe(&slug) };
-    let path = permalink::expand(permalink.as_deref().unwrap_or(&config.permalink), &fields);
-    let url = post_url(&config.base_url, &path).ok_or_else(|| {
-        let message = format!("`permalink`: {path:?} does not make a valid URL");
-        match &raw.permalink {
-            Some(p) => at(&p.location, message),
-            None => Diagnostic::error(shown, Some(1), Some(1), message),
-        }
-    })?;
-
-    let summary = [&raw.summary, &raw.excerpt, &raw.description]
-        .into_iter()
-        .flatten()
-        .map(|Text(s)| s.trim())
-        .find(|s| !s.is_empty());
-    let rendered = markdown::render(split.body, summary, &config.excerpt_separator, &url);
-    let image = raw.image.as_ref().and_then(|i| i.0.as_deref()).and_then(|written| {
-        let joined = url.join(written).ok().filter(|u| matches!(u.scheme(), "http" | "https"));
-        if joined.is_none() {
-            warnings.push(Diagnostic::warning(
-                shown,
-                key_line(split.yaml, &["image"]),
-                Some(1),
-                format!("`image`: {written:?} is not a path or an http(s) URL; the post is shown without it"),
-            ));
-        }
-        joined.map(String::from)
-    });
-    let id = raw.id.as_ref().map(|Text(s)| s.trim().to_owned()).filter(|s| !s.is_empty());
-
-    Ok(Parsed::Post(
-        Box::new(Post {
-            source: file.relative.clone(),
-            title,
-            published,
-            updated,
-            id: id.unwrap_or_else(|| url.to_string()),
-            url: url.to_string(),
-            categories,
-            tags,
-            authors,
-            summary_html: rendered.summary_html,
-            summary_text: rendered.summary_text,
-            content_html: rendered.content_html,
-            image,
-            lang: raw.lang.as_ref().map(|Text(l)| bcp47(l)),
-        }),
-        warnings,
-    ))
-}
-
-/// Folders above `_posts` (Jekyll's rule), then `categories` (split on spaces), then
-/// `category` (never split), without duplicates.
-fn categories(relative: &Path, raw: &RawFrontMatter) -> Vec<Term> {
-    let mut names: Vec<String> = Vec::new();
-    let parts: Vec<&str> = relative
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(s) => s.to_str(),
-            _ => None,
-        })
-        .collect();
-    if let Some(posts_at) = parts.iter().position(|p| *p == "_posts") {
-        names.extend(parts[..posts_at].iter().filter(|p| !p.starts_with('_')).map(|p| p.to_string()));
-    }
-    names.extend(raw.categories.clone().map(Many::split_words).unwrap_or_default());
-    names.extend(raw.category.clone().map(|c| c.0).unwrap_or_default());
-    dedup_terms(names)
-}
-
-fn dedup_terms(names: Vec<String>) -> Vec<Term> {
-    let mut seen = BTreeMap::new();
-    let mut out = Vec::new();
-    for term in names.iter().filter_map(|n| Term::new(n)) {
-        if seen.insert(term.slug.clone(), ()).is_none() {
-            out.push(term);
-        }
-    }
-    out
-}
-
-/// Looks authors up in the table; unknown ones are shown as written, with a warning.
-fn authors(
-    raw: &RawFrontMatter,
-    config: &SiteConfig,
-    shown: &Path,
-    line: Option<u32>,
-    warnings: &mut Vec<Diagnostic>,
-) -> Vec<Person> {
-    let mut names: Vec<String> = raw.authors.clone().or_else(|| raw.author.clone()).map(|a| a.0).unwrap_or_default();
-    names.retain(|n| !n.trim().is_empty());
-    if names.is_empty() {
-        names.extend(config.default_author.clone());
-    }
-    let mut out: Vec<Person> = Vec::new();
-    for name in names {
-        let name = name.trim();
-        let person = match config.authors.get(name) {
-            Some(person) => person.clone(),
-            None => {
-                if !config.authors.is_empty() {
-                    warnings.push(Diagnostic::warning(
-                        shown,
-                        line,
-                        Some(1),
-                        format!("unknown author `{name}`: add it to feeds/authors.yaml; shown as written until then"),
-                    ));
-                }
-                Person { key: slugify(name), name: name.to_owned(), email: None, uri: None }
-            }
-        };
-        if !person.key.is_empty() && !out.iter().any(|p| p.key == person.key) {
-            out.push(person);
-        }
-    }
-    out
-}
-
-/// The file-name slug as a URL segment: kept as written when already URL-safe, else slugified.
-fn url_safe(slug: &str) -> String {
-    if slug.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
-        slug.to_owned()
-    } else {
-        slugify(slug)
-    }
-}
-
-/// `base_url` + `path` as a URL.
-fn post_url(base_url: &str, path: &str) -> Option<Url> {
-    Url::parse(&format!("{base_url}{path}")).ok()
-}
-
-/// The file line of a top-level front-matter `key`, for messages about values the YAML
-/// parser did not place.
-fn key_line(yaml: &str, keys: &[&str]) -> Option<u32> {
-    yaml.lines()
-        .position(|line| keys.iter().any(|k| line.strip_prefix(k).is_some_and(|r| r.trim_start().starts_with(':'))))
-        .map(|i| i as u32 + 2)
 }
 
 #[cfg(test)]

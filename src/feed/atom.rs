@@ -1,5 +1,7 @@
 //! Atom 1.0 writer (the `atom_syndication` crate).
 
+use std::collections::HashMap;
+
 use atom_syndication::{Category, Content, Entry, Feed, Link, Person, Text, WriteConfig};
 
 use super::model::{FeedModel, PersonModel};
@@ -64,5 +66,77 @@ pub fn write(model: &FeedModel) -> Vec<u8> {
     let config = WriteConfig { write_document_declaration: false, ..Default::default() };
     // Writing to a Vec cannot fail.
     feed.write_with_config(&mut out, config).expect("writing Atom to memory");
-    out
+    finish_entries(out, model)
+}
+
+/// What the writer crate cannot say about entries, added to its output: `xml:lang` on each
+/// entry whose language differs from the feed's, and distinct `updated` texts for entries
+/// changed at the same instant. Entries are written in order as `<entry>`, and everything
+/// inside them is escaped text, so the n-th `<entry>` tag is the n-th item's.
+fn finish_entries(out: Vec<u8>, model: &FeedModel) -> Vec<u8> {
+    // The writer produced UTF-8 from UTF-8 strings.
+    let text = String::from_utf8(out).expect("Atom writer output is UTF-8");
+    let mut pieces = text.split("<entry>");
+    let mut result = pieces.next().unwrap_or_default().to_owned();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (n, piece) in pieces.enumerate() {
+        match model.items.get(n).and_then(|i| i.lang.as_ref()) {
+            Some(lang) => result.push_str(&format!("<entry xml:lang=\"{}\">", crate::text::escape_markup(lang))),
+            None => result.push_str("<entry>"),
+        }
+        result.push_str(&distinct_updated(piece, &mut seen));
+    }
+    result.into_bytes()
+}
+
+/// One entry's text with its `<updated>` written so that no two entries' texts are equal.
+/// Posts published at the same instant are common (two posts on one day, without times), and
+/// the W3C validator warns when two entries' `updated` texts are equal; `10:00:00.0-07:00` is
+/// the same instant as `10:00:00-07:00`, so the n-th repeat gets n zeros of fraction.
+fn distinct_updated(entry: &str, seen: &mut HashMap<String, usize>) -> String {
+    let (Some(start), Some(end)) = (entry.find("<updated>"), entry.find("</updated>")) else {
+        return entry.to_owned();
+    };
+    let value = &entry[start + "<updated>".len()..end];
+    let repeats = seen.entry(value.to_owned()).or_insert(0);
+    *repeats += 1;
+    if *repeats == 1 || value.len() < 20 || !value.is_char_boundary(19) {
+        return entry.to_owned();
+    }
+    // `YYYY-MM-DDTHH:MM:SS` is 19 characters; a fraction, if any, follows.
+    let (seconds, rest) = value.split_at(19);
+    let zeros = "0".repeat(*repeats - 1);
+    let rewritten = match rest.strip_prefix('.') {
+        Some(fraction) => {
+            let digits = fraction.find(|c: char| !c.is_ascii_digit()).unwrap_or(fraction.len());
+            format!("{seconds}.{}{zeros}{}", &fraction[..digits], &fraction[digits..])
+        }
+        None => format!("{seconds}.{zeros}{rest}"),
+    };
+    format!("{}<updated>{rewritten}{}", &entry[..start], &entry[end..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_updated_texts_differ_but_mean_the_same_instant() {
+        let mut seen = HashMap::new();
+        let entry = "<title>a</title><updated>2013-07-25T00:08:38-07:00</updated>";
+        assert_eq!(distinct_updated(entry, &mut seen), entry);
+        assert_eq!(
+            distinct_updated(entry, &mut seen),
+            "<title>a</title><updated>2013-07-25T00:08:38.0-07:00</updated>"
+        );
+        assert_eq!(
+            distinct_updated(entry, &mut seen),
+            "<title>a</title><updated>2013-07-25T00:08:38.00-07:00</updated>"
+        );
+        let fraction = "<updated>2020-07-07T00:00:00.5+00:00</updated>";
+        distinct_updated(fraction, &mut seen);
+        assert_eq!(distinct_updated(fraction, &mut seen), "<updated>2020-07-07T00:00:00.50+00:00</updated>");
+        let instant = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap();
+        assert_eq!(instant("2013-07-25T00:08:38.00-07:00"), instant("2013-07-25T00:08:38-07:00"));
+    }
 }

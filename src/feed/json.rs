@@ -49,6 +49,8 @@ struct Item<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tags: Vec<&'a str>,
     authors: Vec<Author<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    language: Option<&'a str>,
 }
 
 fn author(p: &PersonModel) -> Author<'_> {
@@ -77,6 +79,7 @@ pub fn write(model: &FeedModel) -> Vec<u8> {
                 summary: &i.summary_text,
                 content_html: i.content_html.as_deref().unwrap_or(&i.summary_html),
                 image: i.image.as_deref(),
+                language: i.lang.as_deref(),
                 date_published: i.published.to_rfc3339(),
                 date_modified: i.updated.to_rfc3339(),
                 tags: i.categories.iter().map(String::as_str).collect(),

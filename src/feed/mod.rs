@@ -3,6 +3,7 @@
 
 pub mod atom;
 pub mod json;
+pub mod legacy;
 pub mod model;
 pub mod rss;
 
@@ -114,7 +115,13 @@ pub struct FeedKey {
     pub format: Format,
     /// 1-based page number; page 1 holds the newest items.
     pub page: u32,
+    /// An old URL (jekyll-feed's, WordPress's) the feed is served at instead of its own.
+    pub alias: Option<Alias>,
 }
+
+/// A feed's old URL path, percent-encoded, e.g. `/feed.xml`: the feed's self link there.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Alias(pub String);
 
 /// A query string that names no valid page.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,7 +144,7 @@ const SEGMENT: &AsciiSet = &CONTROLS
 impl FeedKey {
     /// Page 1 of `scope` in `format`.
     pub fn new(scope: Scope, format: Format) -> FeedKey {
-        FeedKey { scope, format, page: 1 }
+        FeedKey { scope, format, page: 1, alias: None }
     }
 
     /// The same feed on another page.
@@ -145,13 +152,16 @@ impl FeedKey {
         FeedKey { page, ..self.clone() }
     }
 
-    /// The same feed in another format.
+    /// The same feed in another format, at its own URL.
     pub fn with_format(&self, format: Format) -> FeedKey {
-        FeedKey { format, ..self.clone() }
+        FeedKey { format, alias: None, ..self.clone() }
     }
 
     /// The URL path of the feed's first page, e.g. `/categories/operations/feed.atom`.
     pub fn path(&self) -> String {
+        if let Some(Alias(path)) = &self.alias {
+            return path.clone();
+        }
         let ext = self.format.extension();
         let seg = |s: &str| utf8_percent_encode(s, SEGMENT).to_string();
         match &self.scope {
@@ -207,7 +217,7 @@ impl FeedKey {
             }
             _ => return None,
         };
-        Some(FeedKey { scope, format, page: 1 })
+        Some(FeedKey::new(scope, format))
     }
 }
 

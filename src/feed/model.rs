@@ -57,6 +57,8 @@ pub struct ItemModel {
     pub content_html: Option<String>,
     /// Absolute image URL.
     pub image: Option<String>,
+    /// The item's language when it differs from the feed's.
+    pub lang: Option<String>,
 }
 
 impl ItemModel {
@@ -143,10 +145,15 @@ pub fn describe(index: &Index, scope: &Scope) -> Option<FeedInfo> {
     let config = &index.config;
     let (subtitle, posts, limit, own_description) = match scope {
         Scope::Site => (None, (0..index.posts.len()).collect(), config.limit, None),
-        Scope::Category(slug) => {
-            let group = index.categories.get(slug)?;
-            (Some(group.name.clone()), group.posts.clone(), config.limit, None)
-        }
+        Scope::Category(slug) => match index.categories.get(slug) {
+            Some(group) => (Some(group.name.clone()), group.posts.clone(), config.limit, None),
+            // jekyll-feed makes a feed for every category its settings list, even an empty one.
+            None => {
+                let listed = &config.jekyll.as_ref()?.feed.categories;
+                let name = listed.iter().find(|name| crate::text::slugify(name) == *slug)?;
+                (Some(name.clone()), Vec::new(), config.limit, None)
+            }
+        },
         Scope::Author(author) => {
             let group = index.authors.get(author)?;
             (Some(format!("posts by {}", group.name)), group.posts.clone(), config.limit, None)
@@ -247,6 +254,7 @@ fn item(index: &Index, post: &Post, feed_author: &PersonModel) -> ItemModel {
         summary_text: xml_safe(&post.summary_text),
         content_html: (index.config.content == ContentMode::Full).then(|| xml_safe(&post.content_html)),
         image: post.image.as_deref().map(xml_safe),
+        lang: post.lang.as_deref().map(xml_safe),
     }
 }
 

@@ -16,6 +16,7 @@ use crate::app::App;
 use crate::cache::{Coding, Document, Lookup};
 use crate::discovery::OPML_PATH;
 use crate::feed::FeedKey;
+use crate::feed::legacy::Legacy;
 use crate::headlines;
 use crate::metrics::Route;
 
@@ -43,7 +44,12 @@ async fn route<B>(req: &Request<B>, app: &App) -> (Route, Response<Body>) {
     if path.len() + req.uri().query().map_or(0, str::len) > MAX_URI_BYTES {
         return (Route::Other, text(StatusCode::URI_TOO_LONG, "URI too long\n"));
     }
+    let legacy = || crate::feed::legacy::route(path, req.uri().query(), &app.index().config);
     let document = match path {
+        "/" if req.uri().query().is_some_and(|q| q.split('&').any(|p| p.starts_with("feed="))) => match legacy() {
+            Some(old) => return (Route::Feed, legacy_response(old, app)),
+            None => Document::Home,
+        },
         "/healthz" => return (Route::Ops, text(StatusCode::OK, "ok\n")),
         // The server starts listening only once the first index is loaded.
         "/readyz" => return (Route::Ops, text(StatusCode::OK, "ready\n")),
@@ -67,7 +73,11 @@ async fn route<B>(req: &Request<B>, app: &App) -> (Route, Response<Body>) {
         }
         _ => match FeedKey::from_request(path, req.uri().query()) {
             Ok(Some(key)) => Document::Feed(key),
-            Ok(None) => return (Route::Other, not_found(path)),
+            Ok(None) => match legacy() {
+                Some(Legacy::Feed(key)) => Document::Feed(key),
+                Some(old) => return (Route::Feed, legacy_response(old, app)),
+                None => return (Route::Other, not_found(path)),
+            },
             Err(bad) => return (Route::Feed, text(StatusCode::BAD_REQUEST, &format!("{}\n", bad.0))),
         },
     };
@@ -79,6 +89,23 @@ async fn route<B>(req: &Request<B>, app: &App) -> (Route, Response<Body>) {
         Document::Headlines(_) | Document::Embed(_) => Route::Headlines,
     };
     (route, serve_document(req, app, &document).await)
+}
+
+/// A permanent redirect or `410 Gone` for an old feed URL.
+fn legacy_response(old: Legacy, app: &App) -> Response<Body> {
+    match old {
+        Legacy::Redirect(to) => {
+            let location = format!("{}{to}", app.index().config.base_url);
+            let mut response = text(StatusCode::MOVED_PERMANENTLY, &format!("moved permanently to {location}\n"));
+            if let Ok(value) = HeaderValue::from_str(&location) {
+                response.headers_mut().insert(http::header::LOCATION, value);
+            }
+            response
+        }
+        Legacy::Gone => text(StatusCode::GONE, "gone: this site has no comment feeds\n"),
+        // Feeds are served as documents by the caller.
+        Legacy::Feed(_) => text(StatusCode::NOT_FOUND, "not found\n"),
+    }
 }
 
 fn problem_status(problem: &headlines::Problem) -> StatusCode {

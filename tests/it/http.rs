@@ -92,7 +92,7 @@ fn head_has_the_headers_of_get_and_no_body() {
 #[test]
 fn unknown_feeds_and_other_methods() {
     let server = TestServer::start(&data("site"));
-    for path in ["/nope", "/categories/nope/feed.rss", "/authors/nobody/feed.atom", "/feed.xml", "/tags/x/feed.rss"] {
+    for path in ["/nope", "/categories/nope/feed.rss", "/authors/nobody/feed.atom", "/feed.txt", "/tags/x/feed.rss"] {
         let r = server.get(path);
         assert_eq!(r.status, 404, "{path}");
         assert_eq!(r.text().lines().count(), 1, "one line: {}", r.text());

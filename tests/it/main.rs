@@ -7,6 +7,7 @@ mod formats;
 mod fuzz;
 mod headlines;
 mod http;
+mod jekyll;
 mod limits;
 mod pipeline;
 mod reload;

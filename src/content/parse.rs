@@ -1,0 +1,533 @@
+//! One post's text to a [`Post`], in two steps: [`read_front`] reads and checks the front
+//! matter (date, URL, id, terms) without touching the body, so every post's URL is known
+//! before any body is rendered; [`render`] then runs Liquid (Jekyll sites) and Markdown.
+//! Pure: `shown` is only used in diagnostics, and links and includes come from a [`Resolver`].
+
+use std::path::{Component, Path};
+
+use chrono::{DateTime, FixedOffset, TimeZone};
+use url::Url;
+
+use super::frontmatter::{self, Many, RawFrontMatter, Text};
+use super::{Post, PostFile, Term, date};
+use crate::config::{Person, SiteConfig, bcp47};
+use crate::diagnostic::Diagnostic;
+use crate::jekyll;
+use crate::jekyll::date::Quoting;
+use crate::jekyll::liquid::Resolver;
+use crate::markdown::{self, NoSeparator};
+use crate::text::{slugify, squash_whitespace, xml_safe};
+use crate::yaml::Loc;
+
+/// The outcome of parsing one post's text.
+#[derive(Debug)]
+pub enum Parsed {
+    /// A post to serve, with warnings about it.
+    Post(Box<Post>, Vec<Diagnostic>),
+    /// A draft or `published: false`: deliberately left out.
+    Unpublished,
+}
+
+/// A resolver that knows no other post and no include: for posts parsed on their own.
+pub struct NoLinks;
+
+impl Resolver for NoLinks {
+    fn post_url(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn link(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn include(&self, _: &str) -> Option<String> {
+        None
+    }
+}
+
+/// A post's front matter read and checked, before its body is rendered.
+#[derive(Debug)]
+pub struct Front<'a> {
+    file: PostFile,
+    raw: RawFrontMatter,
+    yaml: &'a str,
+    body: &'a str,
+    /// The file line the body starts on.
+    body_line: u32,
+    title: String,
+    published: DateTime<FixedOffset>,
+    updated: Option<DateTime<FixedOffset>>,
+    categories: Vec<Term>,
+    tags: Vec<Term>,
+    authors: Vec<Person>,
+    url: Url,
+    /// The post's URL as Jekyll's `relative_url` prints it: the base URL's path, then the permalink.
+    pub relative_url: String,
+    id: String,
+    image: Option<String>,
+    lang: Option<String>,
+    markdown: bool,
+    warnings: Vec<Diagnostic>,
+}
+
+/// Builds a post from its text, resolving no links to other posts.
+pub fn parse_post(text: &str, file: &PostFile, shown: &Path, config: &SiteConfig) -> Result<Parsed, Diagnostic> {
+    match read_front(text, file, shown, config)? {
+        Some(front) => Ok(render(front, shown, config, &NoLinks)),
+        None => Ok(Parsed::Unpublished),
+    }
+}
+
+/// Reads and checks a post's front matter: everything but the body. `None` for a post that is
+/// deliberately left out (a draft, `published: false`).
+pub fn read_front<'a>(
+    text: &'a str,
+    file: &PostFile,
+    shown: &Path,
+    config: &SiteConfig,
+) -> Result<Option<Front<'a>>, Diagnostic> {
+    let jekyll = config.jekyll.as_deref();
+    let name = file.relative.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let split = match frontmatter::split(text, shown) {
+        Ok(split) => split,
+        // A `_posts` file without front matter is still a post in Jekyll, titled from its name.
+        Err(_) if jekyll.is_some() && !text.trim_start_matches('\u{feff}').starts_with("---") => {
+            frontmatter::Split { yaml: "", body: text }
+        }
+        Err(d) => return Err(d),
+    };
+    frontmatter::check_size(&split, shown)?;
+    let yaml_lines = split.yaml.lines().count() as u32;
+    let body_line = if split.yaml.is_empty() && !text.starts_with("---") { 1 } else { yaml_lines + 3 };
+    let (mut raw, mut warnings) = frontmatter::parse(split.yaml, shown)?;
+    if let Some(jekyll) = jekyll {
+        for default in jekyll.defaults_for(&file.relative, file.draft).into_iter().rev() {
+            raw = raw.or(&default.values);
+        }
+    }
+    if raw.published == Some(false) || (raw.draft == Some(true) && !file.draft) {
+        return Ok(None);
+    }
+    let at = |loc: &Loc, message: String| crate::yaml::diagnostic_at(shown, 1, loc, message);
+
+    // The file name: Jekyll's `DATE-SLUG.EXT`, or tidings' looser `YYYY-MM-DD-slug.md`.
+    let (name_date, file_slug, ext) = match jekyll {
+        Some(_) => match jekyll::date::post_file_name(&name) {
+            Ok(Some(n)) => (Some(n.date), n.slug.to_owned(), n.ext.to_owned()),
+            Ok(None) => {
+                let (stem, ext) = name.rsplit_once('.').unwrap_or((&name, ""));
+                (None, stem.to_owned(), ext.to_owned())
+            }
+            Err(why) => return Err(Diagnostic::error(shown, None, None, format!("file name: {why}"))),
+        },
+        None => {
+            let stem = file.relative.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let ext = file.relative.extension().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            match date::from_file_stem(&stem) {
+                Some((day, slug)) => (Some(day), slug.to_owned(), ext),
+                None => (None, stem.clone(), ext),
+            }
+        }
+    };
+    // A front-matter `slug` is taken as written, as Jekyll does.
+    let slug = raw.slug.as_ref().map(|Text(s)| s.clone()).filter(|s| !s.trim().is_empty()).unwrap_or(file_slug);
+
+    // A Jekyll title is HTML, shown as jekyll-feed shows it; tidings' own titles are plain text.
+    let title_text = |t: &str| match jekyll {
+        Some(_) => jekyll::url::title_text(&xml_safe(t)),
+        None => squash_whitespace(&xml_safe(t)),
+    };
+    let title = match &raw.title {
+        Some(t) if !title_text(&t.value.0).is_empty() => title_text(&t.value.0),
+        Some(t) if jekyll.is_none() => return Err(at(&t.location, "`title` is empty: give the post a title".into())),
+        None if jekyll.is_none() => {
+            return Err(Diagnostic::error(shown, Some(1), Some(1), "no title: add `title: …` to the front matter"));
+        }
+        // Jekyll titles a post without one from its slug: `no-fm` → `No Fm`.
+        _ => title_from_slug(&slug),
+    };
+    let permalink = raw.permalink.as_ref().map(|p| p.value.0.trim().to_owned()).filter(|p| !p.is_empty());
+
+    let zone = config.timezone;
+    let published = match &raw.date {
+        Some(d) if jekyll.is_some() => jekyll::date::parse(&d.value.0, quoting(split.yaml, &d.location), zone)
+            .map_err(|why| at(&d.location, format!("`date`: {why}, found {:?}", d.value.0)))?,
+        Some(d) => date::parse(&d.value.0, zone)
+            .ok_or_else(|| at(&d.location, format!("`date`: {}, found {:?}", date::EXPECTED, d.value.0)))?,
+        None => {
+            let day = name_date.or_else(|| permalink.as_deref().and_then(date::from_permalink)).ok_or_else(|| {
+                Diagnostic::error(shown, Some(1), Some(1), "no date: add `date:` or name the file YYYY-MM-DD-slug.md")
+            })?;
+            date::start_of_day(day, zone).ok_or_else(|| {
+                Diagnostic::error(shown, Some(1), Some(1), "no date: the date has no midnight in the site's time zone")
+            })?
+        }
+    };
+    // Dates are shown, and URLs made, in the site's zone (as Jekyll does).
+    let in_zone = |d: DateTime<FixedOffset>| zone.from_utc_datetime(&d.naive_utc()).fixed_offset();
+    let published = in_zone(published);
+    let updated = match raw.updated.as_ref().or(raw.last_modified_at.as_ref()) {
+        Some(d) => Some(in_zone(
+            date::parse(&d.value.0, zone)
+                .ok_or_else(|| at(&d.location, format!("`updated`: {}, found {:?}", date::EXPECTED, d.value.0)))?,
+        )),
+        None => None,
+    };
+
+    let category_names = category_names(&file.relative, &raw);
+    let categories = dedup_terms(category_names.clone());
+    let tags = dedup_terms(match raw.tag.clone().filter(|t| !t.values.is_empty()) {
+        Some(tag) => tag.values,
+        None => raw.tags.clone().map(Many::split_words).unwrap_or_default(),
+    });
+    let authors = authors(&raw, config, shown, key_line(split.yaml, &["authors", "author"]), &mut warnings);
+
+    let markdown = match jekyll {
+        Some(j) => j.is_markdown(&ext),
+        None => true,
+    };
+    let output_ext = if markdown || ext.eq_ignore_ascii_case("html") { ".html".to_owned() } else { format!(".{ext}") };
+    // Style names (`pretty`, `date` …) mean something only in the site-wide `permalink`.
+    let (template, style_allowed) = match permalink.clone().or_else(|| jekyll.and_then(|j| j.posts_permalink.clone())) {
+        Some(template) => (template, false),
+        None => (config.permalink.clone(), true),
+    };
+    let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
+    let fields = jekyll::url::Fields {
+        date: published,
+        slug: &slug,
+        file_stem: stem,
+        categories: &category_names,
+        output_ext: &output_ext,
+        collection: "posts",
+    };
+    let permalink_problem = |message: String| match &raw.permalink {
+        Some(p) => at(&p.location, message),
+        None => Diagnostic::error(shown, Some(1), Some(1), message),
+    };
+    let path = if style_allowed {
+        jekyll::url::expand(&template, &fields)
+    } else {
+        jekyll::url::expand_template(&template, &fields)
+    }
+    .map_err(|why| permalink_problem(format!("`permalink`: {why}")))?;
+    let url = Url::parse(&format!("{}{path}", config.base_url))
+        .map_err(|_| permalink_problem(format!("`permalink`: {path:?} does not make a valid URL")))?;
+    let relative_url = format!("{}{path}", base_path(&config.base_url));
+
+    let default_id = match jekyll {
+        // jekyll-feed's id: the URL's folder and the slug, so subscribers see no post twice.
+        Some(_) => format!("{}{}", config.base_url, jekyll::url::escape_id(&jekyll::url::feed_entry_id(&path, &slug))),
+        None => url.to_string(),
+    };
+    let id = stable_id(&raw, shown, split.yaml, &mut warnings).unwrap_or(default_id);
+
+    let image = raw.image.as_ref().and_then(|i| i.0.as_deref()).and_then(|written| {
+        let joined = match jekyll {
+            // jekyll-feed's `absolute_url`: the site URL and base path before a root-relative path.
+            Some(_) if !written.contains("://") => {
+                Url::parse(&format!("{}/{}", config.base_url, written.trim_start_matches('/'))).ok()
+            }
+            _ => url.join(written).ok(),
+        };
+        let joined = joined.filter(|u| matches!(u.scheme(), "http" | "https"));
+        if joined.is_none() {
+            warnings.push(Diagnostic::warning(
+                shown,
+                key_line(split.yaml, &["image"]),
+                Some(1),
+                format!("`image`: {written:?} is not a path or an http(s) URL; the post is shown without it"),
+            ));
+        }
+        joined.map(String::from)
+    });
+    let lang = raw.lang.as_ref().map(|Text(l)| bcp47(l)).filter(|l| *l != config.language);
+
+    let body = if jekyll.is_some() { skip_blank_lines(split.body) } else { split.body };
+    let body_line = body_line + split.body[..split.body.len() - body.len()].matches('\n').count() as u32;
+    Ok(Some(Front {
+        file: file.clone(),
+        raw,
+        yaml: split.yaml,
+        body,
+        body_line,
+        title,
+        published,
+        updated,
+        categories,
+        tags,
+        authors,
+        url,
+        relative_url,
+        id,
+        image,
+        lang,
+        markdown,
+        warnings,
+    }))
+}
+
+/// Renders the body of a post whose front matter was read: Liquid first (Jekyll sites),
+/// then Markdown, with the summary.
+pub fn render(mut front: Front, shown: &Path, config: &SiteConfig, resolver: &dyn Resolver) -> Parsed {
+    let mut warnings = std::mem::take(&mut front.warnings);
+    let raw = &front.raw;
+    let mut body = std::borrow::Cow::Borrowed(front.body);
+    let mut fragments = Vec::new();
+    if let Some(jekyll) = config.jekyll.as_deref()
+        && raw.render_with_liquid != Some(false)
+        && jekyll::liquid::has_liquid(front.body)
+    {
+        let page = page_values(&front, raw, jekyll, config);
+        let out = jekyll::liquid::render(front.body, &site_values(jekyll, config), &page, resolver);
+        for problem in out.problems {
+            warnings.push(Diagnostic::warning(
+                shown,
+                Some(front.body_line + problem.line - 1),
+                Some(problem.column),
+                problem.message,
+            ));
+        }
+        body = std::borrow::Cow::Owned(out.text);
+        fragments = out.highlights;
+    }
+    let summary = [&raw.summary, &raw.excerpt, &raw.description]
+        .into_iter()
+        .flatten()
+        .map(|Text(s)| s.trim())
+        .find(|s| !s.is_empty());
+    let separator = raw.excerpt_separator.as_deref().unwrap_or(&config.excerpt_separator);
+    let source = markdown::Source {
+        body: &body,
+        markdown: front.markdown,
+        summary,
+        separator,
+        no_separator: if config.jekyll.is_some() { NoSeparator::WholeBody } else { NoSeparator::FirstParagraph },
+        fragments: &fragments,
+    };
+    let rendered = markdown::render_source(&source, &front.url);
+    Parsed::Post(
+        Box::new(Post {
+            source: front.file.relative,
+            title: front.title,
+            published: front.published,
+            updated: front.updated,
+            url: front.url.to_string(),
+            id: front.id,
+            categories: front.categories,
+            tags: front.tags,
+            authors: front.authors,
+            summary_html: rendered.summary_html,
+            summary_text: rendered.summary_text,
+            content_html: rendered.content_html,
+            image: front.image,
+            lang: front.lang,
+        }),
+        warnings,
+    )
+}
+
+/// Liquid's `site`: `_config.yml`, with the values Jekyll always has.
+fn site_values(jekyll: &jekyll::config::JekyllSite, config: &SiteConfig) -> serde_json::Value {
+    let mut site = jekyll.site.clone();
+    if let Some(map) = site.as_object_mut() {
+        for (key, value) in [("baseurl", ""), ("url", ""), ("title", config.title.as_str())] {
+            if map.get(key).is_none_or(|v| v.is_null()) {
+                map.insert(key.to_owned(), value.into());
+            }
+        }
+    }
+    site
+}
+
+/// Liquid's `page`: the post's front matter over its defaults, and what Jekyll adds.
+fn page_values(
+    front: &Front,
+    raw: &RawFrontMatter,
+    jekyll: &jekyll::config::JekyllSite,
+    config: &SiteConfig,
+) -> serde_json::Value {
+    let mut page = serde_json::Map::new();
+    for default in jekyll.defaults_for(&front.file.relative, front.file.draft) {
+        if let Some(values) = default.values_json.as_object() {
+            page.extend(values.clone());
+        }
+    }
+    // The front matter parsed before, so this cannot fail; an empty page if it ever does.
+    let own: serde_json::Value = crate::yaml::from_str(front.yaml, Path::new(""), 1).unwrap_or(serde_json::Value::Null);
+    if let Some(own) = own.as_object() {
+        page.extend(own.clone());
+    }
+    let path = front.relative_url.strip_prefix(base_path(&config.base_url)).unwrap_or(&front.relative_url);
+    page.insert("url".to_owned(), path.into());
+    page.insert("title".to_owned(), front.title.clone().into());
+    page.insert("date".to_owned(), front.published.format("%Y-%m-%d %H:%M:%S %z").to_string().into());
+    page.insert("id".to_owned(), front.id.clone().into());
+    page.insert("categories".to_owned(), front.categories.iter().map(|t| t.name.clone()).collect::<Vec<_>>().into());
+    page.insert("tags".to_owned(), front.tags.iter().map(|t| t.name.clone()).collect::<Vec<_>>().into());
+    if let Some(Text(slug)) = &raw.slug {
+        page.insert("slug".to_owned(), slug.clone().into());
+    }
+    serde_json::Value::Object(page)
+}
+
+/// Whether the YAML scalar at `loc` was written in quotes (Jekyll reads an unquoted zoneless
+/// timestamp as UTC, a quoted one as local time).
+fn quoting(yaml: &str, loc: &Loc) -> Quoting {
+    let first = yaml
+        .lines()
+        .nth(loc.line.saturating_sub(1) as usize)
+        .and_then(|line| line.chars().nth(loc.column.saturating_sub(1) as usize));
+    if matches!(first, Some('"' | '\'')) { Quoting::Quoted } else { Quoting::Plain }
+}
+
+/// The id a post asks for: front-matter `id` when it is a URI, else a WordPress `guid` or
+/// jekyll-import's `wordpress_url`. Ids that are not URIs are reported and not used.
+fn stable_id(raw: &RawFrontMatter, shown: &Path, yaml: &str, warnings: &mut Vec<Diagnostic>) -> Option<String> {
+    let is_uri =
+        |s: &str| Url::parse(s).is_ok_and(|u| !u.cannot_be_a_base() || u.scheme() == "urn" || u.scheme() == "tag");
+    if let Some(id) = &raw.id {
+        let value = id.value.0.trim();
+        if is_uri(value) {
+            return Some(value.to_owned());
+        }
+        if !value.is_empty() {
+            warnings.push(crate::yaml::warning_at(
+                shown,
+                1,
+                &id.location,
+                format!(
+                    "`id`: {value:?} is not a URI, so it cannot be a feed entry id; the post keeps its default id \
+                     (write a URI such as `tag:example.com,2016:{value}` to choose one)"
+                ),
+            ));
+        }
+    }
+    for (key, value) in [("guid", &raw.guid), ("wordpress_url", &raw.wordpress_url)] {
+        let Some(Text(value)) = value else { continue };
+        let value = value.trim();
+        if is_uri(value) {
+            return Some(value.to_owned());
+        }
+        warnings.push(Diagnostic::warning(
+            shown,
+            key_line(yaml, &[key]),
+            Some(1),
+            format!("`{key}`: {value:?} is not a URI; the post keeps its default id"),
+        ));
+    }
+    None
+}
+
+/// `no-fm` → `No Fm`: Jekyll's title for a post that has none.
+fn title_from_slug(slug: &str) -> String {
+    slug.split('-')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `text` after its leading blank lines: Jekyll's closing `---` swallows them.
+fn skip_blank_lines(text: &str) -> &str {
+    let mut rest = text;
+    while let Some(end) = rest.find('\n') {
+        if !rest[..end].trim().is_empty() {
+            break;
+        }
+        rest = &rest[end + 1..];
+    }
+    if rest.trim().is_empty() { "" } else { rest }
+}
+
+/// The path part of a base URL without its trailing slash: `https://x.com/blog/` → `/blog`.
+pub fn base_path(base_url: &str) -> &str {
+    let after_scheme = base_url.split_once("://").map_or(base_url, |(_, rest)| rest);
+    after_scheme.find('/').map_or("", |i| after_scheme[i..].trim_end_matches('/'))
+}
+
+/// Jekyll's categories: folders above `_posts`, then `categories` (a string split on spaces),
+/// then `category` (never split), exact duplicates removed.
+fn category_names(relative: &Path, raw: &RawFrontMatter) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let parts: Vec<&str> = relative
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => s.to_str(),
+            _ => None,
+        })
+        .collect();
+    if let Some(posts_at) = parts.iter().position(|p| *p == "_posts") {
+        names.extend(parts[..posts_at].iter().filter(|p| !p.starts_with('_')).map(|p| p.to_string()));
+    }
+    names.extend(raw.categories.clone().map(Many::split_words).unwrap_or_default());
+    names.extend(raw.category.clone().map(|c| c.values).unwrap_or_default());
+    let mut unique: Vec<String> = Vec::new();
+    for name in names.into_iter().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) {
+        if !unique.contains(&name) {
+            unique.push(name);
+        }
+    }
+    unique
+}
+
+/// Terms without duplicates by slug: `Operations` and `operations` are one category.
+fn dedup_terms(names: Vec<String>) -> Vec<Term> {
+    let mut out: Vec<Term> = Vec::new();
+    for term in names.iter().filter_map(|n| Term::new(n)) {
+        if !out.iter().any(|t| t.slug == term.slug) {
+            out.push(term);
+        }
+    }
+    out
+}
+
+/// Looks authors up in the table; unknown ones are shown as written, with a warning.
+fn authors(
+    raw: &RawFrontMatter,
+    config: &SiteConfig,
+    shown: &Path,
+    line: Option<u32>,
+    warnings: &mut Vec<Diagnostic>,
+) -> Vec<Person> {
+    let mut names: Vec<String> =
+        raw.authors.clone().or_else(|| raw.author.clone()).map(|a| a.values).unwrap_or_default();
+    names.retain(|n| !n.trim().is_empty());
+    if names.is_empty() {
+        names.extend(config.default_author.clone());
+    }
+    let mut out: Vec<Person> = Vec::new();
+    for name in names {
+        let name = name.trim();
+        let person = match config.authors.get(name) {
+            Some(person) => person.clone(),
+            None => {
+                if !config.authors.is_empty() {
+                    warnings.push(Diagnostic::warning(
+                        shown,
+                        line,
+                        Some(1),
+                        format!(
+                            "unknown author `{name}`: add it to {}; shown as written until then",
+                            if config.jekyll.is_some() { "_data/authors.yml" } else { "feeds/authors.yaml" }
+                        ),
+                    ));
+                }
+                Person { key: slugify(name), name: name.to_owned(), email: None, uri: None }
+            }
+        };
+        if !person.key.is_empty() && !out.iter().any(|p| p.key == person.key) {
+            out.push(person);
+        }
+    }
+    out
+}
+
+/// The file line of a top-level front-matter `key`, for messages about values the YAML
+/// parser did not place.
+fn key_line(yaml: &str, keys: &[&str]) -> Option<u32> {
+    yaml.lines()
+        .position(|line| keys.iter().any(|k| line.strip_prefix(k).is_some_and(|r| r.trim_start().starts_with(':'))))
+        .map(|i| i as u32 + 2)
+}

@@ -1,0 +1,171 @@
+//! A Jekyll site served as it is (issue 9): `tests/data/jekyll` holds one post per rule, with
+//! its own `_config.yml` and no tidings configuration.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tidings::content::{self, Sources};
+use tidings::diagnostic::Diagnostic;
+
+use crate::support::{TestServer, data, parse_feed, parse_xml};
+
+fn sources(content_dir: &Path) -> Sources {
+    Sources {
+        content_dir: content_dir.to_path_buf(),
+        feeds_dir: PathBuf::from("/nonexistent-feeds-dir"),
+        drafts: false,
+        base_url: None,
+        max_post_bytes: content::MAX_POST_BYTES,
+    }
+}
+
+/// Every post of the fixture site by file name.
+fn posts() -> (BTreeMap<String, std::sync::Arc<content::Post>>, Vec<Diagnostic>) {
+    let site = content::load(&sources(&data("jekyll"))).unwrap();
+    let posts =
+        site.posts.iter().map(|p| (p.source.file_name().unwrap().to_string_lossy().into_owned(), p.clone())).collect();
+    (posts, site.diagnostics)
+}
+
+#[test]
+fn dates_and_urls_are_jekylls() {
+    let (posts, _) = posts();
+    // (file, published as jekyll-feed writes it, link)
+    let cases = [
+        // Finding 1: date forms Ruby accepts.
+        ("2016-07-19-optional.md", "2016-07-19T00:00:00-07:00", "https://example.com/blog/2016/07/19/optional/"),
+        ("2016-03-21-edt.md", "2016-03-21T09:00:00-07:00", "https://example.com/blog/2016/03/21/edt/"),
+        ("2016-06-17-bad-offset.md", "2016-06-17T12:00:00-07:00", "https://example.com/blog/2016/06/17/bad-offset/"),
+        ("2023-01-29-year-twice.md", "2023-01-29T18:30:22-08:00", "https://example.com/blog/2023/01/29/year-twice/"),
+        // Finding 2: the URL's date is the site zone's.
+        ("2018-02-25-india.md", "2018-02-24T23:32:08-08:00", "https://example.com/blog/2018/02/24/india/"),
+        // Finding 3: unquoted zoneless timestamps are UTC, quoted ones local.
+        ("2015-03-17-unquoted.md", "2015-03-17T03:00:00-07:00", "https://example.com/blog/2015/03/17/unquoted/"),
+        ("2015-03-18-quoted.md", "2015-03-18T10:00:00-07:00", "https://example.com/blog/2015/03/18/quoted/"),
+        // Finding 7: categories in URLs are lower-cased and escaped, not slugified.
+        (
+            "2016-01-01-one-tag.md",
+            "2016-01-01T00:00:00-08:00",
+            "https://example.com/blog/main%20cat/2016/01/01/one-tag/",
+        ),
+        // Finding 10: `defaults` by scope.
+        ("2016-02-01-first-guide.md", "2016-02-01T00:00:00-08:00", "https://example.com/blog/guides/first-guide/"),
+        // Any extension in `_posts` is a post; HTML is used as written.
+        ("2016-01-11-imported.html", "2016-01-11T00:00:00-08:00", "https://example.com/blog/2016/01/11/imported/"),
+    ];
+    for (file, published, link) in cases {
+        let post = posts.get(file).unwrap_or_else(|| panic!("{file} is missing"));
+        assert_eq!(post.published.to_rfc3339(), published, "{file}");
+        assert_eq!(post.url, link, "{file}");
+    }
+    assert_eq!(posts["2016-02-01-first-guide.md"].image.as_deref(), Some("https://example.com/blog/img/guide.png"));
+    assert!(posts["2016-01-11-imported.html"].content_html.contains("<b>HTML</b>"));
+}
+
+#[test]
+fn only_named_files_in_posts_are_posts() {
+    // Finding 6: pages are not posts, and nothing about them is an error.
+    let (posts, diagnostics) = posts();
+    assert!(!posts.contains_key("events.md") && !posts.contains_key("about.md") && !posts.contains_key("index.md"));
+    assert!(!posts.contains_key("2016-02-02-hidden.md"), "an empty `published:` hides a post");
+    assert!(diagnostics.iter().all(|d| !d.is_error()), "{diagnostics:#?}");
+    let readme = diagnostics.iter().find(|d| d.path.ends_with("_posts/README.md")).expect("a warning for README");
+    assert!(readme.message.starts_with("not a post: Jekyll publishes only files in _posts named"), "{readme}");
+    let status =
+        Command::new(env!("CARGO_BIN_EXE_tidings")).args(["check", "--content"]).arg(data("jekyll")).output().unwrap();
+    assert_eq!(status.status.code(), Some(0), "{}", String::from_utf8_lossy(&status.stdout));
+}
+
+#[test]
+fn terms_titles_ids_and_languages() {
+    let (posts, diagnostics) = posts();
+    let post = &posts["2016-01-01-one-tag.md"];
+    // Finding 4: a list of one is one tag, in either YAML form.
+    assert_eq!(post.tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["how we work"]);
+    assert_eq!(posts["2016-01-02-bracket-tag.md"].tags[0].name, "how we work");
+    // Finding 5: titles as jekyll-feed shows them, as text.
+    assert_eq!(post.title, "Interior's and exterior’s – a “study”");
+    // Finding 8: a front-matter id that is not a URI is reported and not used.
+    assert_eq!(post.id, "https://example.com/blog/main%20cat/2016/01/01/one-tag");
+    let id_warning =
+        diagnostics.iter().find(|d| d.path.ends_with("2016-01-01-one-tag.md") && d.message.contains("`id`"));
+    assert!(id_warning.is_some_and(|d| d.line == Some(7)), "{diagnostics:#?}");
+    assert_eq!(posts["2016-01-11-imported.html"].id, "http://old.example.com/?p=123");
+    for (file, what) in [("2016-01-02-bracket-tag.md", "same id"), ("2016-01-03-same-id.md", "same id")] {
+        assert!(
+            diagnostics.iter().any(|d| d.path.ends_with(file) && d.message.contains(what)),
+            "{file}: {diagnostics:#?}"
+        );
+    }
+    for file in ["2016-01-03-same-id.md", "2016-01-04-same-place.md"] {
+        assert!(diagnostics.iter().any(|d| d.path.ends_with(file) && d.message.contains("same URL")), "{file}");
+    }
+    // Finding 9: the post's language.
+    assert_eq!(post.lang.as_deref(), Some("ja"));
+    // Finding 10: unused configuration keys are reported once, with a suggestion.
+    let config_warnings: Vec<String> =
+        diagnostics.iter().filter(|d| d.path.ends_with("_config.yml")).map(|d| d.message.clone()).collect();
+    assert_eq!(config_warnings.len(), 2, "{config_warnings:?}");
+    assert!(config_warnings.iter().any(|m| m.contains("`permalnk`") && m.contains("did you mean `permalink`")));
+}
+
+#[test]
+fn liquid_in_bodies() {
+    let (posts, diagnostics) = posts();
+    let html = &posts["2016-01-01-one-tag.md"].content_html;
+    assert!(!html.contains("{{") && !html.contains("{%"), "{html}");
+    assert!(html.contains("/blog/img/x.png"), "site.baseurl: {html}");
+    assert!(html.contains(r#"href="https://example.com/blog/2016/07/19/optional/""#), "post_url: {html}");
+    assert!(html.contains("Included an included note"), "include: {html}");
+    assert!(
+        html.contains(r#"<figure class="highlight"><pre><code class="language-ruby" data-lang="ruby">def hello"#),
+        "highlight: {html}"
+    );
+    assert!(html.contains("puts &quot;hi&quot;") || html.contains("puts \"hi\""), "{html}");
+    let oembed = diagnostics.iter().find(|d| d.message.contains("oembed")).expect("a warning for {% oembed %}");
+    assert_eq!(oembed.line, Some(13), "{oembed}");
+}
+
+#[test]
+fn old_feed_urls_answer() {
+    let site = data("jekyll");
+    let server = TestServer::start_with(&site, Path::new("/nonexistent-feeds-dir"), None);
+    let base = &server.base_url;
+    // jekyll-feed's URLs: the same feed, with its self link there.
+    for (path, entries) in [
+        ("/feed.xml", 13),
+        ("/feed/Main%20Cat.xml", 1),
+        ("/feed/news.xml", 1),
+        ("/feed/Empty.xml", 0),
+        ("/feed/by_tag/how%20we%20work.xml", 2),
+    ] {
+        let response = server.get(path);
+        assert_eq!(response.status, 200, "{path}");
+        assert_eq!(response.header("content-type"), Some("application/atom+xml; charset=utf-8"), "{path}");
+        let text = response.text();
+        let doc = parse_xml(&text);
+        let self_link = doc
+            .descendants()
+            .find(|n| n.has_tag_name("link") && n.attribute("rel") == Some("self"))
+            .and_then(|n| n.attribute("href"));
+        assert_eq!(self_link, Some(format!("{base}{path}").as_str()), "{path}");
+        assert_eq!(parse_feed(&response.body).entries.len(), entries, "{path}");
+    }
+    let atom = server.get("/feed.xml").text();
+    assert!(atom.contains(r#"<entry xml:lang="ja">"#), "xml:lang on the Japanese post");
+    // WordPress's URLs.
+    let rss = server.get("/feed/");
+    assert_eq!(rss.status, 200);
+    assert!(rss.text().contains(&format!("href=\"{base}/feed/\"")), "self link at /feed/");
+    assert_eq!(server.get("/feed").status, 200);
+    assert_eq!(server.get("/category/main-cat/feed/").status, 200);
+    assert_eq!(server.get("/tag/how-we-work/feed/atom/").status, 200);
+    for (path, to) in [("/feed/rss2/", "/feed/"), ("/?feed=rss2", "/feed/"), ("/wp-atom.php", "/feed/atom/")] {
+        let response = server.get(path);
+        assert_eq!(response.status, 301, "{path}");
+        assert_eq!(response.header("location"), Some(format!("{base}{to}").as_str()), "{path}");
+    }
+    assert_eq!(server.get("/comments/feed/").status, 410);
+    assert_eq!(server.get("/feed/no-such-category.xml").status, 404);
+}
