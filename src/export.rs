@@ -32,7 +32,37 @@ pub fn documents(index: &Index) -> Vec<Document> {
         let pages = describe(index, &key.scope).map_or(1, |info| info.page_count());
         documents.extend((1..=pages).map(|page| Document::Feed(key.with_page(page))));
     }
+    documents.extend(jekyll_feed_documents(index));
     documents.extend([Document::Opml, Document::Home, Document::Stylesheet]);
+    documents
+}
+
+/// A Jekyll site's jekyll-feed URLs, so a static host keeps answering them: the posts feed,
+/// each category its settings list, and (with `feed.tags`) each tag jekyll-feed would have made.
+fn jekyll_feed_documents(index: &Index) -> Vec<Document> {
+    let Some(jekyll) = &index.config.jekyll else { return Vec::new() };
+    let settings = &jekyll.feed;
+    let mut paths = vec![settings.path.clone()];
+    paths.extend(settings.categories.iter().map(|name| format!("/feed/{name}.xml")));
+    if settings.tags {
+        // jekyll-feed skips tags with characters outside `[A-Za-z0-9_]`.
+        let tags = index.tags.values().map(|group| &group.name);
+        let plain = tags.filter(|name| name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        paths.extend(plain.map(|name| format!("{}{name}.xml", settings.tags_path)));
+    }
+    let mut documents = Vec::new();
+    for path in paths {
+        let encoded: String = path
+            .split('/')
+            .map(|s| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string())
+            .collect::<Vec<_>>()
+            .join("/");
+        let Some(feed::legacy::Legacy::Feed(key)) = feed::legacy::route(&encoded, None, &index.config) else {
+            continue;
+        };
+        let pages = describe(index, &key.scope).map_or(1, |info| info.page_count());
+        documents.extend((1..=pages).map(|page| Document::Feed(key.with_page(page))));
+    }
     documents
 }
 

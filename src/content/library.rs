@@ -39,6 +39,9 @@ struct Entry {
     post: Option<Arc<Post>>,
     /// The post's URL as `{% link %}` and `{% post_url %}` print it.
     relative_url: Option<String>,
+    /// The `site.KEY`s the file's Liquid prints, so that those `_config.yml` keys are not
+    /// reported as unused.
+    site_keys: Vec<String>,
     /// The file's current problems.
     problems: Vec<Diagnostic>,
 }
@@ -115,6 +118,7 @@ impl Library {
             .chain(self.files.values().flat_map(|e| &e.problems))
             .cloned()
             .chain(self.clashes())
+            .chain(self.unused_config_keys())
             .collect();
         all.sort();
         all.dedup();
@@ -232,6 +236,8 @@ impl Library {
                     Some(front.relative_url.clone());
             }
         }
+        let site_keys: Vec<Vec<String>> =
+            texts.iter().map(|(_, text)| text.as_deref().map(liquid_site_keys).unwrap_or_default()).collect();
         let resolver = Links { library: self };
         let parsed: Vec<Result<Parsed, Diagnostic>> = files
             .par_iter()
@@ -244,8 +250,11 @@ impl Library {
                 })
             })
             .collect();
-        for ((file, (stamp, _)), result) in files.iter().zip(&texts).zip(parsed) {
+        for (((file, (stamp, _)), result), keys) in files.iter().zip(&texts).zip(parsed).zip(site_keys) {
             self.apply(file, *stamp, result);
+            if let Some(entry) = self.files.get_mut(&file.relative) {
+                entry.site_keys = keys;
+            }
         }
     }
 
@@ -255,18 +264,32 @@ impl Library {
         let relative_url = previous.as_ref().and_then(|p| p.relative_url.clone());
         let entry = match parsed {
             Ok(Parsed::Post(post, warnings)) => {
-                Entry { stamp, post: Some(Arc::new(*post)), relative_url, problems: warnings }
+                Entry { stamp, post: Some(Arc::new(*post)), relative_url, problems: warnings, ..Entry::empty() }
             }
-            Ok(Parsed::Unpublished) => Entry { stamp, post: None, relative_url: None, problems: Vec::new() },
+            Ok(Parsed::Unpublished) => Entry { stamp, ..Entry::empty() },
             Err(d) => match previous.and_then(|p| p.post) {
                 Some(last_good) => {
                     let message = format!("{}; the last good version is served until this is fixed", d.message);
-                    Entry { stamp, post: Some(last_good), relative_url, problems: vec![Diagnostic { message, ..d }] }
+                    let problems = vec![Diagnostic { message, ..d }];
+                    Entry { stamp, post: Some(last_good), relative_url, problems, ..Entry::empty() }
                 }
-                None => Entry { stamp, post: None, relative_url: None, problems: vec![d] },
+                None => Entry { stamp, problems: vec![d], ..Entry::empty() },
             },
         };
         self.files.insert(file.relative.clone(), entry);
+    }
+
+    /// `_config.yml` keys that tidings does not use and no post prints.
+    fn unused_config_keys(&self) -> Vec<Diagnostic> {
+        let Some(jekyll) = &self.config.jekyll else { return Vec::new() };
+        let printed: BTreeSet<&str> =
+            self.files.values().flat_map(|e| e.site_keys.iter().map(String::as_str)).collect();
+        jekyll
+            .liquid_only_keys
+            .iter()
+            .filter(|(key, _)| !printed.contains(key.as_str()))
+            .map(|(_, d)| d.clone())
+            .collect()
     }
 
     /// Warnings for posts that share an id (readers merge them) or a URL (Jekyll's "Conflict").
@@ -303,8 +326,28 @@ impl Library {
 
 impl Entry {
     fn empty() -> Entry {
-        Entry { stamp: None, post: None, relative_url: None, problems: Vec::new() }
+        Entry { stamp: None, post: None, relative_url: None, site_keys: Vec::new(), problems: Vec::new() }
     }
+}
+
+/// The keys a post's Liquid reads from `site` (`{{ site.repository }}` → `repository`), found
+/// by a plain scan of the text.
+fn liquid_site_keys(text: &str) -> Vec<String> {
+    if !crate::jekyll::liquid::has_liquid(text) {
+        return Vec::new();
+    }
+    let mut keys: Vec<String> = text
+        .match_indices("site.")
+        .filter(|(i, _)| !text[..*i].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.'))
+        .map(|(i, m)| {
+            let rest = &text[i + m.len()..];
+            rest[..rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')).unwrap_or(rest.len())].to_owned()
+        })
+        .filter(|k| !k.is_empty())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 /// What Liquid's `{% post_url %}`, `{% link %}` and `{% include %}` find: the library's posts

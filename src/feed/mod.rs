@@ -183,8 +183,21 @@ impl FeedKey {
     /// folder: the URL path for page 1, and `…/page/N/feed.rss` for `feed.rss?page=N`, since
     /// files cannot have query strings (a web server maps one to the other; see the README).
     pub fn export_path(&self) -> String {
-        let path = self.path();
+        // Web servers look a URL up by its decoded path (`/feed/Main%20Cat.xml` is the file
+        // `feed/Main Cat.xml`); a segment that would decode to a path of its own stays encoded.
+        let decoded: Vec<String> = self
+            .path()
+            .split('/')
+            .map(|segment| match percent_decode_str(segment).decode_utf8() {
+                Ok(d) if !d.contains('/') && d != "." && d != ".." => d.into_owned(),
+                _ => segment.to_owned(),
+            })
+            .collect();
+        let path = decoded.join("/");
         let path = path.trim_start_matches('/');
+        // A URL ending in `/` (WordPress's `/feed/`) is the folder's index file.
+        let path = if path.ends_with('/') { format!("{path}index.xml") } else { path.to_owned() };
+        let path = path.as_str();
         if self.page <= 1 {
             return path.to_owned();
         }
@@ -328,5 +341,10 @@ mod tests {
         assert_eq!(tag.export_path(), "tags/rust/feed.json");
         assert_eq!(tag.with_page(3).export_path(), "tags/rust/page/3/feed.json");
         assert_eq!(FeedKey::new(Scope::Site, Format::Atom).with_page(2).export_path(), "page/2/feed.atom");
+        assert_eq!(FeedKey::new(Scope::Tag("café".into()), Format::Rss).export_path(), "tags/café/feed.rss");
+        assert_eq!(FeedKey::new(Scope::Author("../x".into()), Format::Rss).export_path(), "authors/..%2Fx/feed.rss");
+        let old =
+            FeedKey { alias: Some(Alias("/feed/Main%20Cat.xml".into())), ..FeedKey::new(Scope::Site, Format::Atom) };
+        assert_eq!(old.export_path(), "feed/Main Cat.xml");
     }
 }

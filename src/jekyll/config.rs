@@ -102,6 +102,9 @@ pub struct JekyllSite {
     pub markdown_ext: Vec<String>,
     /// `future: true`: future-dated posts are shown at once instead of at their time.
     pub future: bool,
+    /// Keys tidings does not use, each with its warning, which stands only when no post prints
+    /// the key with Liquid (`{{ site.repository }}`).
+    pub liquid_only_keys: Vec<(String, Diagnostic)>,
 }
 
 impl JekyllSite {
@@ -137,6 +140,52 @@ const USED_KEYS: &[&str] = &[
     "feed",
     "markdown_ext",
     "future",
+];
+
+/// Jekyll's own settings (its `Configuration::DEFAULTS` and common plugins') that only shape
+/// the pages it builds: they are reported as such, never as a likely typo of another key.
+const BUILD_KEYS: &[&str] = &[
+    "source",
+    "destination",
+    "collections_dir",
+    "cache_dir",
+    "plugins_dir",
+    "layouts_dir",
+    "data_dir",
+    "includes_dir",
+    "safe",
+    "include",
+    "exclude",
+    "keep_files",
+    "encoding",
+    "strict_front_matter",
+    "show_drafts",
+    "limit_posts",
+    "unpublished",
+    "whitelist",
+    "plugins",
+    "gems",
+    "markdown",
+    "highlighter",
+    "lsi",
+    "incremental",
+    "detach",
+    "port",
+    "host",
+    "show_dir_listing",
+    "paginate",
+    "paginate_path",
+    "quiet",
+    "verbose",
+    "liquid",
+    "kramdown",
+    "sass",
+    "livereload",
+    "profile",
+    "theme",
+    "remote_theme",
+    "jekyll-archives",
+    "sitemap",
 ];
 
 /// Keys under `feed:` that tidings uses.
@@ -220,7 +269,7 @@ pub fn apply(
     let raw: RawConfig = yaml::from_str(text, path, 0)?;
     let site: serde_json::Value = yaml::from_str(text, path, 0)?;
     let site = if site.is_null() { serde_json::Value::Object(Default::default()) } else { site };
-    report_unused(text, path, &site, diagnostics);
+    let liquid_only_keys = report_unused(text, path, &site, diagnostics);
 
     // jekyll-feed titles a feed with `title`, else `name`.
     if let Some(title) = raw.title.as_ref().and_then(|t| t.value.clone()).or(raw.name.clone()) {
@@ -323,26 +372,42 @@ pub fn apply(
         feed,
         markdown_ext,
         future: raw.future == Some(true),
+        liquid_only_keys,
     }));
     Ok(())
 }
 
 /// One warning per top-level key (and `feed:` key) tidings does not use.
-fn report_unused(text: &str, path: &Path, site: &serde_json::Value, diagnostics: &mut Vec<Diagnostic>) {
-    let Some(top) = site.as_object() else { return };
+fn report_unused(
+    text: &str,
+    path: &Path,
+    site: &serde_json::Value,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<(String, Diagnostic)> {
+    let mut for_liquid = Vec::new();
+    let Some(top) = site.as_object() else { return for_liquid };
     for key in top.keys() {
         if USED_KEYS.contains(&key.as_str()) {
             continue;
         }
-        let advice = match did_you_mean(key, USED_KEYS) {
-            Some(near) => format!("; did you mean `{near}`?"),
-            None => format!(
-                "; posts can still print it with {{{{ site.{key} }}}}, but it changes nothing in the feeds \
-                 (remove it from _config.yml to silence this)"
-            ),
-        };
         let line = key_line(text, key, 0);
-        diagnostics.push(Diagnostic::warning(path, line, Some(1), format!("`{key}` is not used by tidings{advice}")));
+        let warning = |advice: String| {
+            Diagnostic::warning(path, line, Some(1), format!("`{key}` is not used by tidings{advice}"))
+        };
+        match did_you_mean(key, USED_KEYS) {
+            _ if BUILD_KEYS.contains(&key.as_str()) => diagnostics.push(warning(
+                "; it shapes the pages Jekyll builds, not the feeds (remove it from _config.yml to silence this)"
+                    .to_owned(),
+            )),
+            Some(near) => diagnostics.push(warning(format!("; did you mean `{near}`?"))),
+            // Reported only if no post prints it either (see `JekyllSite::liquid_only_keys`).
+            None => for_liquid.push((
+                key.clone(),
+                warning(format!(
+                    ", and no post prints it with {{{{ site.{key} }}}} (remove it from _config.yml to silence this)"
+                )),
+            )),
+        }
     }
     if let Some(feed) = top.get("feed").and_then(|f| f.as_object()) {
         let feed_line = key_line(text, "feed", 0);
@@ -358,6 +423,7 @@ fn report_unused(text: &str, path: &Path, site: &serde_json::Value, diagnostics:
             ));
         }
     }
+    for_liquid
 }
 
 /// The 1-based line of `key:` at the start of a line (ignoring indentation), after line `after`.
@@ -379,7 +445,7 @@ pub fn did_you_mean<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
     known
         .iter()
         .map(|k| (edit_distance(&key, k), *k))
-        .filter(|(d, k)| *d > 0 && *d <= (k.chars().count() / 3).max(1))
+        .filter(|(d, k)| *d > 0 && *d <= 2 && *d <= (k.chars().count() / 3).max(1))
         .min()
         .map(|(_, k)| k)
 }
@@ -449,7 +515,11 @@ mod tests {
             read("title: T\npermalnk: pretty\nplugins: [jekyll-feed]\nfeed:\n  path: atom.xml\n  limit: 3\n");
         assert_eq!(warnings.len(), 3, "{warnings:?}");
         assert_eq!(warnings[0], "_config.yml:2:1: `permalnk` is not used by tidings; did you mean `permalink`?");
-        assert!(warnings[1].starts_with("_config.yml:3:1: `plugins` is not used by tidings; posts can still"));
+        assert_eq!(
+            warnings[1],
+            "_config.yml:3:1: `plugins` is not used by tidings; it shapes the pages Jekyll builds, not the feeds \
+             (remove it from _config.yml to silence this)"
+        );
         assert_eq!(warnings[2], "_config.yml:6: `feed.limit` is not used by tidings");
     }
 
@@ -472,6 +542,7 @@ mod tests {
         assert_eq!(did_you_mean("timezon", USED_KEYS), Some("timezone"));
         assert_eq!(did_you_mean("base_url", USED_KEYS), Some("baseurl"));
         assert_eq!(did_you_mean("kramdown", USED_KEYS), None);
+        assert_eq!(did_you_mean("markdown", USED_KEYS), None, "four edits from markdown_ext is no typo");
         assert!(glob("*", "en") && glob("a*c", "abbc") && !glob("a*c", "ab"));
     }
 }

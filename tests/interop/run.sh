@@ -9,8 +9,9 @@
 #   1. runs install.sh (Debian packages, a Python venv and npm packages under
 #      $INTEROP_HOME, default /tmp/tidings-interop; idempotent);
 #   2. generates a 300-post site with ../shared/bench/gen_corpus.py (--seed 7);
-#   3. starts `tidings serve` twice on free loopback ports: the sample site (content/,
-#      feeds/) and the generated one (with an empty feeds folder: every default);
+#   3. starts `tidings serve` on free loopback ports: the sample site (content/, feeds/), the
+#      generated one (with an empty feeds folder: every default), posts of hostile markup, and
+#      the Jekyll site in tests/data/jekyll (its own _config.yml, no tidings configuration);
 #   4. waits for /healthz, runs check_feeds.py on both, and stops the servers.
 # Prints "PASS check url" / "FAIL check url: reason" lines and ends with one line
 # "N passed, M failed". Exit 0 when nothing failed, 1 otherwise.
@@ -131,6 +132,10 @@ start generated "$TMP/gen" "$TMP/gen-feeds"
 GENERATED=$ORIGIN
 start hostile "$ROOT/tests/data/hostile/content" "$ROOT/tests/data/hostile/feeds"
 HOSTILE=$ORIGIN
+# A Jekyll site as it is: its own _config.yml and no tidings configuration.
+mkdir -p "$TMP/no-feeds"
+start jekyll "$ROOT/tests/data/jekyll" "$TMP/no-feeds"
+JEKYLL=$ORIGIN
 # tidings reports content problems as it loads; show them (they are not failures here).
 for name in sample generated; do
   if grep -qE '\b(ERROR|WARN)\b' "$TMP/$name.log"; then
@@ -143,7 +148,7 @@ done
 say "checking every feed (bounded to $CHECK_TIMEOUT s)"
 set +e
 timeout --kill-after=10 "$CHECK_TIMEOUT" "$PY" "$HERE/check_feeds.py" \
-  --site "sample=$SAMPLE" --site "generated=$GENERATED" \
+  --site "sample=$SAMPLE" --site "generated=$GENERATED" --site "jekyll=$JEKYLL" \
   --expect-pages generated --site-items "generated=$GEN_POSTS" | tee "$TMP/feeds.out"
 rc=${PIPESTATUS[0]}
 set -e

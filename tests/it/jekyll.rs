@@ -169,3 +169,21 @@ fn old_feed_urls_answer() {
     assert_eq!(server.get("/comments/feed/").status, 410);
     assert_eq!(server.get("/feed/no-such-category.xml").status, 404);
 }
+
+#[test]
+fn the_static_export_keeps_jekyll_feeds_urls() {
+    let out = tempfile::tempdir().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["build", "--content"])
+        .arg(data("jekyll"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    for file in ["feed.xml", "feed/Main Cat.xml", "feed/Empty.xml", "feed.xml.gz", "feed.atom"] {
+        assert!(out.path().join(file).is_file(), "{file} missing");
+    }
+    let atom = std::fs::read_to_string(out.path().join("feed/Main Cat.xml")).unwrap();
+    assert!(atom.contains(r#"href="https://example.com/blog/feed/Main%20Cat.xml" rel="self""#), "{atom}");
+}
