@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use rayon::prelude::*;
 
-use super::parse::{self, Front};
+use super::parse;
 use super::{
     Fatal, Layout, Parsed, PathKind, Post, PostFile, Site, Sources, classify, find_posts, load_config, read_post,
 };
@@ -210,50 +210,57 @@ impl Library {
         changes
     }
 
-    /// Reads files into their entries in two passes on every core: front matter first, so
-    /// that every post's URL is known, then bodies, whose Liquid may link to other posts.
-    /// A file that breaks keeps its last good post.
+    /// Reads files into their entries on every core, one file at a time so that memory holds
+    /// no more than a few texts. In a Jekyll site, a first pass reads only front matter, so
+    /// that every post's URL is known before bodies, whose Liquid may link to other posts,
+    /// are rendered. A file that breaks keeps its last good post.
     fn read_all(&mut self, files: &[PostFile]) {
-        let texts: Vec<(Option<Stamp>, Result<String, Diagnostic>)> = files
-            .par_iter()
-            .map(|file| {
-                let shown = self.sources.content_dir.join(&file.relative);
-                (Stamp::of(&shown), read_post(&shown, self.sources.max_post_bytes))
-            })
-            .collect();
         let config = self.config.clone();
-        let fronts: Vec<Result<Option<Front>, Diagnostic>> = files
-            .par_iter()
-            .zip(&texts)
-            .map(|(file, (_, text))| {
-                let shown = self.sources.content_dir.join(&file.relative);
-                text.as_ref().map_err(Clone::clone).and_then(|text| parse::read_front(text, file, &shown, &config))
-            })
-            .collect();
-        for (file, front) in files.iter().zip(&fronts) {
-            if let Ok(Some(front)) = front {
-                self.files.entry(file.relative.clone()).or_insert_with(Entry::empty).relative_url =
-                    Some(front.relative_url.clone());
+        let shown = |file: &PostFile| self.sources.content_dir.join(&file.relative);
+        if config.jekyll.is_some() {
+            let urls: Vec<Option<String>> = files
+                .par_iter()
+                .map(|file| {
+                    let text = read_post(&shown(file), self.sources.max_post_bytes).ok()?;
+                    let front = parse::read_front(&text, file, &shown(file), &config).ok()??;
+                    Some(front.relative_url)
+                })
+                .collect();
+            for (file, url) in files.iter().zip(urls) {
+                if url.is_some() {
+                    self.files.entry(file.relative.clone()).or_insert_with(Entry::empty).relative_url = url;
+                }
             }
         }
-        let site_keys: Vec<Vec<String>> =
-            texts.iter().map(|(_, text)| text.as_deref().map(liquid_site_keys).unwrap_or_default()).collect();
         let resolver = Links { library: self };
-        let parsed: Vec<Result<Parsed, Diagnostic>> = files
+        let read: Vec<Read> = files
             .par_iter()
-            .zip(fronts)
-            .map(|(file, front)| {
-                let shown = self.sources.content_dir.join(&file.relative);
-                Ok(match front? {
-                    Some(front) => parse::render(front, &shown, &config, &resolver),
-                    None => Parsed::Unpublished,
-                })
+            .map(|file| {
+                let shown = shown(file);
+                let stamp = Stamp::of(&shown);
+                let text = match read_post(&shown, self.sources.max_post_bytes) {
+                    Ok(text) => text,
+                    Err(d) => return Read { stamp, parsed: Err(d), relative_url: None, site_keys: Vec::new() },
+                };
+                let site_keys = liquid_site_keys(&text);
+                let (parsed, relative_url) = match parse::read_front(&text, file, &shown, &config) {
+                    Ok(Some(front)) => {
+                        let url = front.relative_url.clone();
+                        (Ok(parse::render(front, &shown, &config, &resolver)), Some(url))
+                    }
+                    Ok(None) => (Ok(Parsed::Unpublished), None),
+                    Err(d) => (Err(d), None),
+                };
+                Read { stamp, parsed, relative_url, site_keys }
             })
             .collect();
-        for (((file, (stamp, _)), result), keys) in files.iter().zip(&texts).zip(parsed).zip(site_keys) {
-            self.apply(file, *stamp, result);
+        for (file, read) in files.iter().zip(read) {
+            self.apply(file, read.stamp, read.parsed);
             if let Some(entry) = self.files.get_mut(&file.relative) {
-                entry.site_keys = keys;
+                entry.site_keys = read.site_keys;
+                if read.relative_url.is_some() {
+                    entry.relative_url = read.relative_url;
+                }
             }
         }
     }
@@ -322,6 +329,14 @@ impl Library {
         }
         out
     }
+}
+
+/// One file as read: its stamp, the outcome, its URL and the `site` keys its Liquid prints.
+struct Read {
+    stamp: Option<Stamp>,
+    parsed: Result<Parsed, Diagnostic>,
+    relative_url: Option<String>,
+    site_keys: Vec<String>,
 }
 
 impl Entry {
