@@ -104,9 +104,27 @@ impl Library {
         &self.sources
     }
 
-    /// Every post to serve (last good versions included), by source path.
+    /// Every post to serve (last good versions included), by source path. Ids are unique:
+    /// where several posts have the same default id (jekyll-feed's ids are not unique: every
+    /// meeting post of one month can get `…/2016/12/meeting`), the oldest keeps it, as readers
+    /// kept that one, and the others take their URL as id.
     pub fn posts(&self) -> Vec<Arc<Post>> {
-        self.files.values().filter_map(|e| e.post.clone()).collect()
+        let mut posts: Vec<Arc<Post>> = self.files.values().filter_map(|e| e.post.clone()).collect();
+        let mut by_id: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, post) in posts.iter().enumerate().filter(|(_, p)| p.default_id) {
+            by_id.entry(&post.id).or_default().push(i);
+        }
+        let mut renamed: Vec<usize> = Vec::new();
+        for mut group in by_id.into_values().filter(|g| g.len() > 1) {
+            group.sort_by(|&a, &b| {
+                posts[a].published.cmp(&posts[b].published).then(posts[a].source.cmp(&posts[b].source))
+            });
+            renamed.extend(group.into_iter().skip(1));
+        }
+        for i in renamed {
+            posts[i] = Arc::new(Post { id: posts[i].url.clone(), ..(*posts[i]).clone() });
+        }
+        posts
     }
 
     /// Every current problem, sorted by path and position.
@@ -313,8 +331,11 @@ impl Library {
                 for path in &paths {
                     let others: Vec<String> =
                         paths.iter().filter(|p| *p != path).map(|p| p.display().to_string()).collect();
-                    let advice = if what == "id" {
-                        "feed readers will show only one of them; give each post its own `id:` (a URI) or `slug:`"
+                    let advice = if what == "id" && self.files[*path].post.as_ref().is_some_and(|p| p.default_id) {
+                        "jekyll-feed gave them all this id, so readers showed only one; tidings keeps it for the \
+                         oldest and gives the others their URL as id (give each post its own `slug:` to choose)"
+                    } else if what == "id" {
+                        "feed readers will show only one of them; give each post its own `id:` (a URI)"
                     } else {
                         "only one of them can be served there; give one a different `permalink:`"
                     };

@@ -54,8 +54,11 @@ pub struct Post {
     pub updated: Option<DateTime<FixedOffset>>,
     /// Absolute URL of the post.
     pub url: String,
-    /// Stable id: front-matter `id`, else the URL.
+    /// Stable id: a front-matter `id` (a URI), a WordPress `guid`, else jekyll-feed's id in a
+    /// Jekyll site, else the URL.
     pub id: String,
+    /// True when the id is the default one (not chosen in the front matter).
+    pub default_id: bool,
     /// Categories in the order written, without duplicates.
     pub categories: Vec<Term>,
     /// Tags in the order written, without duplicates.

@@ -216,6 +216,11 @@ fn jekyll_corpora_load_with_no_error_on_a_published_post() {
         let errors: Vec<String> = site.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect();
         assert!(errors.is_empty(), "{}: {errors:#?}", corpus.display());
         assert!(site.posts.len() > 50, "{}: only {} posts", corpus.display(), site.posts.len());
+        // jekyll-feed's ids repeat (bitcoincore's meetings); feeds must not.
+        let mut ids: Vec<&str> = site.posts.iter().map(|p| p.id.as_str()).collect();
+        ids.sort();
+        let repeated: Vec<&&str> = ids.windows(2).filter(|w| w[0] == w[1]).map(|w| &w[0]).collect();
+        assert!(repeated.is_empty(), "{}: ids repeat: {repeated:?}", corpus.display());
         let index = Index::build(site.config.clone(), &site.posts, chrono::Utc::now(), 1);
         for key in feed::all_keys(&index) {
             let text = String::from_utf8(feed::render(&index, &key).unwrap().bytes).unwrap();
