@@ -5,7 +5,7 @@
 
 use std::path::{Component, Path};
 
-use chrono::{DateTime, FixedOffset, TimeZone};
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use url::Url;
 
 use super::frontmatter::{self, Many, RawFrontMatter, Text};
@@ -109,25 +109,7 @@ pub fn read_front<'a>(
     }
     let at = |loc: &Loc, message: String| crate::yaml::diagnostic_at(shown, 1, loc, message);
 
-    // The file name: Jekyll's `DATE-SLUG.EXT`, or tidings' looser `YYYY-MM-DD-slug.md`.
-    let (name_date, file_slug, ext) = match jekyll {
-        Some(_) => match jekyll::date::post_file_name(&name) {
-            Ok(Some(n)) => (Some(n.date), n.slug.to_owned(), n.ext.to_owned()),
-            Ok(None) => {
-                let (stem, ext) = name.rsplit_once('.').unwrap_or((&name, ""));
-                (None, stem.to_owned(), ext.to_owned())
-            }
-            Err(why) => return Err(Diagnostic::error(shown, None, None, format!("file name: {why}"))),
-        },
-        None => {
-            let stem = file.relative.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            let ext = file.relative.extension().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            match date::from_file_stem(&stem) {
-                Some((day, slug)) => (Some(day), slug.to_owned(), ext),
-                None => (None, stem.clone(), ext),
-            }
-        }
-    };
+    let (name_date, file_slug, ext) = file_name_parts(file, jekyll.is_some(), shown)?;
     // A front-matter `slug` is taken as written, as Jekyll does.
     let slug = raw.slug.as_ref().map(|Text(s)| s.clone()).filter(|s| !s.trim().is_empty()).unwrap_or(file_slug);
 
@@ -147,28 +129,13 @@ pub fn read_front<'a>(
     };
     let permalink = raw.permalink.as_ref().map(|p| p.value.0.trim().to_owned()).filter(|p| !p.is_empty());
 
+    let published = published_at(&raw, split.yaml, name_date, permalink.as_deref(), config, shown)?;
     let zone = config.timezone;
-    let published = match &raw.date {
-        Some(d) if jekyll.is_some() => jekyll::date::parse(&d.value.0, quoting(split.yaml, &d.location), zone)
-            .map_err(|why| at(&d.location, format!("`date`: {why}, found {:?}", d.value.0)))?,
-        Some(d) => date::parse(&d.value.0, zone)
-            .ok_or_else(|| at(&d.location, format!("`date`: {}, found {:?}", date::EXPECTED, d.value.0)))?,
-        None => {
-            let day = name_date.or_else(|| permalink.as_deref().and_then(date::from_permalink)).ok_or_else(|| {
-                Diagnostic::error(shown, Some(1), Some(1), "no date: add `date:` or name the file YYYY-MM-DD-slug.md")
-            })?;
-            date::start_of_day(day, zone).ok_or_else(|| {
-                Diagnostic::error(shown, Some(1), Some(1), "no date: the date has no midnight in the site's time zone")
-            })?
-        }
-    };
-    // Dates are shown, and URLs made, in the site's zone (as Jekyll does).
-    let in_zone = |d: DateTime<FixedOffset>| zone.from_utc_datetime(&d.naive_utc()).fixed_offset();
-    let published = in_zone(published);
     let updated = match raw.updated.as_ref().or(raw.last_modified_at.as_ref()) {
         Some(d) => Some(in_zone(
             date::parse(&d.value.0, zone)
                 .ok_or_else(|| at(&d.location, format!("`updated`: {}, found {:?}", date::EXPECTED, d.value.0)))?,
+            zone,
         )),
         None => None,
     };
@@ -267,6 +234,67 @@ pub fn read_front<'a>(
         markdown,
         warnings,
     }))
+}
+
+/// The date, slug and extension in a post's file name: Jekyll's `DATE-SLUG.EXT`, or tidings'
+/// looser `YYYY-MM-DD-slug.md` (where the date may be missing).
+fn file_name_parts(
+    file: &PostFile,
+    jekyll: bool,
+    shown: &Path,
+) -> Result<(Option<NaiveDate>, String, String), Diagnostic> {
+    let name = file.relative.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    if jekyll {
+        return match jekyll::date::post_file_name(&name) {
+            Ok(Some(n)) => Ok((Some(n.date), n.slug.to_owned(), n.ext.to_owned())),
+            Ok(None) => {
+                let (stem, ext) = name.rsplit_once('.').unwrap_or((&name, ""));
+                Ok((None, stem.to_owned(), ext.to_owned()))
+            }
+            Err(why) => Err(Diagnostic::error(shown, None, None, format!("file name: {why}"))),
+        };
+    }
+    let stem = file.relative.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let ext = file.relative.extension().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok(match date::from_file_stem(&stem) {
+        Some((day, slug)) => (Some(day), slug.to_owned(), ext),
+        None => (None, stem.clone(), ext),
+    })
+}
+
+/// When a post was published, in the site's zone (where Jekyll shows dates and makes URLs):
+/// its `date` (read as Jekyll reads it in a Jekyll site), else its file name's day, else a
+/// `/YYYY/MM/DD/` run in its permalink.
+fn published_at(
+    raw: &RawFrontMatter,
+    yaml: &str,
+    name_date: Option<NaiveDate>,
+    permalink: Option<&str>,
+    config: &SiteConfig,
+    shown: &Path,
+) -> Result<DateTime<FixedOffset>, Diagnostic> {
+    let zone = config.timezone;
+    let at = |loc: &Loc, message: String| crate::yaml::diagnostic_at(shown, 1, loc, message);
+    let published = match &raw.date {
+        Some(d) if config.jekyll.is_some() => jekyll::date::parse(&d.value.0, quoting(yaml, &d.location), zone)
+            .map_err(|why| at(&d.location, format!("`date`: {why}, found {:?}", d.value.0)))?,
+        Some(d) => date::parse(&d.value.0, zone)
+            .ok_or_else(|| at(&d.location, format!("`date`: {}, found {:?}", date::EXPECTED, d.value.0)))?,
+        None => {
+            let day = name_date.or_else(|| permalink.and_then(date::from_permalink)).ok_or_else(|| {
+                Diagnostic::error(shown, Some(1), Some(1), "no date: add `date:` or name the file YYYY-MM-DD-slug.md")
+            })?;
+            date::start_of_day(day, zone).ok_or_else(|| {
+                Diagnostic::error(shown, Some(1), Some(1), "no date: the date has no midnight in the site's time zone")
+            })?
+        }
+    };
+    Ok(in_zone(published, zone))
+}
+
+/// The same instant as seen in `zone`.
+fn in_zone(d: DateTime<FixedOffset>, zone: chrono_tz::Tz) -> DateTime<FixedOffset> {
+    zone.from_utc_datetime(&d.naive_utc()).fixed_offset()
 }
 
 /// Renders the body of a post whose front matter was read: Liquid first (Jekyll sites),

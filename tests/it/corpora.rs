@@ -12,10 +12,26 @@ use tidings::index::Index;
 
 use crate::support::parse_xml;
 
-fn corpora() -> Vec<PathBuf> {
+/// The shared corpora folder, or `None` (with a note that the test is skipped) on a plain
+/// clone with nothing beside it. CI has it and runs every test.
+fn corpora_dir(test: &str) -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        // Straight to stderr: the test harness captures `eprintln!` of passing tests.
+        let note =
+            format!("SKIPPED {test}: {} is absent (the shared corpora sit beside the repository)\n", dir.display());
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), note.as_bytes());
+        None
+    }
+}
+
+/// The real Jekyll blogs, or none when the shared corpora are absent.
+fn corpora(test: &str) -> Vec<PathBuf> {
+    let Some(dir) = corpora_dir(test) else { return Vec::new() };
     let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e} (the shared corpora sit beside the repository)", dir.display()))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
         .filter(|p| p.join("_posts").is_dir())
         .collect();
@@ -26,7 +42,7 @@ fn corpora() -> Vec<PathBuf> {
 
 #[test]
 fn check_reports_corpus_problems_as_diagnostics_without_crashing_or_hanging() {
-    for corpus in corpora() {
+    for corpus in corpora("check_reports_corpus_problems_as_diagnostics_without_crashing_or_hanging") {
         let child = Command::new(env!("CARGO_BIN_EXE_tidings"))
             .args(["check", "--content"])
             .arg(&corpus)
@@ -65,7 +81,7 @@ fn check_reports_corpus_problems_as_diagnostics_without_crashing_or_hanging() {
 
 #[test]
 fn every_corpus_feed_is_well_formed() {
-    for corpus in corpora() {
+    for corpus in corpora("every_corpus_feed_is_well_formed") {
         let sources = Sources {
             content_dir: corpus.clone(),
             feeds_dir: PathBuf::from("/nonexistent-feeds-dir"),
@@ -161,7 +177,9 @@ const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[];
 
 #[test]
 fn jekyll_feed_urls_give_jekyll_feeds_entries() {
-    for corpus in corpora().into_iter().filter(|c| c.join("reference").is_dir()) {
+    for corpus in
+        corpora("jekyll_feed_urls_give_jekyll_feeds_entries").into_iter().filter(|c| c.join("reference").is_dir())
+    {
         let name = corpus.file_name().unwrap().to_string_lossy().into_owned();
         let site_dir = jekyll_site(&corpus);
         let site = content::load(&jekyll_sources(site_dir.path())).unwrap();
@@ -210,7 +228,7 @@ fn jekyll_feed_urls_give_jekyll_feeds_entries() {
 
 #[test]
 fn jekyll_corpora_load_with_no_error_on_a_published_post() {
-    for corpus in corpora() {
+    for corpus in corpora("jekyll_corpora_load_with_no_error_on_a_published_post") {
         let site_dir = jekyll_site(&corpus);
         let site = content::load(&jekyll_sources(site_dir.path())).unwrap();
         let errors: Vec<String> = site.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect();
@@ -432,7 +450,7 @@ fn jekyll_md_compatibility_cases() {
             &[],
         ),
     ];
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");
+    let Some(dir) = corpora_dir("jekyll_md_compatibility_cases") else { return };
     let mut loaded = std::collections::BTreeMap::new();
     for (corpus, file, published, link, id, terms) in cases {
         let site = loaded.entry(*corpus).or_insert_with(|| {

@@ -69,6 +69,7 @@ fn only_named_files_in_posts_are_posts() {
     let (posts, diagnostics) = posts();
     assert!(!posts.contains_key("events.md") && !posts.contains_key("about.md") && !posts.contains_key("index.md"));
     assert!(!posts.contains_key("2016-02-02-hidden.md"), "an empty `published:` hides a post");
+    assert_eq!(posts["2016-04-01-no-fm.md"].title, "No Fm", "a post without front matter is titled from its name");
     assert!(diagnostics.iter().all(|d| !d.is_error()), "{diagnostics:#?}");
     let readme = diagnostics.iter().find(|d| d.path.ends_with("_posts/README.md")).expect("a warning for README");
     assert!(readme.message.starts_with("not a post: Jekyll publishes only files in _posts named"), "{readme}");
@@ -134,7 +135,7 @@ fn old_feed_urls_answer() {
     let base = &server.base_url;
     // jekyll-feed's URLs: the same feed, with its self link there.
     for (path, entries) in [
-        ("/feed.xml", 13),
+        ("/feed.xml", 14),
         ("/feed/Main%20Cat.xml", 1),
         ("/feed/news.xml", 1),
         ("/feed/Empty.xml", 0),
