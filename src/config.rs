@@ -64,6 +64,11 @@ pub struct SiteConfig {
     pub limit: usize,
     /// Full content or summaries only.
     pub content: ContentMode,
+    /// Relative links and images in posts are made absolute (the default), or kept as
+    /// written with the post's URL as Atom's `xml:base` (jekyll-feed's way).
+    pub absolute_links: bool,
+    /// Every author of a post is listed (the default), or only the first (jekyll-feed's way).
+    pub co_authors: bool,
     /// `Cache-Control` max-age for feed responses, in seconds.
     pub max_age_secs: u64,
     /// The key of the author of posts that name none.
@@ -164,6 +169,8 @@ impl Default for SiteConfig {
             excerpt_separator: DEFAULT_EXCERPT_SEPARATOR.to_owned(),
             limit: DEFAULT_LIMIT,
             content: ContentMode::Full,
+            absolute_links: true,
+            co_authors: true,
             max_age_secs: DEFAULT_MAX_AGE_SECS,
             default_author: None,
             authors: BTreeMap::new(),
@@ -188,6 +195,8 @@ struct RawSite {
     excerpt_separator: Option<String>,
     limit: Option<yaml::Spanned<u64>>,
     content: Option<yaml::Spanned<String>>,
+    links: Option<yaml::Spanned<String>>,
+    co_authors: Option<bool>,
     max_age: Option<u64>,
     author: Option<String>,
     authors: Option<BTreeMap<String, RawPerson>>,
@@ -287,6 +296,23 @@ impl SiteConfig {
                     ));
                 }
             };
+        }
+        if let Some(links) = raw.links {
+            config.absolute_links = match links.value.as_str() {
+                "absolute" => true,
+                "relative" => false,
+                other => {
+                    return Err(yaml::diagnostic_at(
+                        path,
+                        0,
+                        &links.location,
+                        format!("`links`: expected `absolute` or `relative`, found {other:?}"),
+                    ));
+                }
+            };
+        }
+        if let Some(co_authors) = raw.co_authors {
+            config.co_authors = co_authors;
         }
         if let Some(max_age) = raw.max_age {
             config.max_age_secs = max_age;
@@ -413,6 +439,9 @@ mod tests {
         assert_eq!(config.content, ContentMode::Summary);
         assert_eq!(config.authors["tim"].email.as_deref(), Some("tim@example.com"));
         assert_eq!(config.authors["ann"].name, "Ann");
+        let config = parse("links: relative\nco_authors: false\n").unwrap();
+        assert!(!config.absolute_links && !config.co_authors);
+        assert!(parse("links: sideways\n").is_err());
         let config = parse("websub:\n  hubs: [https://hub.example.com/]\n").unwrap();
         assert_eq!(config.websub_hubs, ["https://hub.example.com/"]);
         assert!(parse("websub:\n  hubs: [ftp://x]\n").is_err());

@@ -53,6 +53,8 @@ pub struct Source<'a> {
     pub no_separator: NoSeparator,
     /// Finished HTML for the paragraphs `<p>{fragment_marker(n)}</p>` (highlighted code).
     pub fragments: &'a [String],
+    /// Make relative URLs absolute (else they are kept as written).
+    pub absolute: bool,
 }
 
 /// The start of the paragraph text that stands for a fragment: `TIDINGS-FRAGMENT-0` is
@@ -68,13 +70,22 @@ pub fn fragment_marker(n: usize) -> String {
 /// has one; otherwise the text before `separator`, or else the first paragraph, is used.
 /// Relative URLs are resolved against `base` (the post's own URL).
 pub fn render(body: &str, summary: Option<&str>, separator: &str, base: &Url) -> Rendered {
-    let source =
-        Source { body, markdown: true, summary, separator, no_separator: NoSeparator::FirstParagraph, fragments: &[] };
+    let source = Source {
+        body,
+        markdown: true,
+        summary,
+        separator,
+        no_separator: NoSeparator::FirstParagraph,
+        fragments: &[],
+        absolute: true,
+    };
     render_source(&source, base)
 }
 
-/// Renders a [`Source`]: the whole body and its summary, with URLs made absolute against `base`.
+/// Renders a [`Source`]: the whole body and its summary, with URLs made absolute against `base`
+/// unless the source says otherwise.
 pub fn render_source(source: &Source, base: &Url) -> Rendered {
+    let base = source.absolute.then_some(base);
     let body = source.body;
     let cut = (!source.separator.is_empty()).then(|| body.find(source.separator)).flatten();
     if !source.markdown {
@@ -103,9 +114,13 @@ pub fn render_source(source: &Source, base: &Url) -> Rendered {
     Rendered { content_html, summary_html, summary_text }
 }
 
-/// HTML written as such (not Markdown), with fragments put in, URLs made absolute and cleaned.
-fn finish_html(html: &str, fragments: &[String], base: &Url) -> String {
-    crate::sanitize::clean(&absolutize(&put_fragments(html.to_owned(), fragments), base))
+/// HTML with fragments put in, URLs made absolute against `base` (when given) and cleaned.
+fn finish_html(html: &str, fragments: &[String], base: Option<&Url>) -> String {
+    let html = put_fragments(html.to_owned(), fragments);
+    crate::sanitize::clean(&match base {
+        Some(base) => absolutize(&html, base),
+        None => html,
+    })
 }
 
 /// `html` with each fragment's marker paragraph replaced by the fragment.
@@ -139,7 +154,7 @@ fn strip_tags(html: &str) -> String {
 
 /// HTML for `events`, with relative `href`, `src`, `srcset` and `poster` URLs made absolute,
 /// and anything unsafe removed.
-fn to_html<'a>(events: impl Iterator<Item = Event<'a>>, fragments: &[String], base: &Url) -> String {
+fn to_html<'a>(events: impl Iterator<Item = Event<'a>>, fragments: &[String], base: Option<&Url>) -> String {
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, events);
     finish_html(&html, fragments, base)

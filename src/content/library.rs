@@ -110,6 +110,10 @@ impl Library {
     /// kept that one, and the others take their URL as id.
     pub fn posts(&self) -> Vec<Arc<Post>> {
         let mut posts: Vec<Arc<Post>> = self.files.values().filter_map(|e| e.post.clone()).collect();
+        if self.config.jekyll.is_none() {
+            // Default ids are URLs there, which only a reported permalink conflict repeats.
+            return posts;
+        }
         let mut by_id: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (i, post) in posts.iter().enumerate().filter(|(_, p)| p.default_id) {
             by_id.entry(&post.id).or_default().push(i);

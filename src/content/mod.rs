@@ -121,7 +121,8 @@ pub fn load(sources: &Sources) -> Result<Site, Fatal> {
     Library::load(sources).map(|library| library.site())
 }
 
-/// Reads `site.yaml` and the authors table, then applies overrides.
+/// Reads a Jekyll site's `_config.yml`, then `site.yaml` on top, the authors table and an
+/// `_authors/` collection, then applies overrides.
 fn load_config(sources: &Sources, diagnostics: &mut Vec<Diagnostic>) -> Result<SiteConfig, Diagnostic> {
     let mut config = SiteConfig::default();
     // A Jekyll site's own `_config.yml` first; tidings' `site.yaml`, if any, on top of it.

@@ -334,6 +334,7 @@ pub fn render(mut front: Front, shown: &Path, config: &SiteConfig, resolver: &dy
         separator,
         no_separator: if config.jekyll.is_some() { NoSeparator::WholeBody } else { NoSeparator::FirstParagraph },
         fragments: &fragments,
+        absolute: config.absolute_links,
     };
     let rendered = markdown::render_source(&source, &front.url);
     Parsed::Post(

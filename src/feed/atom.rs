@@ -35,10 +35,11 @@ pub fn write(model: &FeedModel) -> Vec<u8> {
                     ..Default::default()
                 }))
                 .collect(),
-            summary: Some(Text::html(i.summary_html.clone())),
+            summary: Some(Text { base: i.html_base.clone(), ..Text::html(i.summary_html.clone()) }),
             content: i.content_html.as_ref().map(|html| Content {
                 value: Some(html.clone()),
                 content_type: Some("html".to_owned()),
+                base: i.html_base.clone(),
                 ..Default::default()
             }),
             ..Default::default()

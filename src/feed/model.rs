@@ -59,6 +59,8 @@ pub struct ItemModel {
     pub image: Option<String>,
     /// The item's language when it differs from the feed's.
     pub lang: Option<String>,
+    /// The base that relative links in the HTML resolve against, when they were kept relative.
+    pub html_base: Option<String>,
 }
 
 impl ItemModel {
@@ -237,7 +239,8 @@ fn item(index: &Index, post: &Post, feed_author: &PersonModel) -> ItemModel {
     };
     let categories = post.categories.iter().map(|t| canonical(&index.categories, t));
     let tags = post.tags.iter().map(|t| canonical(&index.tags, t));
-    let mut authors: Vec<PersonModel> = post.authors.iter().map(PersonModel::from_person).collect();
+    let shown = if index.config.co_authors { post.authors.len() } else { 1 };
+    let mut authors: Vec<PersonModel> = post.authors.iter().take(shown).map(PersonModel::from_person).collect();
     if authors.is_empty() {
         authors.push(feed_author.clone());
     }
@@ -255,6 +258,7 @@ fn item(index: &Index, post: &Post, feed_author: &PersonModel) -> ItemModel {
         content_html: (index.config.content == ContentMode::Full).then(|| xml_safe(&post.content_html)),
         image: post.image.as_deref().map(xml_safe),
         lang: post.lang.as_deref().map(xml_safe),
+        html_base: (!index.config.absolute_links).then(|| xml_safe(&post.url)),
     }
 }
 

@@ -188,3 +188,35 @@ fn the_static_export_keeps_jekyll_feeds_urls() {
     let atom = std::fs::read_to_string(out.path().join("feed/Main Cat.xml")).unwrap();
     assert!(atom.contains(r#"href="https://example.com/blog/feed/Main%20Cat.xml" rel="self""#), "{atom}");
 }
+
+#[test]
+fn jekyll_feeds_ways_can_be_turned_back() {
+    let feeds = tempfile::tempdir().unwrap();
+    let render = |site_yaml: &str| {
+        std::fs::write(feeds.path().join("site.yaml"), site_yaml).unwrap();
+        let site =
+            content::load(&Sources { feeds_dir: feeds.path().to_path_buf(), ..sources(&data("jekyll")) }).unwrap();
+        let index = tidings::index::Index::build(site.config.clone(), &site.posts, chrono::Utc::now(), 1);
+        let key = tidings::feed::FeedKey::new(tidings::feed::Scope::Site, tidings::feed::Format::Atom);
+        String::from_utf8(tidings::feed::render(&index, &key).unwrap().bytes).unwrap()
+    };
+    let guide = |atom: &str| {
+        let doc = parse_xml(atom);
+        let entry = doc
+            .descendants()
+            .find(|n| n.has_tag_name("entry") && n.descendants().any(|c| c.text() == Some("First guide")))
+            .unwrap();
+        let authors = entry.children().filter(|c| c.has_tag_name("author")).count();
+        let content = entry.children().find(|c| c.has_tag_name("content")).unwrap();
+        let base = content.attribute(("http://www.w3.org/XML/1998/namespace", "base")).map(str::to_owned);
+        (authors, base, content.text().unwrap().to_owned())
+    };
+    // tidings' way: every author, absolute links.
+    let (authors, base, html) = guide(&render("{}\n"));
+    assert_eq!((authors, base), (2, None));
+    assert!(html.contains(r#"href="https://example.com/blog/guides/other/""#), "{html}");
+    // jekyll-feed's way: the first author, links as written with `xml:base`.
+    let (authors, base, html) = guide(&render("links: relative\nco_authors: false\n"));
+    assert_eq!((authors, base.as_deref()), (1, Some("https://example.com/blog/guides/first-guide/")));
+    assert!(html.contains(r#"href="../other/""#) && html.contains(r#"src="pic.png""#), "{html}");
+}
