@@ -271,8 +271,11 @@ pub fn apply(
     let site = if site.is_null() { serde_json::Value::Object(Default::default()) } else { site };
     let liquid_only_keys = report_unused(text, path, &site, diagnostics);
 
-    // jekyll-feed titles a feed with `title`, else `name`.
-    if let Some(title) = raw.title.as_ref().and_then(|t| t.value.clone()).or(raw.name.clone()) {
+    // jekyll-feed titles a feed with `title`, else `name`; a feed must have a title, so a site
+    // with neither is named after its host.
+    let host = raw.url.as_ref().and_then(|u| u.value.as_deref()).and_then(|u| url::Url::parse(u.trim()).ok());
+    let host = host.and_then(|u| u.host_str().map(str::to_owned));
+    if let Some(title) = raw.title.as_ref().and_then(|t| t.value.clone()).or(raw.name.clone()).or(host) {
         config.title = title;
     }
     if let Some(description) = raw.description {
@@ -481,6 +484,7 @@ mod tests {
     fn url_and_baseurl_make_the_base_url() {
         let (config, _) = read("url: https://example.com/\nbaseurl: /blog/\n");
         assert_eq!(config.base_url, "https://example.com/blog");
+        assert_eq!(config.title, "example.com", "a site without a title is named after its host");
         let (config, _) = read("url: https://example.com\nbaseurl: blog\n");
         assert_eq!(config.base_url, "https://example.com/blog");
         let (config, _) = read("url: https://example.com\nbaseurl: \"\"\n");
