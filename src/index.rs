@@ -137,7 +137,6 @@ mod tests {
             updated: None,
             url: format!("https://x.test/{source}"),
             id: format!("https://x.test/{source}"),
-            default_id: true,
             categories: vec![Term { name: category.to_owned(), slug: category.to_lowercase() }],
             tags: vec![],
             authors: vec![Person { key: author.to_owned(), name: author.to_uppercase(), email: None, uri: None }],

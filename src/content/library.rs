@@ -2,7 +2,7 @@
 //! problems, so that a reload re-reads only what changed and a post that breaks keeps
 //! serving its last good version until it is fixed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -105,17 +105,14 @@ impl Library {
     }
 
     /// Every post to serve (last good versions included), by source path. Ids are unique:
-    /// where several posts have the same default id (jekyll-feed's ids are not unique: every
-    /// meeting post of one month can get `…/2016/12/meeting`), the oldest keeps it, as readers
-    /// kept that one, and the others take their URL as id.
+    /// where several posts have one id (jekyll-feed's ids repeat: every meeting post of one
+    /// month can get `…/2016/12/meeting`), the oldest keeps it, as readers kept that one, and
+    /// the others take their URL (or, when a post shares its URL too, the URL and its file
+    /// name) as id. Each such post is reported ([`Library::diagnostics`]).
     pub fn posts(&self) -> Vec<Arc<Post>> {
         let mut posts: Vec<Arc<Post>> = self.files.values().filter_map(|e| e.post.clone()).collect();
-        if self.config.jekyll.is_none() {
-            // Default ids are URLs there, which only a reported permalink conflict repeats.
-            return posts;
-        }
-        let mut by_id: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (i, post) in posts.iter().enumerate().filter(|(_, p)| p.default_id) {
+        let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, post) in posts.iter().enumerate() {
             by_id.entry(&post.id).or_default().push(i);
         }
         let mut renamed: Vec<usize> = Vec::new();
@@ -125,8 +122,14 @@ impl Library {
             });
             renamed.extend(group.into_iter().skip(1));
         }
+        renamed.sort_unstable();
+        let mut taken: HashSet<String> = posts.iter().map(|p| p.id.clone()).collect();
         for i in renamed {
-            posts[i] = Arc::new(Post { id: posts[i].url.clone(), ..(*posts[i]).clone() });
+            let post = &posts[i];
+            let stem = post.source.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let id = if taken.contains(&post.url) { format!("{}#{stem}", post.url) } else { post.url.clone() };
+            taken.insert(id.clone());
+            posts[i] = Arc::new(Post { id, ..(**post).clone() });
         }
         posts
     }
@@ -335,11 +338,9 @@ impl Library {
                 for path in &paths {
                     let others: Vec<String> =
                         paths.iter().filter(|p| *p != path).map(|p| p.display().to_string()).collect();
-                    let advice = if what == "id" && self.files[*path].post.as_ref().is_some_and(|p| p.default_id) {
-                        "jekyll-feed gave them all this id, so readers showed only one; tidings keeps it for the \
-                         oldest and gives the others their URL as id (give each post its own `slug:` to choose)"
-                    } else if what == "id" {
-                        "feed readers will show only one of them; give each post its own `id:` (a URI)"
+                    let advice = if what == "id" {
+                        "feed readers would show only one of them: the oldest keeps this id and the others take \
+                         their URL as id (give each post its own `id:` (a URI) or `slug:` to choose)"
                     } else {
                         "only one of them can be served there; give one a different `permalink:`"
                     };

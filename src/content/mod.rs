@@ -57,8 +57,6 @@ pub struct Post {
     /// Stable id: a front-matter `id` (a URI), a WordPress `guid`, else jekyll-feed's id in a
     /// Jekyll site, else the URL.
     pub id: String,
-    /// True when the id is the default one (not chosen in the front matter).
-    pub default_id: bool,
     /// Categories in the order written, without duplicates.
     pub categories: Vec<Term>,
     /// Tags in the order written, without duplicates.

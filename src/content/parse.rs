@@ -62,7 +62,6 @@ pub struct Front<'a> {
     /// The post's URL as Jekyll's `relative_url` prints it: the base URL's path, then the permalink.
     pub relative_url: String,
     id: String,
-    default_id: bool,
     image: Option<String>,
     lang: Option<String>,
     markdown: bool,
@@ -186,9 +185,7 @@ pub fn read_front<'a>(
         Some(_) => format!("{}{}", config.base_url, jekyll::url::escape_id(&jekyll::url::feed_entry_id(&path, &slug))),
         None => url.to_string(),
     };
-    let chosen_id = stable_id(&raw, shown, split.yaml, &mut warnings);
-    let default_id_used = chosen_id.is_none();
-    let id = chosen_id.unwrap_or(default_id);
+    let id = stable_id(&raw, shown, split.yaml, &mut warnings).unwrap_or(default_id);
 
     let image = raw.image.as_ref().and_then(|i| i.0.as_deref()).and_then(|written| {
         let joined = match jekyll {
@@ -228,7 +225,6 @@ pub fn read_front<'a>(
         url,
         relative_url,
         id,
-        default_id: default_id_used,
         image,
         lang,
         markdown,
@@ -345,7 +341,6 @@ pub fn render(mut front: Front, shown: &Path, config: &SiteConfig, resolver: &dy
             updated: front.updated,
             url: front.url.to_string(),
             id: front.id,
-            default_id: front.default_id,
             categories: front.categories,
             tags: front.tags,
             authors: front.authors,

@@ -93,6 +93,9 @@ fn terms_titles_ids_and_languages() {
         diagnostics.iter().find(|d| d.path.ends_with("2016-01-01-one-tag.md") && d.message.contains("`id`"));
     assert!(id_warning.is_some_and(|d| d.line == Some(7)), "{diagnostics:#?}");
     assert_eq!(posts["2016-01-11-imported.html"].id, "http://old.example.com/?p=123");
+    // Two posts with one id: the older keeps it, the newer takes its URL, so feeds stay valid.
+    assert_eq!(posts["2016-01-02-bracket-tag.md"].id, "tag:example.com,2016:shared");
+    assert_eq!(posts["2016-01-03-same-id.md"].id, "https://example.com/blog/same-place/");
     for (file, what) in [("2016-01-02-bracket-tag.md", "same id"), ("2016-01-03-same-id.md", "same id")] {
         assert!(
             diagnostics.iter().any(|d| d.path.ends_with(file) && d.message.contains(what)),
