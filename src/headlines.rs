@@ -55,7 +55,15 @@ pub fn parse(index: &Index, query: Option<&str>, path_feed: Option<&str>) -> Res
         match &*name {
             "feed" if path_feed.is_none() => feed = Some(value.into_owned()),
             "limit" => {
-                limit = value.parse::<usize>().ok().filter(|n| *n >= 1).map(|n| n.min(MAX_LIMIT)).ok_or_else(|| {
+                // Any whole number of 1 or more; past MAX_LIMIT (however many digits) it is MAX_LIMIT.
+                let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
+                let significant = value.trim_start_matches('0');
+                limit = match significant.parse::<usize>() {
+                    _ if !digits || significant.is_empty() => None,
+                    Ok(n) => Some(n.min(MAX_LIMIT)),
+                    Err(_) => Some(MAX_LIMIT),
+                }
+                .ok_or_else(|| {
                     Problem::BadQuery(format!("`limit` must be a whole number from 1 to {MAX_LIMIT}, not {value:?}"))
                 })?;
             }
@@ -215,6 +223,9 @@ mod tests {
         assert_eq!(parse(&index, None, None).unwrap(), Request { scope: Scope::Site, limit: 5, images: false });
         assert_eq!(parse(&index, Some("feed=%2Ffeed.atom&limit=80&images"), None).unwrap().limit, 50);
         assert!(matches!(parse(&index, Some("limit=0"), None), Err(Problem::BadQuery(_))));
+        // Issue 10, defect 5: a number too big for any integer type is still "over 50".
+        assert_eq!(parse(&index, Some("limit=99999999999999999999999"), None).unwrap().limit, 50);
+        assert!(matches!(parse(&index, Some("limit=-3"), None), Err(Problem::BadQuery(_))));
         assert!(matches!(parse(&index, Some("limit=x"), None), Err(Problem::BadQuery(_))));
         assert!(matches!(parse(&index, Some("feed=/categories/none/feed.rss"), None), Err(Problem::UnknownFeed(_))));
         assert!(matches!(parse(&index, Some("feed=nothing"), None), Err(Problem::UnknownFeed(_))));

@@ -2,6 +2,7 @@
 //! `notify`), waits for a burst of changes to settle, and asks the app to read again only
 //! what changed. A content folder that vanishes is watched again when it comes back.
 
+use std::collections::HashSet;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -90,10 +91,12 @@ async fn run(app: Arc<App>, mut watcher: RecommendedWatcher, mut rx: Events, con
         if batch.config {
             reload(&app, Reload::Config).await;
         }
-        if batch.rescan || batch.paths.len() > MAX_TARGETED {
+        if batch.rescan {
             reload(&app, Reload::Rescan).await;
         } else if !batch.paths.is_empty() {
-            reload(&app, Reload::Paths(batch.paths)).await;
+            let mut paths: Vec<PathBuf> = batch.paths.into_iter().collect();
+            paths.sort();
+            reload(&app, Reload::Paths(paths)).await;
         }
     }
 }
@@ -132,10 +135,12 @@ impl FolderState {
     }
 }
 
-/// What a burst of events asks for.
+/// What a burst of events asks for. Adding an event costs the same however big the burst:
+/// paths are a set, and past [`MAX_TARGETED`] of them the batch becomes one rescan, which
+/// reads only the files whose size or time changed.
 #[derive(Default, Debug)]
 struct Batch {
-    paths: Vec<PathBuf>,
+    paths: HashSet<PathBuf>,
     rescan: bool,
     config: bool,
 }
@@ -164,19 +169,22 @@ impl Batch {
             if feeds.is_some_and(|f| path.parent() == Some(f)) {
                 self.config |= matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
             } else if path.starts_with(content) {
-                // Jekyll posts may have any extension; the library decides what is a post.
-                let is_post = matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "markdown"))
-                    || (path.extension().is_some() && path.components().any(|c| c.as_os_str() == "_posts"));
-                if is_post {
-                    // Relative to the content folder: the library may know it by another
-                    // (relative or symlinked) name than the canonical one events carry.
-                    let relative = path.strip_prefix(content).unwrap_or(&path).to_path_buf();
-                    if !self.paths.contains(&relative) {
-                        self.paths.push(relative);
+                // Relative to the content folder: the library may know it by another (relative
+                // or symlinked) name than the canonical one events carry.
+                let relative = path.strip_prefix(content).unwrap_or(&path).to_path_buf();
+                if path.is_dir() {
+                    // A folder created or moved in: its posts are not named one by one.
+                    self.rescan = true;
+                } else if !self.rescan {
+                    // A file, or something gone (a file or a whole folder: a dot in its name
+                    // says nothing). The library decides what is a post and forgets what is gone.
+                    self.paths.insert(relative);
+                    if self.paths.len() > MAX_TARGETED {
+                        self.rescan = true;
                     }
-                } else if path.is_dir() || !path.exists() {
-                    // A folder created, renamed or deleted: its posts are not named one by one.
-                    self.rescan |= path.extension().is_none() || path.is_dir();
+                }
+                if self.rescan {
+                    self.paths = HashSet::new();
                 }
             }
         }
@@ -188,4 +196,35 @@ fn is_jekyll_configuration(relative: &Path) -> bool {
     relative == Path::new("_config.yml")
         || relative == Path::new("_data/authors.yml")
         || relative.parent() == Some(Path::new("_authors"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn created(path: &Path) -> notify::Result<notify::Event> {
+        Ok(notify::Event::new(EventKind::Create(notify::event::CreateKind::File)).add_path(path.to_path_buf()))
+    }
+
+    #[test]
+    fn a_burst_of_events_becomes_one_rescan_without_keeping_every_path() {
+        // Issue 10, defect 3: 50,000 new files once took minutes of linear searches.
+        let content = Path::new("/nonexistent-content");
+        let mut batch = Batch::default();
+        for n in 0..50_000 {
+            batch.add(created(&content.join(format!("_posts/many/2024-01-01-{n}.md"))), content, None);
+            assert!(batch.paths.len() <= MAX_TARGETED + 1);
+        }
+        assert!(batch.rescan && batch.paths.is_empty());
+    }
+
+    #[test]
+    fn a_gone_path_is_passed_on_whatever_its_name() {
+        // Issue 10, defect 4: a folder `archive.2020` moved away was taken for a file.
+        let content = Path::new("/nonexistent-content");
+        let mut batch = Batch::default();
+        batch.add(created(&content.join("archive.2020")), content, None);
+        batch.add(created(&content.join("archive.2020")), content, None);
+        assert_eq!(batch.paths.into_iter().collect::<Vec<_>>(), [PathBuf::from("archive.2020")]);
+    }
 }

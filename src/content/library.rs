@@ -214,23 +214,39 @@ impl Library {
     }
 
     /// Re-reads the given paths (relative to the content folder, or starting with it as the
-    /// library was given it); paths that are gone leave the feeds. Paths that are not posts
-    /// are ignored.
+    /// library was given it), all at once. A path that is gone takes every post at or under it
+    /// out of the feeds (a file or a folder: its name cannot tell); a folder that appeared is
+    /// scanned. Paths that are not posts are ignored.
     pub fn refresh(&mut self, paths: &[PathBuf]) -> Changes {
         let dir = self.sources.content_dir.clone();
         let mut changes = Changes::default();
+        let mut stale = Vec::new();
+        let mut scan_folder = false;
         for path in paths {
             let relative = path.strip_prefix(&dir).unwrap_or(path).to_path_buf();
-            if relative.is_absolute() || classify(&relative, self.layout, self.sources.drafts) != PathKind::Post {
+            if relative.is_absolute() {
                 continue;
             }
-            if dir.join(&relative).is_file() {
-                let draft = relative.components().any(|c| c.as_os_str() == "_drafts");
-                self.read_all(&[PostFile { relative, draft }]);
-                changes.reread += 1;
-            } else if self.files.remove(&relative).is_some() {
-                changes.removed += 1;
+            let full = dir.join(&relative);
+            if full.is_dir() {
+                scan_folder = true;
+            } else if full.is_file() {
+                if classify(&relative, self.layout, self.sources.drafts) == PathKind::Post {
+                    let draft = relative.components().any(|c| c.as_os_str() == "_drafts");
+                    stale.push(PostFile { relative, draft });
+                }
+            } else {
+                let before = self.files.len();
+                self.files.retain(|known, _| !known.starts_with(&relative));
+                changes.removed += before - self.files.len();
             }
+        }
+        changes.reread = stale.len();
+        self.read_all(&stale);
+        if scan_folder {
+            let scanned = self.rescan(false);
+            changes.reread += scanned.reread;
+            changes.removed += scanned.removed;
         }
         changes
     }
@@ -480,6 +496,24 @@ mod tests {
         std::fs::remove_file(&file).unwrap();
         library.refresh(std::slice::from_ref(&file));
         assert!(titles(&library).is_empty(), "a deleted file leaves");
+    }
+
+    #[test]
+    fn a_folder_moved_away_takes_its_posts_whatever_its_name() {
+        // Issue 10, defect 4: `archive.2020` has a dot, and is a folder all the same.
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("content/_posts/archive.2020");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("2024-08-01-a.md"), "---\ntitle: A\n---\n").unwrap();
+        let mut library = Library::load(&sources(dir.path())).unwrap();
+        assert_eq!(titles(&library), ["A"]);
+        std::fs::rename(&folder, dir.path().join("elsewhere")).unwrap();
+        let changes = library.refresh(&[PathBuf::from("_posts/archive.2020")]);
+        assert_eq!(changes.removed, 1);
+        assert!(titles(&library).is_empty());
+        std::fs::rename(dir.path().join("elsewhere"), &folder).unwrap();
+        library.refresh(&[PathBuf::from("_posts/archive.2020")]);
+        assert_eq!(titles(&library), ["A"], "a folder moved in is scanned");
     }
 
     #[test]
