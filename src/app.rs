@@ -43,6 +43,8 @@ pub struct App {
     pub cache: FeedCache,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// The content and feeds folders, which diagnostics are shown relative to.
+    roots: (std::path::PathBuf, std::path::PathBuf),
 }
 
 impl App {
@@ -57,7 +59,9 @@ impl App {
         let metrics = Arc::new(Metrics::default());
         let websub = Publisher::new(&library.config().websub_hubs, policy, metrics.clone());
         let diagnostics = library.diagnostics();
+        let roots = (library.sources().content_dir.clone(), library.sources().feeds_dir.clone());
         App {
+            roots,
             library: Mutex::new(library),
             index: ArcSwap::from_pointee(index),
             diagnostics: ArcSwap::from_pointee(diagnostics),
@@ -77,6 +81,27 @@ impl App {
     /// Every current problem in the content and configuration.
     pub fn diagnostics(&self) -> Arc<Vec<Diagnostic>> {
         self.diagnostics.load_full()
+    }
+
+    /// Every current problem, with paths relative to the content folder (`feeds/…` for the
+    /// feeds folder): what strangers may see, without the server's own paths.
+    pub fn public_diagnostics(&self) -> Vec<Diagnostic> {
+        let (content, feeds) = &self.roots;
+        let feeds_name = std::path::Path::new(feeds.file_name().unwrap_or(std::ffi::OsStr::new("feeds")));
+        self.diagnostics()
+            .iter()
+            .map(|d| {
+                let path = if let Ok(inside) = d.path.strip_prefix(content) {
+                    inside.to_path_buf()
+                } else if let Ok(inside) = d.path.strip_prefix(feeds) {
+                    feeds_name.join(inside)
+                } else {
+                    // Anything else (a `--base-url` flag, a file outside both): its name alone.
+                    d.path.file_name().map_or_else(Default::default, std::path::PathBuf::from)
+                };
+                Diagnostic { path, ..d.clone() }
+            })
+            .collect()
     }
 
     /// Reads what changed, swaps in a new snapshot, and logs problems that appeared or went

@@ -105,6 +105,9 @@ struct ServeArgs {
     /// Seconds in-flight requests get to finish after SIGTERM or SIGINT.
     #[arg(long, env = "TIDINGS_SHUTDOWN_GRACE", default_value_t = http::DEFAULT_SHUTDOWN_GRACE.as_secs())]
     shutdown_grace: u64,
+    /// Who may read `/diagnostics`: `off`, `local` (loopback clients) or `public`.
+    #[arg(long, env = "TIDINGS_DIAGNOSTICS", value_enum, default_value_t = http::Exposure::Public)]
+    diagnostics: http::Exposure,
     /// Log format: `text` (for people) or `json` (for log collectors).
     #[arg(long, env = "TIDINGS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -249,6 +252,7 @@ async fn run_server(args: &ServeArgs) -> Result<(), String> {
     let options = ServerOptions {
         max_connections: args.max_connections.max(1),
         shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace),
+        diagnostics: args.diagnostics,
         ..ServerOptions::default()
     };
     http::serve(listener, app, options, shutdown_signal()).await.map_err(|e| format!("server failed: {e}"))?;

@@ -31,6 +31,30 @@ pub struct ServerOptions {
     pub shutdown_grace: Duration,
     /// Open connections at most; past it new ones get a `503` and are closed.
     pub max_connections: usize,
+    /// Who may read `/diagnostics`.
+    pub diagnostics: Exposure,
+}
+
+/// Who may read an ops endpoint that tells about the content (`/diagnostics`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Exposure {
+    /// Nobody: `404`.
+    Off,
+    /// Clients on the loopback interface only (a reverse proxy on the same machine makes
+    /// every client local: use `off` there).
+    Local,
+    /// Anyone (paths are shown relative to the content folder).
+    #[default]
+    Public,
+}
+
+/// What a request's route needs to know about its connection.
+#[derive(Clone, Copy, Debug)]
+pub struct Client {
+    /// The peer's address.
+    pub peer: std::net::SocketAddr,
+    /// Who may read `/diagnostics`.
+    pub diagnostics: Exposure,
 }
 
 /// Default limit on open connections.
@@ -47,6 +71,7 @@ impl Default for ServerOptions {
             header_read_timeout: Duration::from_secs(10),
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            diagnostics: Exposure::default(),
         }
     }
 }
@@ -70,7 +95,7 @@ pub async fn serve(
     let slots = Arc::new(Semaphore::new(options.max_connections));
     tokio::pin!(shutdown);
     loop {
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(e) => {
@@ -92,14 +117,17 @@ pub async fn serve(
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let first_byte_timeout = options.first_byte_timeout;
+        let exposure = options.diagnostics;
         tokio::spawn(async move {
             let _slot = slot;
             // hyper-util's protocol sniffing waits forever for a first byte; don't.
             if !sends_first_byte(&stream, first_byte_timeout).await {
                 return;
             }
-            let service = service_fn(move |req| {
+            let client = Client { peer, diagnostics: exposure };
+            let service = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 let app = app.clone();
+                req.extensions_mut().insert(client);
                 async move { Ok::<_, Infallible>(routes::handle(req, &app).await) }
             });
             let conn = builder.serve_connection(TokioIo::new(stream), service);

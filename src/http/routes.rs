@@ -28,7 +28,9 @@ pub type Body = Full<Bytes>;
 
 /// Answers one request. Never fails: every problem is a status code.
 pub async fn handle<B>(req: Request<B>, app: &App) -> Response<Body> {
-    let (route, response) = route(&req, app).await;
+    let (route, mut response) = route(&req, app).await;
+    // No response is ever to be read as another type than the one it says.
+    response.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     let bytes = hyper::body::Body::size_hint(response.body()).exact().unwrap_or(0) as usize;
     app.metrics.request(route, response.status().as_u16(), bytes);
     response
@@ -53,7 +55,7 @@ async fn route<B>(req: &Request<B>, app: &App) -> (Route, Response<Body>) {
         "/healthz" => return (Route::Ops, text(StatusCode::OK, "ok\n")),
         // The server starts listening only once the first index is loaded.
         "/readyz" => return (Route::Ops, text(StatusCode::OK, "ready\n")),
-        "/diagnostics" => return (Route::Ops, diagnostics(app)),
+        "/diagnostics" => return (Route::Ops, diagnostics(req, app)),
         "/metrics" => return (Route::Ops, metrics(app)),
         "/" => Document::Home,
         OPML_PATH => Document::Opml,
@@ -76,7 +78,7 @@ async fn route<B>(req: &Request<B>, app: &App) -> (Route, Response<Body>) {
             Ok(None) => match legacy() {
                 Some(Legacy::Feed(key)) => Document::Feed(key),
                 Some(old) => return (Route::Feed, legacy_response(old, app)),
-                None => return (Route::Other, not_found(path)),
+                None => return (Route::Other, not_found()),
             },
             Err(bad) => return (Route::Feed, text(StatusCode::BAD_REQUEST, &format!("{}\n", bad.0))),
         },
@@ -134,7 +136,7 @@ fn metrics(app: &App) -> Response<Body> {
 async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document) -> Response<Body> {
     let index = app.index();
     let Some((rendered, lookup)) = app.cache.get(&index, document).await else {
-        return not_found(req.uri().path());
+        return not_found();
     };
     app.metrics.cache(lookup == Lookup::Hit);
     if lookup == Lookup::Miss {
@@ -165,9 +167,14 @@ async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document) -> 
         // Loadable by pages that require it of cross-origin resources (COEP).
         headers.insert("cross-origin-resource-policy", HeaderValue::from_static("cross-origin"));
     }
-    if let Document::Embed(_) = document {
-        headers.insert("content-security-policy", HeaderValue::from_static(headlines::EMBED_CSP));
-        headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    match document {
+        Document::Embed(_) => {
+            headers.insert("content-security-policy", HeaderValue::from_static(headlines::EMBED_CSP));
+        }
+        Document::Home => {
+            headers.insert("content-security-policy", HeaderValue::from_static(HOME_CSP));
+        }
+        _ => {}
     }
     if let Document::Feed(key) = document
         && !index.config.websub_hubs.is_empty()
@@ -215,8 +222,17 @@ fn media_type<B>(req: &Request<B>, document: &Document, own: &'static str) -> &'
 }
 
 /// Every current problem as JSON (see [`crate::diagnostic::to_json`]).
-fn diagnostics(app: &App) -> Response<Body> {
-    let body = crate::diagnostic::to_json(&app.diagnostics());
+fn diagnostics<B>(req: &Request<B>, app: &App) -> Response<Body> {
+    let client = req.extensions().get::<super::Client>();
+    let allowed = match client.map_or(super::Exposure::Public, |c| c.diagnostics) {
+        super::Exposure::Public => true,
+        super::Exposure::Local => client.is_some_and(|c| c.peer.ip().is_loopback()),
+        super::Exposure::Off => false,
+    };
+    if !allowed {
+        return not_found();
+    }
+    let body = crate::diagnostic::to_json(&app.public_diagnostics());
     uncached(plain(StatusCode::OK, JSON, format!("{body:#}\n")))
 }
 
@@ -226,10 +242,15 @@ fn uncached(mut response: Response<Body>) -> Response<Body> {
     response
 }
 
-fn not_found(path: &str) -> Response<Body> {
-    let shown: String = path.chars().take(200).collect();
-    text(StatusCode::NOT_FOUND, &format!("not found: no feed at {shown}; see / for the list of feeds\n"))
+/// `404`, without the request path: a body that echoes what a stranger sent is a way to
+/// put their text on this origin.
+fn not_found() -> Response<Body> {
+    text(StatusCode::NOT_FOUND, "not found: no feed at this URL; see / for the list of feeds\n")
 }
+
+/// The index page's policy: its own inline style and nothing else; no framing.
+const HOME_CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// A short plain-text response.
 pub fn text(status: StatusCode, body: &str) -> Response<Body> {

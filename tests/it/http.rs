@@ -96,7 +96,16 @@ fn unknown_feeds_and_other_methods() {
         let r = server.get(path);
         assert_eq!(r.status, 404, "{path}");
         assert_eq!(r.text().lines().count(), 1, "one line: {}", r.text());
+        assert!(!r.text().contains(path.trim_start_matches('/')), "404 bodies do not echo the path: {}", r.text());
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{path}");
     }
+    // Issue 10, hardening: no response can be sniffed into another type; the index page says
+    // what it may load and that it is not to be framed.
+    for path in ["/", FEED, "/feeds.opml", "/healthz", "/metrics", "/feed.xsl"] {
+        assert_eq!(server.get(path).header("x-content-type-options"), Some("nosniff"), "{path}");
+    }
+    let home = server.get("/").header("content-security-policy").map(str::to_owned).unwrap_or_default();
+    assert!(home.contains("default-src 'none'") && home.contains("frame-ancestors 'none'"), "{home}");
     for method in ["POST", "PUT", "DELETE"] {
         let r = server.request(method, FEED, &[("Content-Length", "0")]);
         assert_eq!(r.status, 405, "{method}");
@@ -119,6 +128,12 @@ fn ops_endpoints_report_health_problems_and_metrics() {
             .unwrap()
             .ends_with("2024-01-02-broken-yaml.md:3:11: invalid YAML: unclosed bracket '['")
     );
+    // Issue 10, hardening: paths relative to the content folder, never the server's own.
+    for d in report["diagnostics"].as_array().unwrap() {
+        let path = d["path"].as_str().unwrap();
+        assert!(!path.starts_with('/') && !d["text"].as_str().unwrap().contains(env!("CARGO_MANIFEST_DIR")), "{d}");
+    }
+    assert_eq!(report["diagnostics"][1]["path"], "_posts/2024-01-02-broken-yaml.md");
     server.get("/feed.rss");
     server.get("/feed.rss");
     server.get("/nope");
@@ -163,4 +178,14 @@ fn compressed_twins_have_their_own_tags_and_the_same_content() {
     let r = server.request("GET", FEED, &[("If-None-Match", gzip_etag), ("Accept-Encoding", "gzip")]);
     assert_eq!(r.status, 304);
     assert_eq!(r.header("etag"), Some(gzip_etag));
+}
+
+#[test]
+fn diagnostics_can_be_kept_from_strangers() {
+    use tidings::http::{Exposure, ServerOptions};
+    for (exposure, status) in [(Exposure::Off, 404), (Exposure::Local, 200), (Exposure::Public, 200)] {
+        let server =
+            TestServer::start_with_options(&data("bad"), ServerOptions { diagnostics: exposure, ..Default::default() });
+        assert_eq!(server.get("/diagnostics").status, status, "{exposure:?}");
+    }
 }
