@@ -46,9 +46,14 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
             }
             // Task-list checkboxes, nothing else.
             ("input", "type") => (value == "checkbox").then_some(Cow::Borrowed(value)),
-            // Inline images only: a `data:` URL anywhere else could smuggle a document.
-            (el, "src" | "srcset") if el == "img" || el == "source" => Some(Cow::Borrowed(value)),
-            (_, "href") if value.trim_start().to_ascii_lowercase().starts_with("data:") => None,
+            // Inline images only: a `data:` URL anywhere else (a link, a video, its poster, a
+            // track, a `<source>` that may feed a video) could smuggle a document.
+            ("img", "src" | "srcset") => Some(Cow::Borrowed(value)),
+            (_, "href" | "src" | "srcset" | "poster")
+                if value.trim_start().to_ascii_lowercase().starts_with("data:") =>
+            {
+                None
+            }
             _ => Some(Cow::Borrowed(value)),
         })
         .link_rel(None);
@@ -98,5 +103,19 @@ mod tests {
             assert!(clean.contains(kept), "{kept} lost: {clean}");
         }
         assert!(!super::clean(r#"<td style="color: red">x</td>"#).contains("style"));
+    }
+
+    #[test]
+    fn data_urls_only_on_images() {
+        // Issue 10, hardening: `data:` was allowed on video, audio, track and poster.
+        let inline = "data:image/png;base64,iVBORw0KGgo=";
+        assert!(clean(&format!(r#"<img src="{inline}">"#)).contains(inline));
+        for html in [
+            r#"<video src="data:video/mp4;base64,AAAA" poster="data:image/png;base64,AAAA"></video>"#,
+            r#"<audio src="data:audio/ogg;base64,AAAA"></audio>"#,
+            r#"<video><source src="data:video/mp4;base64,AAAA"><track src="data:text/vtt,x"></video>"#,
+        ] {
+            assert!(!clean(html).contains("data:"), "{html} -> {}", clean(html));
+        }
     }
 }

@@ -216,8 +216,7 @@ fn is_xml_feed(document: &Document) -> bool {
 /// when it is served as generic XML, so a navigation (its `Accept` asks for HTML) gets
 /// `application/xml`; feed readers get the format's own media type. The bytes are the same.
 fn media_type<B>(req: &Request<B>, document: &Document, own: &'static str) -> &'static str {
-    let wants_html =
-        req.headers().get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    let wants_html = negotiate::wants_html(req.headers().get(http::header::ACCEPT).and_then(|v| v.to_str().ok()));
     if is_xml_feed(document) && wants_html { "application/xml; charset=utf-8" } else { own }
 }
 
