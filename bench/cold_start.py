@@ -190,7 +190,10 @@ def run_serve(corpus, feeds_dir, paths, timeout, clients=4):
 
 
 def run_build(corpus, work, run_idx, timeout, logdir):
-    tpl = "%s build --content {corpus} --feeds {work}/no-feeds --out {work}/out --base-url %s" % (TIDINGS, BASE_URL)
+    # A --feeds folder must exist, and run_one empties {work} before each run.
+    feeds = os.path.join(os.path.dirname(os.path.abspath(work)), "tidings-no-feeds")
+    os.makedirs(feeds, exist_ok=True)
+    tpl = "%s build --content {corpus} --feeds %s --out {work}/out --base-url %s" % (TIDINGS, feeds, BASE_URL)
     rec = bb.run_one("tidings-build", tpl, corpus, work, run_idx, timeout, logdir)
     olog = os.path.join(logdir, "tidings-build-%s-run%d.out" % (os.path.basename(corpus), run_idx))
     with open(olog, encoding="utf-8", errors="replace") as f:

@@ -59,8 +59,19 @@ struct SourceArgs {
 }
 
 impl SourceArgs {
-    fn sources(&self) -> Sources {
-        Sources {
+    /// Where to read from. A feeds folder named on the command line (or in `TIDINGS_FEEDS`)
+    /// must exist: a mistyped one would silently drop the site's title, authors and curated
+    /// feeds. The default folder may be missing.
+    fn sources(&self) -> Result<Sources, String> {
+        if let Some(feeds) = &self.feeds
+            && !feeds.is_dir()
+        {
+            return Err(format!(
+                "{}: feeds folder not found: check `--feeds` (or TIDINGS_FEEDS), or leave it out to use the defaults",
+                feeds.display()
+            ));
+        }
+        Ok(Sources {
             content_dir: self.content.clone(),
             feeds_dir: self.feeds.clone().unwrap_or_else(|| {
                 // A Jekyll site keeps tidings' own settings inside it, so `--content` alone serves
@@ -70,7 +81,7 @@ impl SourceArgs {
             drafts: self.drafts,
             base_url: self.base_url.clone(),
             max_post_bytes: self.max_post_bytes,
-        }
+        })
     }
 }
 
@@ -132,13 +143,22 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Loads what `args` name, or prints why it cannot be loaded.
+fn load_library(args: &SourceArgs) -> Result<content::Library, ExitCode> {
+    let sources = args.sources().map_err(|message| {
+        eprintln!("error: {message}");
+        ExitCode::from(EXIT_FAILURE)
+    })?;
+    content::Library::load(&sources).map_err(|content::Fatal(d)| {
+        eprintln!("error: {d}");
+        ExitCode::from(EXIT_FAILURE)
+    })
+}
+
 fn check(args: &CheckArgs) -> ExitCode {
-    let site = match content::load(&args.source.sources()) {
+    let site = match load_library(&args.source).map(|library| library.site()) {
         Ok(site) => site,
-        Err(content::Fatal(d)) => {
-            eprintln!("error: {d}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+        Err(code) => return code,
     };
     let errors = site.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = site.diagnostics.len() - errors;
@@ -169,12 +189,9 @@ fn check(args: &CheckArgs) -> ExitCode {
 
 fn build(args: &BuildArgs) -> ExitCode {
     let started = std::time::Instant::now();
-    let library = match content::Library::load(&args.source.sources()) {
+    let library = match load_library(&args.source) {
         Ok(library) => library,
-        Err(content::Fatal(d)) => {
-            eprintln!("error: {d}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+        Err(code) => return code,
     };
     for d in library.diagnostics() {
         eprintln!("{}: {d}", d.severity.as_str());
@@ -223,7 +240,7 @@ fn serve(args: &ServeArgs) -> ExitCode {
 }
 
 async fn run_server(args: &ServeArgs) -> Result<(), String> {
-    let sources = args.source.sources();
+    let sources = args.source.sources()?;
     let library = tokio::task::spawn_blocking(move || content::Library::load(&sources))
         .await
         .map_err(|e| format!("loading content failed: {e}"))?

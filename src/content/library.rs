@@ -194,6 +194,19 @@ impl Library {
         }
         let mut scan_problems = Vec::new();
         let (found, layout) = find_posts(&dir, self.config.jekyll.is_some(), self.sources.drafts, &mut scan_problems);
+        if found.is_empty() {
+            let expected = match layout {
+                Layout::Jekyll => "files named YYYY-MM-DD-slug.md in a `_posts` folder",
+                Layout::Posts => "Markdown files in its `_posts` folders",
+                Layout::Plain => "`*.md` or `*.markdown` files",
+            };
+            scan_problems.push(Diagnostic::warning(
+                &dir,
+                None,
+                None,
+                format!("no posts: the content folder has no {expected}; is `--content` the right folder?"),
+            ));
+        }
         self.scan_problems = scan_problems;
         self.layout = layout;
         let present: BTreeSet<&PathBuf> = found.iter().map(|f| &f.relative).collect();
@@ -522,6 +535,7 @@ mod tests {
         let posts = dir.path().join("content/_posts");
         std::fs::create_dir_all(&posts).unwrap();
         let mut library = Library::load(&sources(dir.path())).unwrap();
+        assert!(library.diagnostics()[0].message.starts_with("no posts: the content folder has no"), "an empty folder");
         std::fs::write(posts.join("2024-01-01-b.md"), "no front matter\n").unwrap();
         let changes = library.rescan(false);
         assert_eq!(changes.reread, 1);

@@ -36,6 +36,14 @@ fn usage_and_configuration_failures_exit_2() {
         String::from_utf8_lossy(&missing.stderr),
         "error: tests/data/no-such-folder: content folder not found: create it or pass `--content DIR`\n"
     );
+    // Issue 10: a mistyped feeds folder is an error, not a site without its configuration.
+    let typo = tidings(&["check", "--content", "tests/data/site/content", "--feeds", "tests/data/site/feedz"]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&typo.stderr).starts_with("error: tests/data/site/feedz: feeds folder not found"),
+        "{}",
+        String::from_utf8_lossy(&typo.stderr)
+    );
     let bad_url = tidings(&[
         "check",
         "--content",
