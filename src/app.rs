@@ -183,8 +183,16 @@ impl App {
                     // Sleep may wake a little early or late; rebuilding at the true `now` is right either way.
                     let now = Utc::now().max(next.map_or_else(Utc::now, |n| n.to_utc()));
                     let app = self.clone();
-                    let _ = tokio::task::spawn_blocking(move || app.rebuild(now)).await;
-                    tracing::info!("published scheduled posts");
+                    match tokio::task::spawn_blocking(move || app.rebuild(now)).await {
+                        Ok(()) => tracing::info!("published scheduled posts"),
+                        Err(e) => {
+                            // The snapshot in force stays, and so does the past-due publish time:
+                            // wait before trying again rather than spin.
+                            tracing::error!("publishing scheduled posts failed: {e}; trying again in 5 s");
+                            self.metrics.reload(false, Utc::now().timestamp().max(0) as u64);
+                            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                        }
+                    }
                 }
                 () = self.schedule_changed.notified() => {}
             }

@@ -286,8 +286,19 @@ async fn reload_on_hangup(app: Arc<App>) {
         };
         while hangups.recv().await.is_some() {
             tracing::info!("SIGHUP: reading everything again");
-            let app = app.clone();
-            let _ = tokio::task::spawn_blocking(move || app.reload(Reload::Everything)).await;
+            let reloading = app.clone();
+            match tokio::task::spawn_blocking(move || reloading.reload(Reload::Everything)).await {
+                Ok(changes) => tracing::info!(
+                    reread = changes.reread,
+                    removed = changes.removed,
+                    config = changes.config,
+                    "SIGHUP: reloaded"
+                ),
+                Err(e) => {
+                    tracing::error!("SIGHUP: reload failed: {e}; the content loaded before stays in force");
+                    app.metrics.reload(false, chrono::Utc::now().timestamp().max(0) as u64);
+                }
+            }
         }
     }
     #[cfg(not(unix))]

@@ -40,7 +40,16 @@ pub fn spawn(app: Arc<App>, content_dir: &Path, feeds_dir: &Path) -> Result<Watc
     watcher
         .watch(&content_dir, RecursiveMode::Recursive)
         .map_err(|e| format!("cannot watch {}: {e}", content_dir.display()))?;
-    let feeds_dir = feeds_dir.canonicalize().ok();
+    let feeds_dir = match feeds_dir.canonicalize() {
+        Ok(dir) => Some(dir),
+        Err(e) => {
+            tracing::info!(
+                "{}: {e}; the feeds folder is not watched (tidings runs on its defaults): create it and send SIGHUP",
+                feeds_dir.display()
+            );
+            None
+        }
+    };
     if let Some(feeds) = &feeds_dir
         && let Err(e) = watcher.watch(feeds, RecursiveMode::NonRecursive)
     {
