@@ -244,7 +244,10 @@ impl Library {
             if full.is_dir() {
                 scan_folder = true;
             } else if full.is_file() {
-                if classify(&relative, self.layout, self.sources.drafts) == PathKind::Post {
+                let root = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+                if classify(&relative, self.layout, self.sources.drafts) == PathKind::Post
+                    && super::is_inside(&root, &full)
+                {
                     let draft = relative.components().any(|c| c.as_os_str() == "_drafts");
                     stale.push(PostFile { relative, draft });
                 }
@@ -509,6 +512,32 @@ mod tests {
         std::fs::remove_file(&file).unwrap();
         library.refresh(std::slice::from_ref(&file));
         assert!(titles(&library).is_empty(), "a deleted file leaves");
+    }
+
+    #[test]
+    fn links_to_outside_the_content_folder_are_not_followed() {
+        // Issue 10, hardening: a foreign file's contents never reach a feed.
+        let dir = tempfile::tempdir().unwrap();
+        let posts = dir.path().join("content/_posts");
+        std::fs::create_dir_all(&posts).unwrap();
+        std::fs::write(dir.path().join("secret.md"), "---\ntitle: Secret\n---\n").unwrap();
+        std::fs::write(posts.join("2024-01-01-real.md"), "---\ntitle: Real\n---\n").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("secret.md"), posts.join("2024-01-02-secret.md")).unwrap();
+        std::fs::create_dir_all(dir.path().join("other")).unwrap();
+        std::fs::write(dir.path().join("other/2024-01-04-other.md"), "---\ntitle: Other\n---\n").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("other"), posts.join("outside")).unwrap();
+        std::os::unix::fs::symlink(posts.join("2024-01-01-real.md"), posts.join("2024-01-03-alias.md")).unwrap();
+        let mut library = Library::load(&sources(dir.path())).unwrap();
+        assert_eq!(titles(&library), ["Real", "Real"], "a link within the folder is followed");
+        let warnings: Vec<String> = library.diagnostics().iter().map(ToString::to_string).collect();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        let target = dir.path().join("secret.md").display().to_string();
+        assert!(
+            warnings.iter().all(|w| w.contains("symbolic link to outside") && !w.starts_with(&target)),
+            "{warnings:?}"
+        );
+        library.refresh(&[PathBuf::from("_posts/2024-01-02-secret.md")]);
+        assert_eq!(titles(&library), ["Real", "Real"], "nor on reload");
     }
 
     #[test]

@@ -301,12 +301,18 @@ pub fn find_posts(
 ) -> (Vec<PostFile>, Layout) {
     let mut files = Vec::new();
     let mut has_posts_folder = false;
+    let outside = std::cell::RefCell::new(Vec::new());
+    let root = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let walker = walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name().into_iter();
     let walker = walker.filter_entry(|entry| {
         let name = entry.file_name().to_string_lossy();
         let is_dir = entry.file_type().is_dir();
         let skip = name.starts_with('.')
             || (is_dir && name.starts_with('_') && name != "_posts" && !(drafts && name == "_drafts"));
+        if entry.depth() > 0 && !skip && entry.path_is_symlink() && !is_inside(&root, entry.path()) {
+            outside.borrow_mut().push(entry.path().to_path_buf());
+            return false;
+        }
         entry.depth() == 0 || !skip
     });
     for entry in walker {
@@ -329,6 +335,14 @@ pub fn find_posts(
         }
         files.push(entry.path().strip_prefix(dir).unwrap_or(entry.path()).to_path_buf());
     }
+    for link in outside.into_inner() {
+        diagnostics.push(Diagnostic::warning(
+            &link,
+            None,
+            None,
+            "symbolic link to outside the content folder: not followed (only links within it are)",
+        ));
+    }
     let layout = match (jekyll, has_posts_folder) {
         (true, _) => Layout::Jekyll,
         (false, true) => Layout::Posts,
@@ -346,6 +360,12 @@ pub fn find_posts(
         }
     }
     (found, layout)
+}
+
+/// True when `path` (which may be or pass through symbolic links) resolves to somewhere inside
+/// `root` (a canonical path). What cannot be resolved is not inside.
+pub fn is_inside(root: &Path, path: &Path) -> bool {
+    path.canonicalize().is_ok_and(|real| real.starts_with(root))
 }
 
 /// Reads a post file as UTF-8 text, refusing files that are too big or not regular files.
