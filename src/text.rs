@@ -54,6 +54,64 @@ pub fn slugify(s: &str) -> String {
     out
 }
 
+/// Elements that do not nest when left open (void elements, and those a new sibling closes).
+const NON_NESTING: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "p", "li",
+    "dt", "dd", "tr", "td", "th", "option",
+];
+
+/// How deep a Markdown text nests, and the 1-based line where it is deepest: quote and list
+/// markers at the start of a line, plus HTML elements left open. Linear in the text, so it
+/// can guard parsers (html5ever among them) whose cost grows with the square of the depth.
+pub fn nesting_depth(text: &str) -> (usize, usize) {
+    let mut deepest = (0, 1);
+    let mut open_elements = 0usize;
+    for (number, line) in text.lines().enumerate() {
+        let mut markers = 0;
+        let mut rest = line.trim_start();
+        loop {
+            if let Some(after) = rest.strip_prefix('>') {
+                rest = after.trim_start();
+            } else if let Some(after) = rest.strip_prefix(['-', '*', '+']).filter(|a| a.starts_with([' ', '\t'])) {
+                rest = after.trim_start();
+            } else {
+                break;
+            }
+            markers += 1;
+        }
+        let mut peak = open_elements;
+        let mut tags = line;
+        while let Some(at) = tags.find('<') {
+            tags = &tags[at + 1..];
+            let closing = tags.starts_with('/');
+            let name_start = usize::from(closing);
+            let name_len =
+                tags[name_start..].find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(tags.len() - name_start);
+            let name = tags[name_start..name_start + name_len].to_ascii_lowercase();
+            if name.is_empty()
+                || !name.starts_with(|c: char| c.is_ascii_alphabetic())
+                || NON_NESTING.contains(&name.as_str())
+            {
+                continue;
+            }
+            let self_closing =
+                tags[name_start + name_len..].split('>').next().is_some_and(|attrs| attrs.ends_with('/'));
+            match (closing, self_closing) {
+                (true, _) => open_elements = open_elements.saturating_sub(1),
+                (false, false) => {
+                    open_elements += 1;
+                    peak = peak.max(open_elements);
+                }
+                (false, true) => {}
+            }
+        }
+        if markers + peak > deepest.0 {
+            deepest = (markers + peak, number + 1);
+        }
+    }
+    deepest
+}
+
 /// Collapses runs of whitespace to one space and trims the ends.
 pub fn squash_whitespace(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -101,6 +159,16 @@ mod tests {
         assert_eq!(slugify("Ünïcödé Straße"), "unicode-straße");
         assert_eq!(slugify("  --x--  "), "x");
         assert_eq!(slugify("日本語"), "日本語");
+    }
+
+    #[test]
+    fn nesting() {
+        assert_eq!(nesting_depth("plain\n\n> quote\n> > deeper\n"), (2, 4));
+        assert_eq!(nesting_depth("- a\n  - b\n- - - c\n"), (3, 3));
+        assert_eq!(nesting_depth("<div><div><p>x<br><img src=a/></div>\n<span/>\n"), (2, 1));
+        assert_eq!(nesting_depth(&">".repeat(32_000)).0, 32_000);
+        assert_eq!(nesting_depth(&"<div>".repeat(32_000)).0, 32_000);
+        assert_eq!(nesting_depth("a < b and 1<2 </ x"), (0, 1));
     }
 
     #[test]

@@ -104,3 +104,16 @@ fn invalid_utf8_points_at_the_byte() {
     let d = not_utf8(Path::new("a.md"), b"---\nab\xffc", 6);
     assert_eq!(d.to_string(), "a.md:2:3: not UTF-8 (byte 0xFF): save the file as UTF-8");
 }
+
+#[test]
+fn deep_nesting_is_refused_before_any_parser_sees_it() {
+    // Issue 10, defect 2: 32,000 `>` took 24 s in the sanitizer; 32,000 `<div>`s 16 s.
+    for body in [">".repeat(32_000), "<div>".repeat(32_000)] {
+        let err = parse("_posts/2024-01-01-deep.md", &format!("---\ntitle: Deep\n---\n\n{body}\n")).unwrap_err();
+        assert!(
+            err.starts_with("content/_posts/2024-01-01-deep.md:5:1: quotes, lists and HTML elements nest 32000 deep"),
+            "{err}"
+        );
+    }
+    assert!(parse("_posts/2024-01-01-ok.md", &format!("---\ntitle: Ok\n---\n{}\n", "> ".repeat(20))).is_ok());
+}
