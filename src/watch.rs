@@ -217,7 +217,7 @@ mod tests {
 
     #[test]
     fn a_burst_of_events_becomes_one_rescan_without_keeping_every_path() {
-        // Issue 10, defect 3: 50,000 new files once took minutes of linear searches.
+        // Issue 10, defect 3: each event searched every path collected before it.
         let content = Path::new("/nonexistent-content");
         let mut batch = Batch::default();
         for n in 0..50_000 {
