@@ -13,7 +13,6 @@ use std::time::Duration;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
@@ -24,8 +23,8 @@ use crate::app::App;
 pub struct ServerOptions {
     /// Time a new connection has to send its first byte.
     pub first_byte_timeout: Duration,
-    /// Time a client has to send a request's headers, and the longest an idle keep-alive
-    /// connection is kept open.
+    /// Time a client has to send a request's headers, and the longest a connection with no
+    /// request in flight is kept open (HTTP/1 keep-alive and HTTP/2 alike).
     pub header_read_timeout: Duration,
     /// Time in-flight requests get to finish after shutdown is asked for.
     pub shutdown_grace: Duration,
@@ -63,6 +62,59 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Longest request head (request line and headers) read; past it hyper answers `431`.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// Requests one HTTP/2 connection may have in flight at once.
+pub const MAX_STREAMS: u32 = 100;
+/// How often an HTTP/2 connection is pinged, and how long the answer may take.
+const H2_PING_INTERVAL: Duration = Duration::from_secs(30);
+const H2_PING_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Requests in flight on one connection, and when the last one ended: what tells an idle
+/// connection (which may still answer pings) from a busy one.
+struct Activity {
+    in_flight: std::sync::atomic::AtomicUsize,
+    last: std::sync::Mutex<tokio::time::Instant>,
+}
+
+impl Activity {
+    fn new() -> Arc<Activity> {
+        Arc::new(Activity { in_flight: 0.into(), last: std::sync::Mutex::new(tokio::time::Instant::now()) })
+    }
+
+    /// Counts a request as in flight until the guard is dropped.
+    fn start(self: &Arc<Activity>) -> InFlight {
+        self.in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        InFlight(self.clone())
+    }
+
+    fn last(&self) -> tokio::time::Instant {
+        *self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Returns once no request has been in flight for `timeout`.
+    async fn idle_for(&self, timeout: Duration) {
+        loop {
+            if self.in_flight.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+                tokio::time::sleep(timeout).await;
+                continue;
+            }
+            let deadline = self.last() + timeout;
+            if tokio::time::Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep_until(deadline).await;
+        }
+    }
+}
+
+/// One request in flight; its end is the connection's latest activity.
+struct InFlight(Arc<Activity>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        *self.0.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = tokio::time::Instant::now();
+        self.0.in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
 
 impl Default for ServerOptions {
     fn default() -> Self {
@@ -90,8 +142,14 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(options.header_read_timeout)
         .max_buf_size(MAX_HEAD_BYTES);
-    builder.http2().timer(TokioTimer::new()).keep_alive_interval(Duration::from_secs(30));
-    let graceful = GracefulShutdown::new();
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(H2_PING_INTERVAL)
+        .keep_alive_timeout(H2_PING_TIMEOUT)
+        .max_concurrent_streams(MAX_STREAMS);
+    // Connections close when idle or at shutdown: each watches this and its own activity.
+    let (closing, _) = tokio::sync::watch::channel(false);
     let slots = Arc::new(Semaphore::new(options.max_connections));
     tokio::pin!(shutdown);
     loop {
@@ -115,8 +173,9 @@ pub async fn serve(
         };
         let app = app.clone();
         let builder = builder.clone();
-        let watcher = graceful.watcher();
+        let mut closing = closing.subscribe();
         let first_byte_timeout = options.first_byte_timeout;
+        let idle_timeout = options.header_read_timeout;
         let exposure = options.diagnostics;
         tokio::spawn(async move {
             let _slot = slot;
@@ -125,20 +184,55 @@ pub async fn serve(
                 return;
             }
             let client = Client { peer, diagnostics: exposure };
+            let activity = Activity::new();
+            let counted = activity.clone();
             let service = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 let app = app.clone();
+                let in_flight = counted.start();
                 req.extensions_mut().insert(client);
-                async move { Ok::<_, Infallible>(routes::handle(req, &app).await) }
+                async move {
+                    let response = routes::handle(req, &app).await;
+                    drop(in_flight);
+                    Ok::<_, Infallible>(response)
+                }
             });
-            let conn = builder.serve_connection(TokioIo::new(stream), service);
-            if let Err(e) = watcher.watch(conn.into_owned()).await {
-                tracing::debug!(error = %e, "connection ended with an error");
+            let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+            let mut conn = std::pin::pin!(conn);
+            let mut shutting_down = false;
+            // After a GOAWAY, HTTP/2 waits for the client to answer a ping; one that never does
+            // is dropped when this runs out.
+            let give_up = tokio::time::sleep(Duration::MAX);
+            let mut give_up = std::pin::pin!(give_up);
+            loop {
+                tokio::select! {
+                    ended = conn.as_mut() => {
+                        if let Err(e) = ended {
+                            tracing::debug!(error = %e, "connection ended with an error");
+                        }
+                        break;
+                    }
+                    // An idle connection (HTTP/2 ones answer pings, yet ask for nothing) gives
+                    // its slot back: HTTP/2 gets a GOAWAY, HTTP/1 is closed.
+                    () = activity.idle_for(idle_timeout), if !shutting_down => {
+                        conn.as_mut().graceful_shutdown();
+                        shutting_down = true;
+                        give_up.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
+                    }
+                    _ = closing.changed(), if !shutting_down => {
+                        conn.as_mut().graceful_shutdown();
+                        shutting_down = true;
+                    }
+                    () = &mut give_up, if shutting_down => break,
+                }
             }
         });
     }
     drop(listener);
+    let _ = closing.send(true);
+    // Every connection holds a slot until it ends: all slots back means all connections done.
+    let all = u32::try_from(options.max_connections).unwrap_or(u32::MAX);
     tokio::select! {
-        () = graceful.shutdown() => {}
+        _ = slots.acquire_many(all) => {}
         () = tokio::time::sleep(options.shutdown_grace) => {
             tracing::warn!("shutdown grace period over; closing connections still open");
         }

@@ -144,3 +144,53 @@ fn sigterm_lets_requests_in_flight_finish_and_exits_0() {
     assert_eq!(status.code(), Some(0));
     assert!(TcpStream::connect(addr).is_err(), "no longer listening");
 }
+
+/// Reads HTTP/2 frames from `stream` until it closes; returns the frame types seen, or `None`
+/// if it stayed open past `within`.
+fn h2_frames_until_closed(stream: &mut TcpStream, within: Duration) -> Option<Vec<u8>> {
+    let started = Instant::now();
+    stream.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while started.elapsed() < within {
+        match stream.read(&mut chunk) {
+            Ok(0) => {
+                let mut types = Vec::new();
+                let mut rest = &buffer[..];
+                while rest.len() >= 9 {
+                    let length = (usize::from(rest[0]) << 16) | (usize::from(rest[1]) << 8) | usize::from(rest[2]);
+                    types.push(rest[3]);
+                    rest = &rest[(9 + length).min(rest.len())..];
+                }
+                return Some(types);
+            }
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(_) => return Some(Vec::new()),
+        }
+    }
+    None
+}
+
+#[test]
+fn idle_http2_connections_get_a_goaway_and_give_their_slot_back() {
+    // Issue 10, defect 1: h2c connections that only sent their preface and SETTINGS held their
+    // slots forever, and every other client got 503.
+    const GOAWAY: u8 = 0x7;
+    let options =
+        ServerOptions { header_read_timeout: Duration::from_secs(1), max_connections: 2, ..ServerOptions::default() };
+    let server = TestServer::start_with_options(&data("site"), options);
+    let mut idle: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut stream = TcpStream::connect(server.addr).unwrap();
+            // The client preface, then an empty SETTINGS frame; nothing more.
+            stream.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00").unwrap();
+            stream
+        })
+        .collect();
+    for stream in &mut idle {
+        let frames = h2_frames_until_closed(stream, Duration::from_secs(10)).expect("the idle connection is closed");
+        assert!(frames.contains(&GOAWAY), "a GOAWAY before closing: frame types {frames:?}");
+    }
+    assert_eq!(server.get("/feed.rss").status, 200, "the slots are free again");
+}
