@@ -98,8 +98,58 @@ proptest! {
         let base = url::Url::parse("https://x.example/a/b.html").unwrap();
         let rendered = markdown::render(&body, None, "<!--more-->", &base);
         prop_assert!(rendered.summary_text.chars().count() <= markdown::PLAIN_SUMMARY_CHARS + 1);
+        for html in [&rendered.content_html, &rendered.summary_html] {
+            if let Err(problem) = balanced(html) {
+                prop_assert!(false, "{problem} in {html:?}");
+            }
+        }
         load_and_render(&format!("---\ntitle: x\n---\n{body}"));
     }
+}
+
+/// Checks that every element opened in `html` is closed, in order (void elements need no
+/// end tag). Comments are skipped; text may hold no raw `<` (it would be escaped).
+fn balanced(html: &str) -> Result<(), String> {
+    const VOID: &[&str] =
+        &["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"];
+    let mut open: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        rest = &rest[at + 1..];
+        if let Some(comment) = rest.strip_prefix("!--") {
+            rest = &comment[comment.find("-->").ok_or("an unclosed comment")? + 3..];
+            continue;
+        }
+        let end = rest.find('>').ok_or("a tag without `>`")?;
+        let tag = &rest[..end];
+        rest = &rest[end + 1..];
+        let closing = tag.starts_with('/');
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if name.is_empty() {
+            return Err(format!("a raw `<` in text: <{tag}>"));
+        }
+        if closing {
+            match open.pop() {
+                Some(top) if top == name => {}
+                other => return Err(format!("</{name}> closes {other:?}")),
+            }
+        } else if !VOID.contains(&name.as_str()) && !tag.ends_with('/') {
+            open.push(name);
+        }
+    }
+    if open.is_empty() { Ok(()) } else { Err(format!("never closed: {open:?}")) }
+}
+
+#[test]
+fn the_balance_check_can_fail() {
+    assert!(balanced("<p>a<em>b</em><br />c</p><!-- x -->").is_ok());
+    assert!(balanced("<p>a<em>b</p></em>").is_err());
+    assert!(balanced("<div><p>x</p>").is_err());
 }
 
 #[test]
