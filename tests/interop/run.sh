@@ -8,7 +8,7 @@
 # ($CARGO_TARGET_DIR/release/tidings, default target/release/tidings). Then it
 #   1. runs install.sh (Debian packages, a Python venv and npm packages under
 #      $INTEROP_HOME, default /tmp/tidings-interop; idempotent);
-#   2. generates a 300-post site with ../shared/bench/gen_corpus.py (--seed 7);
+#   2. generates a 300-post site with tests/interop/gen_site.py (--seed 7);
 #   3. starts `tidings serve` on free loopback ports: the sample site (content/, feeds/), the
 #      generated one (with an empty feeds folder: every default), posts of hostile markup, and
 #      the Jekyll site in tests/data/jekyll (its own _config.yml, no tidings configuration);
@@ -78,11 +78,11 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --------------------------------------------------------------- generated site
-GEN_SCRIPT="$ROOT/../shared/bench/gen_corpus.py"
-[ -f "$GEN_SCRIPT" ] || abort "$GEN_SCRIPT not found (shared/ must sit next to the repository)"
+# The repository's own generator: the suite needs nothing beside the repository.
+GEN_SCRIPT="$HERE/gen_site.py"
 say "generating $GEN_POSTS posts (seed $GEN_SEED) in $TMP/gen"
 python3 "$GEN_SCRIPT" --posts "$GEN_POSTS" --seed "$GEN_SEED" --out "$TMP/gen" >"$TMP/gen.log" 2>&1 \
-  || abort "gen_corpus.py failed" "$(tail -5 "$TMP/gen.log")"
+  || abort "gen_site.py failed" "$(tail -5 "$TMP/gen.log")"
 mkdir -p "$TMP/gen-feeds"   # empty: the generated site runs on every default
 
 free_port() {
