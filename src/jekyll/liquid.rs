@@ -2253,56 +2253,15 @@ fn percent_encode(s: &str, keep: impl Fn(u8) -> bool, form: bool) -> String {
     out
 }
 
-static SLUG_DEFAULT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[^\p{M}\p{L}\p{Nd}]+").expect("valid regex"));
-static SLUG_PRETTY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[^\p{M}\p{L}\p{Nd}._~!$&'()+,;=@]+").expect("valid regex"));
-static SLUG_ASCII: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[^A-Za-z0-9]+").expect("valid regex"));
-static SLUG_RAW: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[ \t\r\n\x0B\x0C]+").expect("valid regex"));
 static CJK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[\p{Han}\p{Katakana}\p{Hiragana}\p{Hangul}]").expect("valid regex"));
 static NON_CJK_WORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[^\p{Han}\p{Katakana}\p{Hiragana}\p{Hangul}\s]+").expect("valid regex"));
 
-/// Jekyll's `Utils.slugify` (JEKYLL.md §4); an unknown mode only lowercases.
+/// Jekyll's `Utils.slugify` (JEKYLL.md §4), the one in [`super::url`]; an unknown mode only
+/// lowercases, and the filter never keeps case.
 fn slugify(s: &str, mode: &str) -> String {
-    let (re, text) = match mode {
-        "raw" => (&SLUG_RAW, s.to_owned()),
-        "default" => (&SLUG_DEFAULT, s.to_owned()),
-        "pretty" => (&SLUG_PRETTY, s.to_owned()),
-        "ascii" => (&SLUG_ASCII, s.to_owned()),
-        "latin" => (&SLUG_DEFAULT, transliterate(s)),
-        _ => return s.to_lowercase(),
-    };
-    let slug = re.replace_all(&text, "-");
-    let slug = slug.strip_prefix('-').unwrap_or(&slug);
-    slug.strip_suffix('-').unwrap_or(slug).to_lowercase()
-}
-
-/// I18n's default approximations for Latin-1 and Latin Extended-A; other non-ASCII becomes `?`.
-fn transliterate(s: &str) -> String {
-    const LATIN1: [&str; 64] = [
-        "A", "A", "A", "A", "A", "A", "AE", "C", "E", "E", "E", "E", "I", "I", "I", "I", "D", "N", "O", "O", "O", "O",
-        "O", "x", "O", "U", "U", "U", "U", "Y", "Th", "ss", "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e",
-        "e", "i", "i", "i", "i", "d", "n", "o", "o", "o", "o", "o", "?", "o", "u", "u", "u", "u", "y", "th", "y",
-    ];
-    const EXT_A: &str = "AaAaAaCcCcCcCcDdDdEeEeEeEeEeGgGgGgGgHhHhIiIiIiIiIi??JjKkkLlLlLlLlLlNnNnNn???OoOoOo??RrRrRrSsSsSsSsTtTtTtUuUuUuUuUuUuWwYyYZzZzZzs";
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c as u32 {
-            0..=0x7F => out.push(c),
-            cp @ 0xC0..=0xFF => out.push_str(LATIN1[(cp - 0xC0) as usize]),
-            0x132 => out.push_str("IJ"),
-            0x133 => out.push_str("ij"),
-            0x149 => out.push_str("'n"),
-            0x14A => out.push_str("NG"),
-            0x14B => out.push_str("ng"),
-            0x152 => out.push_str("OE"),
-            0x153 => out.push_str("oe"),
-            cp @ 0x100..=0x17F => out.push(EXT_A.as_bytes()[(cp - 0x100) as usize] as char),
-            _ => out.push('?'),
-        }
-    }
-    out
+    super::url::slugify(s, super::url::SlugMode::from_name(mode), false)
 }
 
 fn number_of_words(s: &str, mode: Option<&str>) -> usize {
