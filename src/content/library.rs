@@ -122,6 +122,9 @@ impl Library {
             });
             renamed.extend(group.into_iter().skip(1));
         }
+        if renamed.is_empty() {
+            return posts;
+        }
         renamed.sort_unstable();
         let mut taken: HashSet<String> = posts.iter().map(|p| p.id.clone()).collect();
         for i in renamed {
