@@ -97,6 +97,11 @@ async fn run(app: Arc<App>, mut watcher: RecommendedWatcher, mut rx: Events, con
                 Err(_) => break,
             }
         }
+        if batch.everything {
+            // An include changed: any post may show it, so every post is read again.
+            reload(&app, Reload::Everything).await;
+            continue;
+        }
         if batch.config {
             reload(&app, Reload::Config).await;
         }
@@ -152,6 +157,8 @@ struct Batch {
     paths: HashSet<PathBuf>,
     rescan: bool,
     config: bool,
+    /// A Jekyll include changed: every post is rendered again.
+    everything: bool,
 }
 
 impl Batch {
@@ -174,6 +181,9 @@ impl Batch {
             if path.starts_with(content) && is_jekyll_configuration(path.strip_prefix(content).unwrap_or(&path)) {
                 // Jekyll's `_config.yml`, `_data/authors.yml` and `_authors/` are configuration.
                 self.config = true;
+            }
+            if path.strip_prefix(content).is_ok_and(|r| r.starts_with("_includes")) {
+                self.everything = true;
             }
             if feeds.is_some_and(|f| path.parent() == Some(f)) {
                 self.config |= matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
@@ -225,6 +235,14 @@ mod tests {
             assert!(batch.paths.len() <= MAX_TARGETED + 1);
         }
         assert!(batch.rescan && batch.paths.is_empty());
+    }
+
+    #[test]
+    fn an_include_changed_renders_every_post_again() {
+        let content = Path::new("/nonexistent-content");
+        let mut batch = Batch::default();
+        batch.add(created(&content.join("_includes/note.html")), content, None);
+        assert!(batch.everything);
     }
 
     #[test]

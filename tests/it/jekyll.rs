@@ -223,3 +223,25 @@ fn jekyll_feeds_ways_can_be_turned_back() {
     assert_eq!((authors, base.as_deref()), (1, Some("https://example.com/blog/guides/first-guide/")));
     assert!(html.contains(r#"href="../other/""#) && html.contains(r#"src="pic.png""#), "{html}");
 }
+
+#[test]
+fn an_edited_include_reaches_the_posts_that_use_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in walkdir::WalkDir::new(data("jekyll")).min_depth(1) {
+        let entry = entry.unwrap();
+        let target = dir.path().join(entry.path().strip_prefix(data("jekyll")).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+    let server = TestServer::start_with(dir.path(), Path::new("/nonexistent-feeds-dir"), None);
+    assert!(server.get("/feed.xml").text().contains("Included an included note"));
+    std::fs::write(dir.path().join("_includes/note.html"), "<aside>Changed {{ include.word }} note</aside>\n").unwrap();
+    let started = std::time::Instant::now();
+    while !server.get("/feed.xml").text().contains("Changed an included note") {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "the include's change never arrived");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
