@@ -387,6 +387,12 @@ fn normalize_base_url(url: &str) -> Result<String, String> {
     Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }
 
+/// The path part of a base URL without its trailing slash: `https://x.com/blog/` → `/blog`.
+pub fn base_path(base_url: &str) -> &str {
+    let after_scheme = base_url.split_once("://").map_or(base_url, |(_, rest)| rest);
+    after_scheme.find('/').map_or("", |i| after_scheme[i..].trim_end_matches('/'))
+}
+
 /// `en_US` → `en-US`, `EN` → `en`: the usual repairs to make a language tag BCP 47.
 pub fn bcp47(tag: &str) -> String {
     let mut parts = tag.trim().split(['-', '_']).filter(|p| !p.is_empty());

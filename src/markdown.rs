@@ -116,22 +116,41 @@ pub fn render_source(source: &Source, base: &Url) -> Rendered {
 
 /// HTML with fragments put in, URLs made absolute against `base` (when given) and cleaned.
 fn finish_html(html: &str, fragments: &[String], base: Option<&Url>) -> String {
-    let html = put_fragments(html.to_owned(), fragments);
+    let html = put_fragments(html, fragments);
     crate::sanitize::clean(&match base {
         Some(base) => absolutize(&html, base),
         None => html,
     })
 }
 
-/// `html` with each fragment's marker paragraph replaced by the fragment.
-fn put_fragments(mut html: String, fragments: &[String]) -> String {
-    for (n, fragment) in fragments.iter().enumerate() {
-        let marker = format!("<p>{}</p>", fragment_marker(n));
-        if html.contains(&marker) {
-            html = html.replacen(&marker, fragment, 1);
+/// `html` with each `<p>TIDINGS-FRAGMENT-n</p>` (or a bare `TIDINGS-FRAGMENT-n`) replaced by
+/// `fragments[n]`, in one pass; markers with no fragment stay as they are.
+pub fn put_fragments(html: &str, fragments: &[String]) -> String {
+    let mut out = String::with_capacity(html.len() + fragments.iter().map(String::len).sum::<usize>());
+    let mut rest = html;
+    while let Some(i) = rest.find(FRAGMENT_MARK) {
+        let from = i + FRAGMENT_MARK.len();
+        let digits = rest[from..].bytes().take_while(u8::is_ascii_digit).count();
+        let found = rest[from..from + digits].parse::<usize>().ok().and_then(|n| fragments.get(n));
+        match found {
+            Some(h) => {
+                let (before, after) = (&rest[..i], &rest[from + digits..]);
+                let (before, after) = match (before.strip_suffix("<p>"), after.strip_prefix("</p>")) {
+                    (Some(b), Some(a)) => (b, a),
+                    _ => (before, after),
+                };
+                out.push_str(before);
+                out.push_str(h);
+                rest = after;
+            }
+            None => {
+                out.push_str(&rest[..from]);
+                rest = &rest[from..];
+            }
         }
     }
-    html
+    out.push_str(rest);
+    out
 }
 
 /// The text of HTML: tags dropped, the few entities the renderers write decoded.

@@ -238,6 +238,7 @@ impl Library {
         let mut changes = Changes::default();
         let mut stale = Vec::new();
         let mut scan_folder = false;
+        let root = dir.canonicalize().unwrap_or_else(|_| dir.clone());
         for path in paths {
             let relative = path.strip_prefix(&dir).unwrap_or(path).to_path_buf();
             if relative.is_absolute() {
@@ -247,7 +248,6 @@ impl Library {
             if full.is_dir() {
                 scan_folder = true;
             } else if full.is_file() {
-                let root = dir.canonicalize().unwrap_or_else(|_| dir.clone());
                 if classify(&relative, self.layout, self.sources.drafts) == PathKind::Post
                     && super::is_inside(&root, &full)
                 {

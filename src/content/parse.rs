@@ -10,7 +10,7 @@ use url::Url;
 
 use super::frontmatter::{self, Many, RawFrontMatter, Text};
 use super::{Post, PostFile, Term, date};
-use crate::config::{Person, SiteConfig, bcp47};
+use crate::config::{Person, SiteConfig, base_path, bcp47};
 use crate::diagnostic::Diagnostic;
 use crate::jekyll;
 use crate::jekyll::date::Quoting;
@@ -493,12 +493,6 @@ fn skip_blank_lines(text: &str) -> &str {
         rest = &rest[end + 1..];
     }
     if rest.trim().is_empty() { "" } else { rest }
-}
-
-/// The path part of a base URL without its trailing slash: `https://x.com/blog/` → `/blog`.
-pub fn base_path(base_url: &str) -> &str {
-    let after_scheme = base_url.split_once("://").map_or(base_url, |(_, rest)| rest);
-    after_scheme.find('/').map_or("", |i| after_scheme[i..].trim_end_matches('/'))
 }
 
 /// Jekyll's categories: folders above `_posts`, then `categories` (a string split on spaces),

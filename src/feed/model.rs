@@ -4,7 +4,7 @@
 use chrono::{DateTime, FixedOffset};
 
 use super::{FeedKey, Scope};
-use crate::config::{ContentMode, Person};
+use crate::config::{ContentMode, Person, base_path};
 use crate::content::Post;
 use crate::index::Index;
 use crate::text::xml_safe;
@@ -224,12 +224,6 @@ impl FeedModel {
             items,
         })
     }
-}
-
-/// The path part of a base URL without its trailing slash: `https://x.com/blog/` → `/blog`.
-fn base_path(base_url: &str) -> &str {
-    let after_scheme = base_url.split_once("://").map_or(base_url, |(_, rest)| rest);
-    after_scheme.find('/').map_or("", |i| after_scheme[i..].trim_end_matches('/'))
 }
 
 fn item(index: &Index, post: &Post, feed_author: &PersonModel) -> ItemModel {

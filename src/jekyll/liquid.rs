@@ -69,8 +69,6 @@ pub const MAX_ITERATIONS: usize = 100_000;
 const MAX_INCLUDES: usize = 1000;
 /// Problems kept from the rendering stage (a bad loop body would otherwise report once per iteration).
 const MAX_PROBLEMS: usize = 1000;
-/// The paragraph text that stands for the `n`th highlight.
-const MARK: &str = crate::markdown::FRAGMENT_MARK;
 
 /// What Liquid tags need from outside a post.
 pub trait Resolver {
@@ -112,36 +110,7 @@ pub fn has_liquid(body: &str) -> bool {
 
 /// The paragraph that stands in `Output::text` for the `n`th highlight: `"\n\nTIDINGS-FRAGMENT-n\n\n"`.
 pub fn placeholder(n: usize) -> String {
-    format!("\n\n{MARK}{n}\n\n")
-}
-
-/// `html` with each `<p>TIDINGS-FRAGMENT-n</p>` (or a bare `TIDINGS-FRAGMENT-n`) replaced by `highlights[n]`.
-pub fn restore_highlights(html: &str, highlights: &[String]) -> String {
-    let mut out = String::with_capacity(html.len() + highlights.iter().map(String::len).sum::<usize>());
-    let mut rest = html;
-    while let Some(i) = rest.find(MARK) {
-        let from = i + MARK.len();
-        let digits = rest[from..].bytes().take_while(u8::is_ascii_digit).count();
-        let found = rest[from..from + digits].parse::<usize>().ok().and_then(|n| highlights.get(n));
-        match found {
-            Some(h) => {
-                let (before, after) = (&rest[..i], &rest[from + digits..]);
-                let (before, after) = match (before.strip_suffix("<p>"), after.strip_prefix("</p>")) {
-                    (Some(b), Some(a)) => (b, a),
-                    _ => (before, after),
-                };
-                out.push_str(before);
-                out.push_str(h);
-                rest = after;
-            }
-            None => {
-                out.push_str(&rest[..from]);
-                rest = &rest[from..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    format!("\n\n{}\n\n", crate::markdown::fragment_marker(n))
 }
 
 /// Renders Liquid in `body` like Jekyll 4.3 before Markdown. `site` = the _config.yml values (+ anything else),
@@ -2540,7 +2509,7 @@ mod tests {
         );
         let html = "<p>To install just run:</p>\n<p>TIDINGS-FRAGMENT-0</p>\n<p>Future</p>\n";
         assert_eq!(
-            restore_highlights(html, &out.highlights),
+            crate::markdown::put_fragments(html, &out.highlights),
             format!("<p>To install just run:</p>\n{}\n<p>Future</p>\n", out.highlights[0])
         );
     }
@@ -2564,7 +2533,7 @@ mod tests {
     fn restore_handles_many_and_unknown_placeholders() {
         let hs = vec!["<A>".to_owned(), "<B>".to_owned()];
         let html = "<p>TIDINGS-FRAGMENT-1</p><p>TIDINGS-FRAGMENT-0</p>x TIDINGS-FRAGMENT-7 TIDINGS-FRAGMENT-";
-        assert_eq!(restore_highlights(html, &hs), "<B><A>x TIDINGS-FRAGMENT-7 TIDINGS-FRAGMENT-");
+        assert_eq!(crate::markdown::put_fragments(html, &hs), "<B><A>x TIDINGS-FRAGMENT-7 TIDINGS-FRAGMENT-");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use tidings::feed::legacy::{self, Legacy};
 use tidings::feed::{self, Format};
 use tidings::index::Index;
 
-use crate::support::parse_xml;
+use crate::support::{copy_tree, parse_xml};
 
 /// The shared corpora folder, or `None` (with a note that the test is skipped) on a plain
 /// clone with nothing beside it. CI has it and runs every test.
@@ -109,19 +109,7 @@ fn every_corpus_feed_is_well_formed() {
 /// it: `reference/_config.used.yml` where there is one, else the corpus's `site.yml`.
 fn jekyll_site(corpus: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for entry in walkdir::WalkDir::new(corpus).min_depth(1) {
-        let entry = entry.unwrap();
-        let relative = entry.path().strip_prefix(corpus).unwrap();
-        if relative.starts_with("reference") {
-            continue;
-        }
-        let target = dir.path().join(relative);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
+    copy_tree(corpus, dir.path());
     let used = corpus.join("reference/_config.used.yml");
     let config = if used.is_file() { used } else { corpus.join("site.yml") };
     std::fs::copy(config, dir.path().join("_config.yml")).unwrap();

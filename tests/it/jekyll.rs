@@ -8,7 +8,7 @@ use std::process::Command;
 use tidings::content::{self, Sources};
 use tidings::diagnostic::Diagnostic;
 
-use crate::support::{TestServer, data, parse_feed, parse_xml};
+use crate::support::{TestServer, copy_tree, data, parse_feed, parse_xml};
 
 fn sources(content_dir: &Path) -> Sources {
     Sources {
@@ -227,15 +227,7 @@ fn jekyll_feeds_ways_can_be_turned_back() {
 #[test]
 fn an_edited_include_reaches_the_posts_that_use_it() {
     let dir = tempfile::tempdir().unwrap();
-    for entry in walkdir::WalkDir::new(data("jekyll")).min_depth(1) {
-        let entry = entry.unwrap();
-        let target = dir.path().join(entry.path().strip_prefix(data("jekyll")).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
+    copy_tree(&data("jekyll"), dir.path());
     let server = TestServer::start_with(dir.path(), Path::new("/nonexistent-feeds-dir"), None);
     assert!(server.get("/feed.xml").text().contains("Included an included note"));
     std::fs::write(dir.path().join("_includes/note.html"), "<aside>Changed {{ include.word }} note</aside>\n").unwrap();

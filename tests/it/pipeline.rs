@@ -1,7 +1,7 @@
 //! The seed-shaped post (tests/data/site/content/_posts/this-is-operations.md) through the
 //! whole pipeline over a real socket.
 
-use crate::support::{TestServer, data, parse_feed, parse_xml};
+use crate::support::{TestServer, copy_tree, data, parse_feed, parse_xml};
 
 const POST_URL: &str = "/operations/2014/12/03/this-is-operations.html";
 
@@ -57,15 +57,7 @@ fn future_posts_and_unpublished_posts_stay_out() {
     // expires (one dated 2030 would have appeared in 2030).
     let dir = tempfile::tempdir().unwrap();
     let content = dir.path().join("content");
-    for entry in walkdir::WalkDir::new(data("site")).min_depth(1) {
-        let entry = entry.unwrap();
-        let target = dir.path().join(entry.path().strip_prefix(data("site")).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
+    copy_tree(&data("site"), dir.path());
     let next_year = (chrono::Utc::now() + chrono::Duration::days(366)).format("%Y-%m-%d");
     std::fs::write(
         content.join(format!("_posts/{next_year}-future.md")),
