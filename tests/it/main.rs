@@ -5,6 +5,7 @@ mod corpora;
 mod export;
 mod formats;
 mod fuzz;
+mod golden;
 mod headlines;
 mod http;
 mod jekyll;
