@@ -13,7 +13,6 @@
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -88,11 +87,13 @@ fn loaded_index() -> Index {
         drafts: false,
         base_url: Some("https://example.org".to_owned()),
         max_post_bytes: content::MAX_POST_BYTES,
+        render_budget: tidings::content::RENDER_BUDGET,
+        cache_bytes: tidings::store::DEFAULT_BUDGET,
     };
     let site = content::load(&sources).unwrap_or_else(|e| panic!("{}: {:?}", dir.display(), e.0));
     // A fixed instant after every generated post, so runs agree on what is visible.
     let now = chrono::DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z").unwrap().to_utc();
-    Index::build(site.config.clone(), &site.posts, now, 1)
+    Index::build(&site.posts, site.bodies.clone(), now, 1)
 }
 
 fn markdown(c: &mut Criterion) {
@@ -146,11 +147,11 @@ fn feeds(c: &mut Criterion) {
     }
     group.finish();
 
-    let config = index.config.clone();
+    let bodies = index.bodies.clone();
     let posts = index.posts.clone();
     let now = chrono::Utc::now();
     c.bench_function(&format!("index_build/{}_posts", posts.len()), |b| {
-        b.iter(|| Index::build(Arc::clone(&config), black_box(&posts), now, 2))
+        b.iter(|| Index::build(black_box(&posts), bodies.clone(), now, 2))
     });
 }
 

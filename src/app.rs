@@ -10,7 +10,7 @@ use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
-use crate::cache::{DEFAULT_CAPACITY, FeedCache};
+use crate::cache::FeedCache;
 use crate::content::Library;
 use crate::content::library::Changes;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -55,7 +55,8 @@ impl App {
 
     /// Like [`App::new`], with its own retry policy for WebSub hubs.
     pub fn with_websub_policy(library: Library, now: DateTime<Utc>, policy: RetryPolicy) -> App {
-        let index = Index::build(library.config(), &library.posts(), now, 1);
+        let index = Index::build(&library.posts(), library.bodies(), now, 1);
+        let cache = FeedCache::new(library.store().clone());
         let metrics = Arc::new(Metrics::default());
         let websub = Publisher::new(&library.config().websub_hubs, policy, metrics.clone());
         let diagnostics = library.diagnostics();
@@ -68,7 +69,7 @@ impl App {
             generation: AtomicU64::new(1),
             websub,
             schedule_changed: Notify::new(),
-            cache: FeedCache::new(DEFAULT_CAPACITY),
+            cache,
             metrics,
         }
     }
@@ -78,9 +79,18 @@ impl App {
         self.index.load_full()
     }
 
-    /// Every current problem in the content and configuration.
+    /// Every current problem in the content and configuration, with what rendering bodies
+    /// found so far.
     pub fn diagnostics(&self) -> Arc<Vec<Diagnostic>> {
-        self.diagnostics.load_full()
+        let loaded = self.diagnostics.load_full();
+        let rendered = self.index().bodies.renderer().problems();
+        if rendered.is_empty() {
+            return loaded;
+        }
+        let mut all: Vec<Diagnostic> = loaded.iter().cloned().chain(rendered).collect();
+        all.sort();
+        all.dedup();
+        Arc::new(all)
     }
 
     /// Every current problem, with paths relative to the content folder (`feeds/…` for the
@@ -138,7 +148,7 @@ impl App {
 
     fn rebuild_from(&self, library: &Library, now: DateTime<Utc>) {
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        let index = Arc::new(Index::build(library.config(), &library.posts(), now, generation));
+        let index = Arc::new(Index::build(&library.posts(), library.bodies(), now, generation));
         let old = self.index.swap(index.clone());
         if old.next_publish != index.next_publish {
             self.schedule_changed.notify_one();
@@ -158,6 +168,9 @@ impl App {
             errors,
             warnings: diagnostics.len() - errors,
             generation: index.generation,
+            cache_bytes: self.cache.store().weighed_bytes(),
+            cache_budget: self.cache.store().budget(),
+            cache_entries: self.cache.store().entries(),
         };
         self.metrics.render_text(&gauges)
     }

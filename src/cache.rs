@@ -1,21 +1,24 @@
-//! Rendered feeds with their compressed twins and validators, keyed by index generation and
-//! feed, so a render made from an old snapshot can never be served for a new one.
-//! Concurrent misses for the same feed render (and compress) once; requests never compress.
+//! Rendered documents with their compressed twins and validators, kept in the shared
+//! [`Store`] under a fingerprint of everything they show: a snapshot in which a feed's
+//! posts, titles and settings are unchanged finds the bytes the last one made. Concurrent
+//! misses for one document render (and compress) once, on a blocking thread, never on the
+//! runtime's workers; requests never compress.
 
+use std::collections::HashMap;
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use moka::future::Cache;
 
 use crate::discovery;
-use crate::feed::{self, FeedKey};
+use crate::feed::{self, FeedKey, Fingerprint};
 use crate::headlines;
 use crate::index::Index;
+use crate::store::{Key, Store, Value};
 
-/// Rendered feeds kept at most; each is a few tens of kilobytes (three representations).
-pub const DEFAULT_CAPACITY: u64 = 10_000;
+/// Documents whose fingerprint in the current snapshot is remembered, at most.
+const REMEMBERED_KEYS: u64 = 100_000;
 /// gzip level: 6 is about twice as fast as 9 on feeds (2.1 vs 4.1 ms for 88 KB) for a body
 /// under 1% larger.
 const GZIP_LEVEL: u32 = 6;
@@ -74,6 +77,8 @@ pub struct Rendered {
     pub media_type: &'static str,
     /// How long rendering and compressing took.
     pub render_time: Duration,
+    /// False when some post's body was missing (not ready in time): served, never kept.
+    pub complete: bool,
 }
 
 impl Rendered {
@@ -90,12 +95,19 @@ impl Rendered {
             last_modified: updated,
             media_type,
             render_time: started.elapsed(),
+            complete: true,
         }
     }
 
     /// Wraps a rendered feed.
     pub fn from_feed(output: feed::Output, media_type: &'static str) -> Self {
-        Rendered::new(output.bytes, output.updated.map(to_system_time), media_type)
+        let complete = output.complete;
+        Rendered { complete, ..Rendered::new(output.bytes, output.updated.map(to_system_time), media_type) }
+    }
+
+    /// Bytes held on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        [&self.identity, &self.gzip, &self.brotli].iter().map(|r| r.body.len() + r.etag.len()).sum()
     }
 
     /// The representation in `coding`.
@@ -184,24 +196,44 @@ impl Document {
     /// Renders the document from `index`; `None` when the index has no such feed or page.
     pub fn render(&self, index: &Index) -> Option<Rendered> {
         let started = std::time::Instant::now();
-        let updated = index.updated();
+        let updated = || index.updated();
+        let mut complete = true;
         let (bytes, updated, media_type) = match self {
             Document::Feed(key) => {
                 let output = feed::render(index, key)?;
+                complete = output.complete;
                 (output.bytes, output.updated, key.format.media_type())
             }
-            Document::Opml => (discovery::opml(index), updated, "text/x-opml; charset=utf-8"),
-            Document::Home => (discovery::home_page(index), updated, "text/html; charset=utf-8"),
+            Document::Opml => (discovery::opml(index), updated(), "text/x-opml; charset=utf-8"),
+            Document::Home => (discovery::home_page(index), updated(), "text/html; charset=utf-8"),
             Document::Stylesheet => (FEED_XSL.to_vec(), None, "text/xsl; charset=utf-8"),
             Document::Headlines(request) => {
-                (headlines::json(index, request)?, updated, "application/json; charset=utf-8")
+                let (bytes, all_there) = headlines::json(index, request)?;
+                complete = all_there;
+                (bytes, updated(), "application/json; charset=utf-8")
             }
-            Document::Embed(request) => (headlines::embed_page(index, request)?, updated, "text/html; charset=utf-8"),
+            Document::Embed(request) => (headlines::embed_page(index, request)?, updated(), "text/html; charset=utf-8"),
             Document::EmbedScript => (EMBED_JS.to_vec(), None, "text/javascript; charset=utf-8"),
         };
         let mut rendered = Rendered::new(bytes, updated.map(to_system_time), media_type);
         rendered.render_time = started.elapsed();
+        rendered.complete = complete;
         Some(rendered)
+    }
+
+    /// The document's cache key in `index`: a hash of everything it shows (see
+    /// [`Fingerprint`]); `None` when the index has no such feed or page. The index page and
+    /// the OPML list are keyed by snapshot: they are small and list every feed.
+    pub fn fingerprint(&self, index: &Index) -> Option<u128> {
+        match self {
+            Document::Feed(key) => feed::fingerprint(index, key),
+            Document::Headlines(request) => headlines::fingerprint(index, request, "json"),
+            Document::Embed(request) => headlines::fingerprint(index, request, "embed"),
+            Document::Opml => Some(Fingerprint::new(index, &("opml", index.generation)).finish()),
+            Document::Home => Some(Fingerprint::new(index, &("home", index.generation)).finish()),
+            Document::Stylesheet => Some(Fingerprint::new(index, &"feed.xsl").finish()),
+            Document::EmbedScript => Some(Fingerprint::new(index, &"embed.js").finish()),
+        }
     }
 }
 
@@ -210,11 +242,17 @@ fn to_system_time(date: chrono::DateTime<chrono::FixedOffset>) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(date.timestamp().max(0) as u64)
 }
 
-/// The cache of rendered documents.
+/// The documents of the running service: finished bytes in the shared store, the current
+/// snapshot's fingerprint of each document asked for, and the renders under way.
 #[derive(Clone)]
 pub struct FeedCache {
-    inner: Cache<(u64, Document), Arc<Rendered>>,
+    store: Store,
+    keys: moka::sync::Cache<Document, (u64, u128)>,
+    flights: Arc<Mutex<HashMap<u128, Flight>>>,
 }
+
+/// A render under way, which every request for the same document awaits.
+type Flight = Arc<tokio::sync::OnceCell<Option<Arc<Rendered>>>>;
 
 /// Whether a lookup was served from the cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -226,22 +264,70 @@ pub enum Lookup {
 }
 
 impl FeedCache {
-    /// A cache holding up to `capacity` rendered documents.
-    pub fn new(capacity: u64) -> Self {
-        FeedCache { inner: Cache::builder().max_capacity(capacity).build() }
+    /// Documents kept in `store`.
+    pub fn new(store: Store) -> Self {
+        FeedCache { store, keys: moka::sync::Cache::new(REMEMBERED_KEYS), flights: Arc::default() }
     }
 
-    /// `document` as rendered from `index`, rendering it on a miss; `None` when the index has
-    /// no such feed or page. Misses are never cached, so made-up URLs cannot crowd out real
-    /// feeds.
+    /// The shared store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The fingerprint of `document` in `index`, worked out once per snapshot. A document
+    /// whose fingerprint changed leaves the store: its old bytes can no longer be asked for.
+    pub fn fingerprint(&self, index: &Index, document: &Document) -> Option<u128> {
+        let remembered = self.keys.get(document);
+        if let Some((generation, fingerprint)) = remembered
+            && generation == index.generation
+        {
+            return Some(fingerprint);
+        }
+        let fingerprint = document.fingerprint(index)?;
+        if let Some((generation, old)) = remembered
+            && old != fingerprint
+            && generation < index.generation
+        {
+            self.store.forget(Key::Document(old));
+        }
+        self.keys.insert(document.clone(), (index.generation, fingerprint));
+        Some(fingerprint)
+    }
+
+    /// `document` as rendered from `index`, rendering it on a miss (once, however many ask,
+    /// on a blocking thread); `None` when the index has no such feed or page. Misses for
+    /// unknown documents are never kept, so made-up URLs cannot crowd out real feeds, and
+    /// neither are renders that lack a body that was not ready in time.
     pub async fn get(&self, index: &Arc<Index>, document: &Document) -> Option<(Arc<Rendered>, Lookup)> {
-        let entry = self
-            .inner
-            .entry((index.generation, document.clone()))
-            .or_optionally_insert_with(async { document.render(index).map(Arc::new) })
-            .await?;
-        let lookup = if entry.is_fresh() { Lookup::Miss } else { Lookup::Hit };
-        Some((entry.into_value(), lookup))
+        let fingerprint = self.fingerprint(index, document)?;
+        if let Some(rendered) = self.store.document(fingerprint) {
+            return Some((rendered, Lookup::Hit));
+        }
+        let flight = self.flights.lock().unwrap_or_else(|p| p.into_inner()).entry(fingerprint).or_default().clone();
+        let rendered = flight
+            .get_or_init(|| {
+                let (index, document, store) = (index.clone(), document.clone(), self.store.clone());
+                async move {
+                    let render = tokio::task::spawn_blocking(move || {
+                        let rendered = document.render(&index).map(Arc::new);
+                        if let Some(rendered) = rendered.as_ref().filter(|r| r.complete) {
+                            store.insert(Key::Document(fingerprint), Value::Document(rendered.clone()));
+                        }
+                        rendered
+                    });
+                    render.await.unwrap_or_else(|e| {
+                        tracing::error!("rendering a document failed: {e}");
+                        None
+                    })
+                }
+            })
+            .await
+            .clone();
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        if flights.get(&fingerprint).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+            flights.remove(&fingerprint);
+        }
+        Some((rendered?, Lookup::Miss))
     }
 }
 

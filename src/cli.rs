@@ -56,6 +56,31 @@ struct SourceArgs {
     /// Largest post file read, in bytes; bigger ones are reported and left out.
     #[arg(long, env = "TIDINGS_MAX_POST_BYTES", default_value_t = content::MAX_POST_BYTES)]
     max_post_bytes: u64,
+    /// Memory for rendered post bodies and documents, one budget for both: bytes, or with a
+    /// unit (`512K`, `256M`, `2G`; binary units).
+    #[arg(long, env = "TIDINGS_CACHE_BYTES", default_value = "256M", value_parser = parse_bytes)]
+    cache_bytes: u64,
+    /// Longest wait, in milliseconds, for one post's body: a feed whose post takes longer is
+    /// served without that body (and not cached) and the post is reported.
+    #[arg(long, env = "TIDINGS_RENDER_BUDGET_MS", default_value_t = content::RENDER_BUDGET.as_millis() as u64)]
+    render_budget_ms: u64,
+}
+
+/// `256M` → 268435456: a byte count, with an optional binary unit (K, M, G, with or without
+/// `iB`/`B`).
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: u64 = number.parse().map_err(|_| format!("{text:?} is not a size: write e.g. 268435456 or 256M"))?;
+    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        other => return Err(format!("unknown unit {other:?}: use K, M or G")),
+    };
+    number.checked_mul(1 << shift).ok_or_else(|| format!("{text:?} is too large"))
 }
 
 impl SourceArgs {
@@ -81,6 +106,8 @@ impl SourceArgs {
             drafts: self.drafts,
             base_url: self.base_url.clone(),
             max_post_bytes: self.max_post_bytes,
+            render_budget: std::time::Duration::from_millis(self.render_budget_ms),
+            cache_bytes: self.cache_bytes,
         })
     }
 }
@@ -156,10 +183,17 @@ fn load_library(args: &SourceArgs) -> Result<content::Library, ExitCode> {
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
-    let site = match load_library(&args.source).map(|library| library.site()) {
-        Ok(site) => site,
+    let (library, mut site) = match load_library(&args.source) {
+        Ok(library) => {
+            let site = library.site();
+            (library, site)
+        }
         Err(code) => return code,
     };
+    // Serving renders bodies when feeds show them; check renders them all now.
+    site.diagnostics.extend(library.check_bodies());
+    site.diagnostics.sort();
+    site.diagnostics.dedup();
     let errors = site.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = site.diagnostics.len() - errors;
     let mut out = String::new();
@@ -196,7 +230,7 @@ fn build(args: &BuildArgs) -> ExitCode {
     for d in library.diagnostics() {
         eprintln!("{}: {d}", d.severity.as_str());
     }
-    let index = crate::index::Index::build(library.config(), &library.posts(), chrono::Utc::now(), 1);
+    let index = crate::index::Index::build(&library.posts(), library.bodies(), chrono::Utc::now(), 1);
     match crate::export::write_all(&index, &args.out) {
         Ok(summary) => {
             println!(
@@ -336,4 +370,17 @@ fn init_tracing(format: LogFormat) {
         LogFormat::Text => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes() {
+        assert_eq!(super::parse_bytes("1024"), Ok(1024));
+        assert_eq!(super::parse_bytes("256M"), Ok(256 << 20));
+        assert_eq!(super::parse_bytes("2GiB"), Ok(2 << 30));
+        assert_eq!(super::parse_bytes("512k"), Ok(512 << 10));
+        assert!(super::parse_bytes("lots").is_err());
+        assert!(super::parse_bytes("5T").is_err());
+    }
 }

@@ -139,7 +139,7 @@ mod tests {
     fn empty_site_lists_the_site_feed() {
         let config =
             SiteConfig { title: "A & B".into(), base_url: "https://x.example".into(), ..SiteConfig::default() };
-        let index = Index::build(Arc::new(config), &[], chrono::Utc::now(), 1);
+        let index = Index::build(&[], crate::content::BodySource::detached(Arc::new(config)), chrono::Utc::now(), 1);
         let opml = String::from_utf8(opml(&index)).unwrap();
         assert!(opml.contains("<title>A &amp; B — feeds</title>"), "{opml}");
         assert!(opml.contains("xmlUrl=\"https://x.example/feed.rss\""));

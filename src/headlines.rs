@@ -124,24 +124,35 @@ struct Headline<'a> {
     image: Option<&'a str>,
 }
 
-/// `/headlines.json` for `request`.
-pub fn json(index: &Index, request: &Request) -> Option<Vec<u8>> {
+/// The cache key of the headlines of `request` (`what` tells the JSON and the embed page
+/// apart), or `None` when there is no such feed.
+pub fn fingerprint(index: &Index, request: &Request, what: &str) -> Option<u128> {
+    let info = describe(index, &request.scope)?;
+    let mut fingerprint = crate::feed::Fingerprint::new(index, &(what, request));
+    fingerprint.add(&info.title);
+    for i in info.posts.range(0, request.limit) {
+        fingerprint.post(index, &index.posts[i]);
+    }
+    Some(fingerprint.finish())
+}
+
+/// `/headlines.json` for `request`, and whether every summary was ready in time.
+pub fn json(index: &Index, request: &Request) -> Option<(Vec<u8>, bool)> {
     let info = describe(index, &request.scope)?;
     let base = &index.config.base_url;
-    let items = info
-        .posts
+    let shown: Vec<&std::sync::Arc<crate::content::Post>> =
+        info.posts.range(0, request.limit).into_iter().map(|i| &index.posts[i]).collect();
+    let fetched = index.bodies.fetch(&shown);
+    let items = shown
         .iter()
-        .take(request.limit)
-        .map(|&i| {
-            let post = &index.posts[i];
-            Headline {
-                title: &post.title,
-                url: &post.url,
-                date: post.published.to_rfc3339(),
-                author: post.authors.first().map(|a| a.name.as_str()),
-                summary: &post.summary_text,
-                image: post.image.as_deref(),
-            }
+        .zip(&fetched.bodies)
+        .map(|(post, body)| Headline {
+            title: &post.title,
+            url: &post.url,
+            date: post.published.to_rfc3339(),
+            author: post.authors.first().map(|a| a.name.as_str()),
+            summary: &body.summary_text,
+            image: post.image.as_deref(),
         })
         .collect();
     let feed_url = format!("{base}{}", FeedKey::new(request.scope.clone(), crate::feed::Format::Rss).path());
@@ -149,7 +160,7 @@ pub fn json(index: &Index, request: &Request) -> Option<Vec<u8>> {
         Headlines { feed: FeedInfo { title: &info.title, feed_url, home_page_url: format!("{base}/") }, items };
     let mut out = serde_json::to_vec_pretty(&headlines).ok()?;
     out.push(b'\n');
-    Some(out)
+    Some((out, fetched.complete))
 }
 
 /// The `Content-Security-Policy` of the embed page: nothing runs, nothing loads but images
@@ -167,7 +178,7 @@ pub fn embed_page(index: &Index, request: &Request) -> Option<Vec<u8>> {
         esc(&info.title),
         esc(&info.title)
     );
-    for &i in info.posts.iter().take(request.limit) {
+    for i in info.posts.range(0, request.limit) {
         let post = &index.posts[i];
         out.push_str("<li class=\"tidings-item\">");
         if request.images
@@ -214,7 +225,7 @@ mod tests {
     use std::sync::Arc;
 
     fn index() -> Index {
-        Index::build(Arc::new(SiteConfig::default()), &[], chrono::Utc::now(), 1)
+        Index::build(&[], crate::content::BodySource::detached(Arc::new(SiteConfig::default())), chrono::Utc::now(), 1)
     }
 
     #[test]

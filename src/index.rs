@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::config::SiteConfig;
-use crate::content::{Post, Term};
+use crate::content::{BodySource, Post, Term};
 
 /// Posts of one category, author or tag.
 #[derive(Clone, Debug)]
@@ -38,11 +38,15 @@ pub struct Index {
     pub curated: BTreeMap<String, Group>,
     /// When the next future-dated post becomes visible, if there is one.
     pub next_publish: Option<DateTime<FixedOffset>>,
+    /// Where the posts' bodies are rendered from, when a document shows them.
+    pub bodies: BodySource,
 }
 
 impl Index {
     /// Builds the snapshot of `posts` as seen at `now`: posts dated after `now` are held back.
-    pub fn build(config: Arc<SiteConfig>, posts: &[Arc<Post>], now: DateTime<Utc>, generation: u64) -> Index {
+    /// The configuration is the one `bodies` renders with.
+    pub fn build(posts: &[Arc<Post>], bodies: BodySource, now: DateTime<Utc>, generation: u64) -> Index {
+        let config = bodies.config().clone();
         let (mut visible, future): (Vec<Arc<Post>>, Vec<Arc<Post>>) =
             // A Jekyll site with `future: true` shows future-dated posts at once.
             posts.iter().cloned().partition(|p| p.published <= now || config.jekyll.as_ref().is_some_and(|j| j.future));
@@ -84,6 +88,7 @@ impl Index {
             authors,
             tags: tags.finish(),
             next_publish,
+            bodies,
         }
     }
 
@@ -131,20 +136,24 @@ mod tests {
     fn post(source: &str, date: &str, category: &str, author: &str) -> Arc<Post> {
         let published = DateTime::parse_from_rfc3339(date).unwrap();
         Arc::new(Post {
-            source: PathBuf::from(source),
+            source: PathBuf::from(source).into(),
             title: source.to_owned(),
             published,
             updated: None,
             url: format!("https://x.test/{source}"),
             id: format!("https://x.test/{source}"),
-            categories: vec![Term { name: category.to_owned(), slug: category.to_lowercase() }],
+            categories: vec![Arc::new(Term { name: category.to_owned(), slug: category.to_lowercase() })],
             tags: vec![],
-            authors: vec![Person { key: author.to_owned(), name: author.to_uppercase(), email: None, uri: None }],
-            summary_html: String::new(),
-            summary_text: String::new(),
-            content_html: String::new(),
+            authors: vec![Arc::new(Person {
+                key: author.to_owned(),
+                name: author.to_uppercase(),
+                email: None,
+                uri: None,
+            })],
             image: None,
             lang: None,
+            hash: 0,
+            pinned: None,
         })
     }
 
@@ -157,7 +166,7 @@ mod tests {
             post("future", "2030-01-01T00:00:00Z", "ops", "tim"),
         ];
         let now = DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z").unwrap().to_utc();
-        let index = Index::build(Arc::new(SiteConfig::default()), &posts, now, 7);
+        let index = Index::build(&posts, BodySource::detached(Arc::new(SiteConfig::default())), now, 7);
         let order: Vec<_> = index.posts.iter().map(|p| p.title.as_str()).collect();
         assert_eq!(order, ["c", "a", "b"]);
         assert_eq!(index.categories["ops"].posts, [1, 2]);

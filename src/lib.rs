@@ -1,7 +1,8 @@
 //! tidings serves RSS 2.0 and Atom 1.0 feeds of a folder of Markdown posts with Jekyll-style
 //! front matter: one for the whole site, and one per category, author and tag.
 //!
-//! Data flows one way: files are read into [`content::Post`]s once; an [`index::Index`] is
+//! Data flows one way: files' front matter is read into [`content::Post`]s (bodies are
+//! rendered when a document shows them); an [`index::Index`] is
 //! an immutable snapshot of the visible posts; a request picks a feed out of the current
 //! index, finds it in the [`cache`] or renders it through [`feed`], and [`http`] answers.
 //!
@@ -16,7 +17,8 @@
 //! - [`feed`]: feed keys and URL paths, the format-neutral model, RSS and Atom writers. Pure.
 //! - [`discovery`]: the OPML list and the HTML index page. Pure.
 //! - [`headlines`]: `/headlines.json` and the `/embed/…` page for other sites. Pure.
-//! - [`cache`]: rendered bytes, compressed twins and validators, keyed by index generation.
+//! - [`cache`]: rendered bytes, compressed twins and validators, keyed by what they show.
+//! - [`store`]: one byte budget for rendered bodies and documents.
 //! - [`export`]: `tidings build`, the static export.
 //! - [`app`]: the running state: current index, cache, scheduled publishing.
 //! - [`http`]: the only code that knows hyper's server.
@@ -43,6 +45,7 @@ pub mod jekyll;
 pub mod markdown;
 pub mod metrics;
 pub mod sanitize;
+pub mod store;
 pub mod text;
 pub mod watch;
 pub mod websub;

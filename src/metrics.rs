@@ -96,6 +96,12 @@ pub struct Gauges {
     pub warnings: usize,
     /// The index generation.
     pub generation: u64,
+    /// Bytes of rendered bodies and documents kept, as weighed.
+    pub cache_bytes: u64,
+    /// The byte budget they share.
+    pub cache_budget: u64,
+    /// Rendered bodies and documents kept.
+    pub cache_entries: u64,
 }
 
 impl Metrics {
@@ -194,6 +200,19 @@ impl Metrics {
         };
         gauge(&mut out, "tidings_posts_indexed", "Posts in the current index.", gauges.posts.to_string());
         gauge(&mut out, "tidings_index_generation", "Snapshots built since start.", gauges.generation.to_string());
+        gauge(
+            &mut out,
+            "tidings_cache_bytes",
+            "Bytes of rendered bodies and documents kept, as weighed against the budget.",
+            gauges.cache_bytes.to_string(),
+        );
+        gauge(&mut out, "tidings_cache_budget_bytes", "The cache's byte budget.", gauges.cache_budget.to_string());
+        gauge(
+            &mut out,
+            "tidings_cache_entries",
+            "Rendered bodies and documents kept.",
+            gauges.cache_entries.to_string(),
+        );
         let _ = writeln!(
             out,
             "# HELP tidings_diagnostics Current problems in the content, by severity.\n# TYPE tidings_diagnostics gauge"
@@ -235,7 +254,15 @@ mod tests {
         m.request(Route::Feed, 200, 50);
         m.request(Route::Other, 418, 0);
         m.render(Duration::from_millis(3));
-        let text = m.render_text(&Gauges { posts: 3, errors: 1, warnings: 0, generation: 2 });
+        let text = m.render_text(&Gauges {
+            posts: 3,
+            errors: 1,
+            warnings: 0,
+            generation: 2,
+            cache_bytes: 10,
+            cache_budget: 20,
+            cache_entries: 1,
+        });
         assert!(text.contains("tidings_http_requests_total{route=\"feed\",status=\"200\"} 2\n"), "{text}");
         assert!(text.contains("tidings_http_requests_total{route=\"other\",status=\"other\"} 1\n"));
         assert!(text.contains("tidings_http_response_bytes_total{route=\"feed\"} 150\n"));

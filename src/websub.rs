@@ -132,15 +132,13 @@ impl Publisher {
     }
 }
 
-/// Absolute URLs of the feeds (first pages, every format) whose bytes differ between two
-/// snapshots, including feeds that appeared or disappeared. Pure.
+/// Absolute URLs of the feeds (first pages, every format) that changed between two
+/// snapshots, including feeds that appeared or disappeared: those whose fingerprint (the
+/// cache key: what the page shows) differs, so nothing is rendered to find out. Pure.
 pub fn changed_feeds(old: &Index, new: &Index) -> Vec<String> {
     let keys: BTreeSet<FeedKey> = feed::all_keys(old).into_iter().chain(feed::all_keys(new)).collect();
     keys.into_iter()
-        .filter(|key| {
-            let bytes = |index: &Index| feed::render(index, key).map(|o| o.bytes);
-            bytes(old) != bytes(new)
-        })
+        .filter(|key| feed::fingerprint(old, key) != feed::fingerprint(new, key))
         .map(|key| format!("{}{}", new.config.base_url, key.path()))
         .collect()
 }

@@ -2,20 +2,26 @@
 //! problems, so that a reload re-reads only what changed and a post that breaks keeps
 //! serving its last good version until it is fixed.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use rayon::prelude::*;
 
+use super::body::{LinkTable, RenderContext, Renderer};
 use super::parse;
 use super::{
-    Fatal, Layout, Parsed, PathKind, Post, PostFile, Site, Sources, classify, find_posts, load_config, read_post,
+    BodySource, Fatal, Layout, Parsed, PathKind, Pinned, Post, PostFile, Site, Sources, Term, classify, find_posts,
+    load_config, read_post, text_hash,
 };
-use crate::config::SiteConfig;
+use crate::config::{Person, SiteConfig};
 use crate::diagnostic::Diagnostic;
-use crate::jekyll::liquid::Resolver;
+use crate::store::Store;
+
+/// Most bytes of post text kept for files read again while serving, so that a file that
+/// then breaks keeps its last good body (files unchanged since start are rendered from disk).
+const KEPT_TEXT_BYTES: usize = 32 * 1024 * 1024;
 
 /// What a file looked like when it was last read: a change of either means read it again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,13 +43,15 @@ struct Entry {
     stamp: Option<Stamp>,
     /// The post as last parsed successfully (kept while the file is broken).
     post: Option<Arc<Post>>,
-    /// The post's URL as `{% link %}` and `{% post_url %}` print it.
+    /// The post's URL as `{% link %}` and `{% post_url %}` print it (Jekyll sites).
     relative_url: Option<String>,
     /// The `site.KEY`s the file's Liquid prints, so that those `_config.yml` keys are not
     /// reported as unused.
     site_keys: Vec<String>,
     /// The file's current problems.
     problems: Vec<Diagnostic>,
+    /// The text of the last good version, for files read again while serving.
+    text: Option<Arc<str>>,
 }
 
 /// What a reload changed, for logs and metrics.
@@ -65,12 +73,24 @@ pub struct Library {
     config_problems: Vec<Diagnostic>,
     scan_problems: Vec<Diagnostic>,
     layout: Layout,
-    files: BTreeMap<PathBuf, Entry>,
+    files: BTreeMap<Arc<Path>, Entry>,
+    renderer: Arc<Renderer>,
+    /// Bumped when every body must be rendered again (configuration or includes changed).
+    epoch: u64,
+    links: Arc<LinkTable>,
+    /// One shared copy of each category, tag and author.
+    terms: HashSet<Arc<Term>>,
+    people: HashSet<Arc<Person>>,
+    /// Files whose text is kept, oldest first, and the bytes kept.
+    kept: VecDeque<Arc<Path>>,
+    kept_bytes: usize,
+    /// Whether the first load is done (files read after it keep their text).
+    serving: bool,
 }
 
 impl Library {
-    /// Reads the configuration and every post. Fatal only when the configuration is broken
-    /// or the content folder is missing.
+    /// Reads the configuration and every post's front matter. Fatal only when the
+    /// configuration is broken or the content folder is missing.
     pub fn load(sources: &Sources) -> Result<Library, Fatal> {
         let mut config_problems = Vec::new();
         let config = load_config(sources, &mut config_problems).map_err(Fatal)?;
@@ -82,6 +102,7 @@ impl Library {
                 "content folder not found: create it or pass `--content DIR`",
             )));
         }
+        let store = Store::new(sources.cache_bytes);
         let mut library = Library {
             sources: sources.clone(),
             config: Arc::new(config),
@@ -89,8 +110,17 @@ impl Library {
             scan_problems: Vec::new(),
             layout: Layout::Plain,
             files: BTreeMap::new(),
+            renderer: Arc::new(Renderer::new(store, sources.render_budget)),
+            epoch: 0,
+            links: Arc::default(),
+            terms: HashSet::new(),
+            people: HashSet::new(),
+            kept: VecDeque::new(),
+            kept_bytes: 0,
+            serving: false,
         };
         library.rescan(true);
+        library.serving = true;
         Ok(library)
     }
 
@@ -104,6 +134,34 @@ impl Library {
         &self.sources
     }
 
+    /// The one cache of rendered bodies and documents.
+    pub fn store(&self) -> &Store {
+        self.renderer.store()
+    }
+
+    /// Where the current posts' bodies are rendered from.
+    pub fn bodies(&self) -> BodySource {
+        let context = RenderContext {
+            content_dir: self.sources.content_dir.clone(),
+            max_post_bytes: self.sources.max_post_bytes,
+            config: self.config.clone(),
+            links: self.links.clone(),
+            epoch: self.epoch,
+        };
+        BodySource::new(self.renderer.clone(), context)
+    }
+
+    /// Renders every post's body (on every core, keeping none) and returns what rendering
+    /// found: Liquid's problems and bodies that cannot be shown. For `tidings check`; serving
+    /// finds the same as documents are rendered.
+    pub fn check_bodies(&self) -> Vec<Diagnostic> {
+        let bodies = self.bodies();
+        let posts: Vec<&Arc<Post>> = self.files.values().filter_map(|e| e.post.as_ref()).collect();
+        let mut found: Vec<Diagnostic> = posts.par_iter().flat_map_iter(|post| bodies.check(post)).collect();
+        found.sort();
+        found
+    }
+
     /// Every post to serve (last good versions included), by source path. Ids are unique:
     /// where several posts have one id (jekyll-feed's ids repeat: every meeting post of one
     /// month can get `…/2016/12/meeting`), the oldest keeps it, as readers kept that one, and
@@ -111,7 +169,7 @@ impl Library {
     /// name) as id. Each such post is reported ([`Library::diagnostics`]).
     pub fn posts(&self) -> Vec<Arc<Post>> {
         let mut posts: Vec<Arc<Post>> = self.files.values().filter_map(|e| e.post.clone()).collect();
-        let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_id: HashMap<&str, Vec<usize>> = HashMap::with_capacity(posts.len());
         for (i, post) in posts.iter().enumerate() {
             by_id.entry(&post.id).or_default().push(i);
         }
@@ -155,7 +213,12 @@ impl Library {
 
     /// A snapshot of the loaded site.
     pub fn site(&self) -> Site {
-        Site { config: self.config.clone(), posts: self.posts(), diagnostics: self.diagnostics() }
+        Site {
+            config: self.config.clone(),
+            posts: self.posts(),
+            diagnostics: self.diagnostics(),
+            bodies: self.bodies(),
+        }
     }
 
     /// Reads the configuration again; if it changed, re-reads every post with it. A broken
@@ -169,6 +232,8 @@ impl Library {
                     return Changes::default();
                 }
                 self.config = Arc::new(config);
+                // Every body and document was made with the old configuration.
+                self.store().clear();
                 let mut changes = self.rescan(true);
                 changes.config = true;
                 changes
@@ -182,10 +247,13 @@ impl Library {
     }
 
     /// Walks the content folder: reads new files and files whose size or time changed (all
-    /// of them when `force`), and forgets files that are gone. When the folder itself is
-    /// gone, every post is kept and the problem reported.
+    /// of them, and every body made again, when `force`), and forgets files that are gone.
+    /// When the folder itself is gone, every post is kept and the problem reported.
     pub fn rescan(&mut self, force: bool) -> Changes {
         let dir = self.sources.content_dir.clone();
+        if force {
+            self.epoch += 1;
+        }
         if !dir.is_dir() {
             self.scan_problems = vec![Diagnostic::error(
                 &dir,
@@ -212,15 +280,15 @@ impl Library {
         }
         self.scan_problems = scan_problems;
         self.layout = layout;
-        let present: BTreeSet<&PathBuf> = found.iter().map(|f| &f.relative).collect();
-        let before = self.files.len();
-        self.files.retain(|path, _| present.contains(path));
-        let mut changes = Changes { removed: before - self.files.len(), ..Changes::default() };
+        let present: BTreeSet<&Path> = found.iter().map(|f| f.relative.as_path()).collect();
+        let gone: Vec<Arc<Path>> = self.files.keys().filter(|p| !present.contains(&***p)).cloned().collect();
+        let mut changes = Changes { removed: gone.len(), ..Changes::default() };
+        self.remove(&gone);
         let stale: Vec<PostFile> = found
             .iter()
             .filter(|file| {
                 let stamp = Stamp::of(&dir.join(&file.relative));
-                force || !self.files.get(&file.relative).is_some_and(|e| e.stamp.is_some() && e.stamp == stamp)
+                force || !self.files.get(file.relative.as_path()).is_some_and(|e| e.stamp.is_some() && e.stamp == stamp)
             })
             .cloned()
             .collect();
@@ -255,9 +323,9 @@ impl Library {
                     stale.push(PostFile { relative, draft });
                 }
             } else {
-                let before = self.files.len();
-                self.files.retain(|known, _| !known.starts_with(&relative));
-                changes.removed += before - self.files.len();
+                let gone: Vec<Arc<Path>> = self.files.keys().filter(|k| k.starts_with(&relative)).cloned().collect();
+                changes.removed += gone.len();
+                self.remove(&gone);
             }
         }
         changes.reread = stale.len();
@@ -270,80 +338,166 @@ impl Library {
         changes
     }
 
-    /// Reads files into their entries on every core, one file at a time so that memory holds
-    /// no more than a few texts. In a Jekyll site, a first pass reads only front matter, so
-    /// that every post's URL is known before bodies, whose Liquid may link to other posts,
-    /// are rendered. A file that breaks keeps its last good post.
-    fn read_all(&mut self, files: &[PostFile]) {
-        let config = self.config.clone();
-        let shown = |file: &PostFile| self.sources.content_dir.join(&file.relative);
-        if config.jekyll.is_some() {
-            let urls: Vec<Option<String>> = files
-                .par_iter()
-                .map(|file| {
-                    let text = read_post(&shown(file), self.sources.max_post_bytes).ok()?;
-                    let front = parse::read_front(&text, file, &shown(file), &config).ok()??;
-                    Some(front.relative_url)
-                })
-                .collect();
-            for (file, url) in files.iter().zip(urls) {
-                if url.is_some() {
-                    self.files.entry(file.relative.clone()).or_insert_with(Entry::empty).relative_url = url;
-                }
+    /// Forgets files that are gone.
+    fn remove(&mut self, gone: &[Arc<Path>]) {
+        for path in gone {
+            if let Some(text) = self.files.remove(path).and_then(|e| e.text) {
+                self.kept_bytes -= text.len();
             }
         }
-        let resolver = Links { library: self };
+        self.renderer.forget_problems(gone.iter().map(|p| &**p));
+        if !gone.is_empty() {
+            self.update_links();
+        }
+    }
+
+    /// Reads files' front matter into their entries on every core, one file at a time so
+    /// that memory holds no more than a few texts; bodies are rendered when shown. A file that
+    /// breaks keeps its last good post.
+    fn read_all(&mut self, files: &[PostFile]) {
+        let config = self.config.clone();
+        let serving = self.serving;
         let read: Vec<Read> = files
             .par_iter()
             .map(|file| {
-                let shown = shown(file);
+                let shown = self.sources.content_dir.join(&file.relative);
                 let stamp = Stamp::of(&shown);
                 let text = match read_post(&shown, self.sources.max_post_bytes) {
                     Ok(text) => text,
-                    Err(d) => return Read { stamp, parsed: Err(d), relative_url: None, site_keys: Vec::new() },
+                    Err(d) => {
+                        return Read { stamp, parsed: Err(d), relative_url: None, site_keys: Vec::new(), text: None };
+                    }
                 };
                 let site_keys = liquid_site_keys(&text);
+                let hash = text_hash(&text);
                 let (parsed, relative_url) = match parse::read_front(&text, file, &shown, &config) {
                     Ok(Some(front)) => {
                         let url = front.relative_url.clone();
-                        (Ok(parse::render(front, &shown, &config, &resolver)), Some(url))
+                        let (post, warnings) = front.into_post(hash, None);
+                        (Ok(Parsed::Post(Box::new(post), warnings)), Some(url))
                     }
                     Ok(None) => (Ok(Parsed::Unpublished), None),
                     Err(d) => (Err(d), None),
                 };
-                Read { stamp, parsed, relative_url, site_keys }
+                let text = (serving && matches!(parsed, Ok(Parsed::Post(..)))).then(|| Arc::from(text));
+                Read { stamp, parsed, relative_url, site_keys, text }
             })
             .collect();
+        self.renderer.forget_problems(files.iter().map(|f| f.relative.as_path()));
+        let mut links_changed = false;
         for (file, read) in files.iter().zip(read) {
-            self.apply(file, read.stamp, read.parsed);
-            if let Some(entry) = self.files.get_mut(&file.relative) {
-                entry.site_keys = read.site_keys;
-                if read.relative_url.is_some() {
-                    entry.relative_url = read.relative_url;
-                }
-            }
+            links_changed |= self.apply(file, read);
+        }
+        if links_changed && self.config.jekyll.is_some() {
+            self.update_links();
         }
     }
 
-    /// Stores a parse result in the file's entry, keeping the last good post if it failed.
-    fn apply(&mut self, file: &PostFile, stamp: Option<Stamp>, parsed: Result<Parsed, Diagnostic>) {
-        let previous = self.files.remove(&file.relative);
-        let relative_url = previous.as_ref().and_then(|p| p.relative_url.clone());
-        let entry = match parsed {
-            Ok(Parsed::Post(post, warnings)) => {
-                Entry { stamp, post: Some(Arc::new(*post)), relative_url, problems: warnings, ..Entry::empty() }
+    /// The table of post URLs that Liquid's `link` and `post_url` read, made again.
+    fn update_links(&mut self) {
+        if self.config.jekyll.is_none() {
+            return;
+        }
+        let urls =
+            self.files.iter().filter_map(|(path, e)| e.relative_url.clone().map(|u| (path.clone(), u))).collect();
+        self.links = Arc::new(LinkTable::new(urls, self.sources.content_dir.clone(), self.sources.max_post_bytes));
+    }
+
+    /// Stores a parse result in the file's entry, keeping the last good post (and what its
+    /// body is rendered from) if it failed. True when the post's URL changed.
+    fn apply(&mut self, file: &PostFile, read: Read) -> bool {
+        let previous = self.files.remove(file.relative.as_path());
+        let key: Arc<Path> = match (&read.parsed, &previous) {
+            (Ok(Parsed::Post(post, _)), _) => post.source.clone(),
+            (_, Some(previous)) => {
+                previous.post.as_ref().map_or_else(|| Arc::from(file.relative.as_path()), |p| p.source.clone())
             }
-            Ok(Parsed::Unpublished) => Entry { stamp, ..Entry::empty() },
-            Err(d) => match previous.and_then(|p| p.post) {
-                Some(last_good) => {
+            _ => Arc::from(file.relative.as_path()),
+        };
+        let old_url = previous.as_ref().and_then(|p| p.relative_url.clone());
+        let stamp = read.stamp;
+        // The text kept for the version before, if this read replaces it.
+        let replaced_text = previous.as_ref().and_then(|p| p.text.as_ref()).map_or(0, |t| t.len());
+        if !(read.parsed.is_err() && previous.as_ref().is_some_and(|p| p.post.is_some())) {
+            self.kept_bytes -= replaced_text;
+        }
+        let entry = match read.parsed {
+            Ok(Parsed::Post(post, warnings)) => {
+                let mut post = *post;
+                post.source = key.clone();
+                self.intern(&mut post);
+                if let Some(text) = &read.text {
+                    self.keep_text(&key, text.len());
+                }
+                Entry {
+                    stamp,
+                    post: Some(Arc::new(post)),
+                    relative_url: read.relative_url,
+                    problems: warnings,
+                    site_keys: read.site_keys,
+                    text: read.text,
+                }
+            }
+            Ok(Parsed::Unpublished) => Entry { stamp, site_keys: read.site_keys, ..Entry::empty() },
+            Err(d) => match previous {
+                Some(Entry { post: Some(last_good), text, relative_url, .. }) => {
                     let message = format!("{}; the last good version is served until this is fixed", d.message);
                     let problems = vec![Diagnostic { message, ..d }];
-                    Entry { stamp, post: Some(last_good), relative_url, problems, ..Entry::empty() }
+                    let post = self.pin(last_good, text.clone());
+                    Entry { stamp, post: Some(post), relative_url, problems, text, ..Entry::empty() }
                 }
-                None => Entry { stamp, problems: vec![d], ..Entry::empty() },
+                _ => Entry { stamp, problems: vec![d], ..Entry::empty() },
             },
         };
-        self.files.insert(file.relative.clone(), entry);
+        let changed = entry.relative_url != old_url;
+        self.files.insert(key, entry);
+        changed
+    }
+
+    /// The last good post of a file that broke, made to render its body from what is left of
+    /// that version: its text, if it was read while serving, else its body, if it was rendered.
+    fn pin(&self, last_good: Arc<Post>, text: Option<Arc<str>>) -> Arc<Post> {
+        if last_good.pinned.is_some() {
+            return last_good;
+        }
+        let pinned = match text {
+            Some(text) => Some(Pinned::Text(text)),
+            None => self.store().body(last_good.hash, self.epoch).map(Pinned::Body),
+        };
+        match pinned {
+            Some(pinned) => Arc::new(Post { pinned: Some(pinned), ..(*last_good).clone() }),
+            None => last_good,
+        }
+    }
+
+    /// Replaces a post's terms and authors with the library's shared copies.
+    fn intern(&mut self, post: &mut Post) {
+        fn shared<T: Eq + std::hash::Hash>(set: &mut HashSet<Arc<T>>, value: &mut Arc<T>) {
+            match set.get(value) {
+                Some(known) => *value = known.clone(),
+                None => {
+                    set.insert(value.clone());
+                }
+            }
+        }
+        for term in post.categories.iter_mut().chain(post.tags.iter_mut()) {
+            shared(&mut self.terms, term);
+        }
+        for person in &mut post.authors {
+            shared(&mut self.people, person);
+        }
+    }
+
+    /// Notes that `path`'s text is kept, dropping the oldest kept texts past the budget.
+    fn keep_text(&mut self, path: &Arc<Path>, bytes: usize) {
+        self.kept.push_back(path.clone());
+        self.kept_bytes += bytes;
+        while self.kept_bytes > KEPT_TEXT_BYTES {
+            let Some(oldest) = self.kept.pop_front() else { break };
+            if let Some(text) = self.files.get_mut(&oldest).and_then(|e| e.text.take()) {
+                self.kept_bytes -= text.len();
+            }
+        }
     }
 
     /// `_config.yml` keys that tidings does not use and no post prints.
@@ -392,17 +546,19 @@ impl Library {
     }
 }
 
-/// One file as read: its stamp, the outcome, its URL and the `site` keys its Liquid prints.
+/// One file as read: its stamp, the outcome, its URL, the `site` keys its Liquid prints, and
+/// its text when it is kept.
 struct Read {
     stamp: Option<Stamp>,
     parsed: Result<Parsed, Diagnostic>,
     relative_url: Option<String>,
     site_keys: Vec<String>,
+    text: Option<Arc<str>>,
 }
 
 impl Entry {
     fn empty() -> Entry {
-        Entry { stamp: None, post: None, relative_url: None, site_keys: Vec::new(), problems: Vec::new() }
+        Entry { stamp: None, post: None, relative_url: None, site_keys: Vec::new(), problems: Vec::new(), text: None }
     }
 }
 
@@ -426,60 +582,12 @@ fn liquid_site_keys(text: &str) -> Vec<String> {
     keys
 }
 
-/// What Liquid's `{% post_url %}`, `{% link %}` and `{% include %}` find: the library's posts
-/// and the site's `_includes/` folder.
-struct Links<'a> {
-    library: &'a Library,
-}
-
-impl Resolver for Links<'_> {
-    fn post_url(&self, name: &str) -> Option<String> {
-        let name = name.trim().trim_matches('/');
-        let urls = self.library.files.iter().filter_map(|(path, e)| e.relative_url.as_ref().map(|u| (path, u)));
-        let mut by_name = None;
-        for (path, url) in urls {
-            let text = path.to_string_lossy();
-            let Some((_, in_posts)) = text.rsplit_once("_posts/") else { continue };
-            let without_ext = in_posts.rsplit_once('.').map_or(in_posts, |(stem, _)| stem);
-            if without_ext == name {
-                return Some(url.clone());
-            }
-            // Jekyll 4 still finds a post by its file name alone, with a deprecation warning.
-            if without_ext.rsplit('/').next() == name.rsplit('/').next() {
-                by_name.get_or_insert_with(|| url.clone());
-            }
-        }
-        by_name
-    }
-
-    fn link(&self, path: &str) -> Option<String> {
-        let path = Path::new(path.trim().trim_start_matches('/'));
-        self.library.files.get(path).and_then(|e| e.relative_url.clone())
-    }
-
-    fn include(&self, name: &str) -> Option<String> {
-        let name = Path::new(name.trim());
-        // Only plain names inside `_includes/`: no way out of the folder.
-        if name.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
-            return None;
-        }
-        let path = self.library.sources.content_dir.join("_includes").join(name);
-        read_post(&path, self.library.sources.max_post_bytes).ok()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn sources(dir: &Path) -> Sources {
-        Sources {
-            content_dir: dir.join("content"),
-            feeds_dir: dir.join("feeds"),
-            drafts: false,
-            base_url: None,
-            max_post_bytes: super::super::MAX_POST_BYTES,
-        }
+        Sources::new(dir.join("content"), dir.join("feeds"))
     }
 
     fn titles(library: &Library) -> Vec<String> {

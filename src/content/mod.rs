@@ -1,6 +1,7 @@
 //! The only code that reads content files: finds posts, splits front matter, and builds
 //! typed [`Post`]s, collecting a [`Diagnostic`] for everything wrong instead of stopping.
 
+pub mod body;
 pub mod date;
 pub mod frontmatter;
 pub mod library;
@@ -15,6 +16,7 @@ use chrono::{DateTime, FixedOffset};
 use crate::config::{CuratedFeed, Person, SiteConfig};
 use crate::diagnostic::Diagnostic;
 use crate::text::slugify;
+pub use body::{Body, BodySource, Pinned};
 pub use library::Library;
 pub use parse::{Parsed, parse_post};
 
@@ -41,11 +43,12 @@ impl Term {
     }
 }
 
-/// A post ready to be indexed and put in feeds.
+/// A post as the index knows it: its front matter, read and checked, and where its body
+/// is. The body's HTML is made when a document that shows it is rendered ([`BodySource`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Post {
     /// The file's path relative to the content folder; the tie-break between equal dates.
-    pub source: PathBuf,
+    pub source: Arc<Path>,
     /// The title as plain text.
     pub title: String,
     /// When it was published, in the site's zone.
@@ -57,22 +60,22 @@ pub struct Post {
     /// Stable id: a front-matter `id` (a URI), a WordPress `guid`, else jekyll-feed's id in a
     /// Jekyll site, else the URL.
     pub id: String,
-    /// Categories in the order written, without duplicates.
-    pub categories: Vec<Term>,
-    /// Tags in the order written, without duplicates.
-    pub tags: Vec<Term>,
-    /// Authors in the order written.
-    pub authors: Vec<Person>,
-    /// The summary as HTML.
-    pub summary_html: String,
-    /// The summary as plain text, cut at a word boundary.
-    pub summary_text: String,
-    /// The whole body as HTML.
-    pub content_html: String,
+    /// Categories in the order written, without duplicates (shared between posts).
+    pub categories: Vec<Arc<Term>>,
+    /// Tags in the order written, without duplicates (shared between posts).
+    pub tags: Vec<Arc<Term>>,
+    /// Authors in the order written (shared between posts).
+    pub authors: Vec<Arc<Person>>,
     /// Absolute URL of the post's image.
     pub image: Option<String>,
     /// The post's language, if it differs from the site's.
     pub lang: Option<String>,
+    /// A hash of the text the post was read from: it changes when the file does, and keys
+    /// the rendered body.
+    pub hash: u128,
+    /// What to render the body from when it is not the file as it is now: the last good
+    /// version of a file that is broken now, or a post parsed on its own.
+    pub pinned: Option<Pinned>,
 }
 
 impl Post {
@@ -80,6 +83,11 @@ impl Post {
     pub fn modified(&self) -> DateTime<FixedOffset> {
         self.updated.map_or(self.published, |u| u.max(self.published))
     }
+}
+
+/// A hash of a post's text.
+pub fn text_hash(text: &str) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(text.as_bytes())
 }
 
 /// Where to read from.
@@ -95,7 +103,29 @@ pub struct Sources {
     pub base_url: Option<String>,
     /// Largest post file read, in bytes.
     pub max_post_bytes: u64,
+    /// Longest a post's body may take to render before documents are served without it.
+    pub render_budget: std::time::Duration,
+    /// Bytes of rendered bodies and documents kept (one budget for both).
+    pub cache_bytes: u64,
 }
+
+impl Sources {
+    /// Reads `content_dir` with `feeds_dir`, everything else as `serve` has it by default.
+    pub fn new(content_dir: impl Into<PathBuf>, feeds_dir: impl Into<PathBuf>) -> Sources {
+        Sources {
+            content_dir: content_dir.into(),
+            feeds_dir: feeds_dir.into(),
+            drafts: false,
+            base_url: None,
+            max_post_bytes: MAX_POST_BYTES,
+            render_budget: RENDER_BUDGET,
+            cache_bytes: crate::store::DEFAULT_BUDGET,
+        }
+    }
+}
+
+/// Default longest render of one post body before feeds are served without it.
+pub const RENDER_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Everything loaded from disk: configuration, every good post (future ones included) and
 /// every problem found.
@@ -105,6 +135,8 @@ pub struct Site {
     pub config: Arc<SiteConfig>,
     /// Every post that loaded, sorted by source path.
     pub posts: Vec<Arc<Post>>,
+    /// Where their bodies are rendered from.
+    pub bodies: BodySource,
     /// Every problem found, sorted by path and position.
     pub diagnostics: Vec<Diagnostic>,
 }

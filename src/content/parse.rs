@@ -4,12 +4,13 @@
 //! Pure: `shown` is only used in diagnostics, and links and includes come from a [`Resolver`].
 
 use std::path::{Component, Path};
+use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use url::Url;
 
 use super::frontmatter::{self, Many, RawFrontMatter, Text};
-use super::{Post, PostFile, Term, date};
+use super::{Body, Pinned, Post, PostFile, Term, date, text_hash};
 use crate::config::{Person, SiteConfig, base_path, bcp47};
 use crate::diagnostic::Diagnostic;
 use crate::jekyll;
@@ -68,12 +69,29 @@ pub struct Front<'a> {
     warnings: Vec<Diagnostic>,
 }
 
-/// Builds a post from its text, resolving no links to other posts.
+/// Builds a post from its text alone: the post keeps the text, so its body renders without
+/// the file (links to other posts resolve to nothing).
 pub fn parse_post(text: &str, file: &PostFile, shown: &Path, config: &SiteConfig) -> Result<Parsed, Diagnostic> {
     match read_front(text, file, shown, config)? {
-        Some(front) => Ok(render(front, shown, config, &NoLinks)),
+        Some(front) => {
+            let (post, warnings) = front.into_post(text_hash(text), Some(Pinned::Text(Arc::from(text))));
+            Ok(Parsed::Post(Box::new(post), warnings))
+        }
         None => Ok(Parsed::Unpublished),
     }
+}
+
+/// Renders the body of a post from its text: front matter read again (for the summary, the
+/// excerpt separator and Liquid's `page`), then Liquid and Markdown. `None` for a text that
+/// is not a published post (any more).
+pub fn render_text(
+    text: &str,
+    file: &PostFile,
+    shown: &Path,
+    config: &SiteConfig,
+    resolver: &dyn Resolver,
+) -> Result<Option<(Body, Vec<Diagnostic>)>, Diagnostic> {
+    Ok(read_front(text, file, shown, config)?.map(|front| render(&front, shown, config, resolver)))
 }
 
 /// Reads and checks a post's front matter: everything but the body. `None` for a post that is
@@ -294,10 +312,33 @@ fn in_zone(d: DateTime<FixedOffset>, zone: chrono_tz::Tz) -> DateTime<FixedOffse
     zone.from_utc_datetime(&d.naive_utc()).fixed_offset()
 }
 
+impl Front<'_> {
+    /// The post this front matter describes (its body is rendered later, from `pinned` when
+    /// given, else from its file), with the warnings about it.
+    pub fn into_post(self, hash: u128, pinned: Option<Pinned>) -> (Post, Vec<Diagnostic>) {
+        let post = Post {
+            source: Arc::from(self.file.relative.as_path()),
+            title: self.title,
+            published: self.published,
+            updated: self.updated,
+            url: self.url.to_string(),
+            id: self.id,
+            categories: self.categories.into_iter().map(Arc::new).collect(),
+            tags: self.tags.into_iter().map(Arc::new).collect(),
+            authors: self.authors.into_iter().map(Arc::new).collect(),
+            image: self.image,
+            lang: self.lang,
+            hash,
+            pinned,
+        };
+        (post, self.warnings)
+    }
+}
+
 /// Renders the body of a post whose front matter was read: Liquid first (Jekyll sites),
-/// then Markdown, with the summary.
-pub fn render(mut front: Front, shown: &Path, config: &SiteConfig, resolver: &dyn Resolver) -> Parsed {
-    let mut warnings = std::mem::take(&mut front.warnings);
+/// then Markdown, with the summary. The warnings are the body's own (Liquid's).
+pub fn render(front: &Front, shown: &Path, config: &SiteConfig, resolver: &dyn Resolver) -> (Body, Vec<Diagnostic>) {
+    let mut warnings = Vec::new();
     let raw = &front.raw;
     let mut body = std::borrow::Cow::Borrowed(front.body);
     let mut fragments = Vec::new();
@@ -305,7 +346,7 @@ pub fn render(mut front: Front, shown: &Path, config: &SiteConfig, resolver: &dy
         && raw.render_with_liquid != Some(false)
         && jekyll::liquid::has_liquid(front.body)
     {
-        let page = page_values(&front, raw, jekyll, config);
+        let page = page_values(front, raw, jekyll, config);
         let out = jekyll::liquid::render(front.body, &site_values(jekyll, config), &page, resolver);
         for problem in out.problems {
             warnings.push(Diagnostic::warning(
@@ -334,25 +375,12 @@ pub fn render(mut front: Front, shown: &Path, config: &SiteConfig, resolver: &dy
         absolute: config.absolute_links,
     };
     let rendered = markdown::render_source(&source, &front.url);
-    Parsed::Post(
-        Box::new(Post {
-            source: front.file.relative,
-            title: front.title,
-            published: front.published,
-            updated: front.updated,
-            url: front.url.to_string(),
-            id: front.id,
-            categories: front.categories,
-            tags: front.tags,
-            authors: front.authors,
-            summary_html: rendered.summary_html,
-            summary_text: rendered.summary_text,
-            content_html: rendered.content_html,
-            image: front.image,
-            lang: front.lang,
-        }),
-        warnings,
-    )
+    let body = Body {
+        summary_html: rendered.summary_html,
+        summary_text: rendered.summary_text,
+        content_html: rendered.content_html,
+    };
+    (body, warnings)
 }
 
 /// Liquid's `site`: `_config.yml`, with the values Jekyll always has.

@@ -7,6 +7,8 @@ pub mod legacy;
 pub mod model;
 pub mod rss;
 
+use std::hash::Hash;
+
 use chrono::{DateTime, FixedOffset};
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 
@@ -285,6 +287,8 @@ pub struct Output {
     pub bytes: Vec<u8>,
     /// The newest item's last change; `None` for a feed with no items.
     pub updated: Option<DateTime<FixedOffset>>,
+    /// False when some item's body was missing (not ready in time): serve, don't keep.
+    pub complete: bool,
 }
 
 /// The whole text of a feed in `key.format`, or `None` if the index has no such feed.
@@ -295,7 +299,60 @@ pub fn render(index: &Index, key: &FeedKey) -> Option<Output> {
         Format::Atom => atom::write(&model),
         Format::Json => json::write(&model),
     };
-    Some(Output { bytes, updated: (!model.items.is_empty()).then_some(model.updated) })
+    Some(Output { bytes, updated: (!model.items.is_empty()).then_some(model.updated), complete: model.complete })
+}
+
+/// The cache key of a document: a hash of everything it shows, so that a document whose
+/// posts, titles and settings are unchanged keeps its key (and its bytes) across snapshots.
+pub struct Fingerprint(xxhash_rust::xxh3::Xxh3);
+
+impl Fingerprint {
+    /// Starts the key of `what` as `index` shows it (settings come in through the epoch).
+    pub fn new(index: &Index, what: &impl Hash) -> Fingerprint {
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        index.bodies.epoch().hash(&mut hasher);
+        what.hash(&mut hasher);
+        Fingerprint(hasher)
+    }
+
+    /// Adds a value the document shows.
+    pub fn add(&mut self, value: &impl Hash) {
+        value.hash(&mut self.0);
+    }
+
+    /// Adds a post: its text, its id (which may be renamed to stay unique) and the names its
+    /// terms are shown by (the most used spelling across the site).
+    pub fn post(&mut self, index: &Index, post: &crate::content::Post) {
+        post.hash.hash(&mut self.0);
+        post.id.hash(&mut self.0);
+        for term in &post.categories {
+            index.categories.get(&term.slug).map(|g| &g.name).hash(&mut self.0);
+        }
+        for term in &post.tags {
+            index.tags.get(&term.slug).map(|g| &g.name).hash(&mut self.0);
+        }
+    }
+
+    /// The key.
+    pub fn finish(self) -> u128 {
+        self.0.digest128()
+    }
+}
+
+/// The cache key of `key`'s page as `index` has it, or `None` if there is no such page.
+/// Costs as much as the page has items, not as the feed has posts.
+pub fn fingerprint(index: &Index, key: &FeedKey) -> Option<u128> {
+    let info = model::describe(index, &key.scope)?;
+    let pages = info.page_count();
+    if key.page > pages {
+        return None;
+    }
+    let mut fingerprint = Fingerprint::new(index, key);
+    fingerprint.add(&(&info.title, &info.description, pages));
+    for i in info.page(key.page) {
+        fingerprint.post(index, &index.posts[i]);
+    }
+    Some(fingerprint.finish())
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset};
 
 use super::{FeedKey, Scope};
 use crate::config::{ContentMode, Person, base_path};
-use crate::content::Post;
+use crate::content::{Body, Post};
 use crate::index::Index;
 use crate::text::xml_safe;
 
@@ -107,6 +107,9 @@ pub struct FeedModel {
     pub author: PersonModel,
     /// Items, newest first.
     pub items: Vec<ItemModel>,
+    /// False when some item's body was not ready in time and is missing: such a page is
+    /// served, but not kept.
+    pub complete: bool,
 }
 
 /// Absolute URLs of a feed's pages, relative to the current one.
@@ -122,53 +125,92 @@ pub struct Pages {
     pub previous: Option<String>,
 }
 
+/// Which posts of the index a feed holds, newest first, without copying the list.
+#[derive(Clone, Copy, Debug)]
+pub enum Members<'a> {
+    /// Every visible post: positions `0..n`.
+    All(usize),
+    /// These positions.
+    Some(&'a [usize]),
+}
+
+impl<'a> Members<'a> {
+    /// How many posts.
+    pub fn len(&self) -> usize {
+        match self {
+            Members::All(n) => *n,
+            Members::Some(list) => list.len(),
+        }
+    }
+
+    /// True when the feed holds no post.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Positions `skip..skip + take` of the list (fewer at its end).
+    pub fn range(&self, skip: usize, take: usize) -> Vec<usize> {
+        let end = skip.saturating_add(take).min(self.len());
+        let start = skip.min(end);
+        match self {
+            Members::All(_) => (start..end).collect(),
+            Members::Some(list) => list[start..end].to_vec(),
+        }
+    }
+}
+
 /// What a feed is called and which posts it holds.
 #[derive(Clone, Debug)]
-pub struct FeedInfo {
+pub struct FeedInfo<'a> {
     /// The feed's title.
     pub title: String,
     /// One sentence about it.
     pub description: String,
     /// Positions in `Index::posts`, newest first.
-    pub posts: Vec<usize>,
+    pub posts: Members<'a>,
     /// Items per page.
     pub limit: usize,
 }
 
-impl FeedInfo {
+impl FeedInfo<'_> {
     /// Pages the feed has (at least 1, even when empty).
     pub fn page_count(&self) -> u32 {
         (self.posts.len().div_ceil(self.limit).max(1)).min(u32::MAX as usize) as u32
     }
+
+    /// The positions of the posts on `page` (1-based).
+    pub fn page(&self, page: u32) -> Vec<usize> {
+        self.posts.range((page.max(1) as usize - 1).saturating_mul(self.limit), self.limit)
+    }
 }
 
 /// The title, description and posts of `scope`'s feed, or `None` if the index has no such feed.
-pub fn describe(index: &Index, scope: &Scope) -> Option<FeedInfo> {
+pub fn describe<'a>(index: &'a Index, scope: &Scope) -> Option<FeedInfo<'a>> {
     let config = &index.config;
     let (subtitle, posts, limit, own_description) = match scope {
-        Scope::Site => (None, (0..index.posts.len()).collect(), config.limit, None),
+        Scope::Site => (None, Members::All(index.posts.len()), config.limit, None),
         Scope::Category(slug) => match index.categories.get(slug) {
-            Some(group) => (Some(group.name.clone()), group.posts.clone(), config.limit, None),
+            Some(group) => (Some(group.name.clone()), Members::Some(&group.posts), config.limit, None),
             // jekyll-feed makes a feed for every category its settings list, even an empty one.
             None => {
                 let listed = &config.jekyll.as_ref()?.feed.categories;
                 let name = listed.iter().find(|name| crate::text::slugify(name) == *slug)?;
-                (Some(name.clone()), Vec::new(), config.limit, None)
+                (Some(name.clone()), Members::Some(&[]), config.limit, None)
             }
         },
         Scope::Author(author) => {
             let group = index.authors.get(author)?;
-            (Some(format!("posts by {}", group.name)), group.posts.clone(), config.limit, None)
+            (Some(format!("posts by {}", group.name)), Members::Some(&group.posts), config.limit, None)
         }
         Scope::Tag(slug) => {
             let group = index.tags.get(slug)?;
-            (Some(format!("tagged “{}”", group.name)), group.posts.clone(), config.limit, None)
+            (Some(format!("tagged “{}”", group.name)), Members::Some(&group.posts), config.limit, None)
         }
         Scope::Curated(name) => {
             let group = index.curated.get(name)?;
             let feed = config.curated.get(name)?;
             let limit = feed.limit.unwrap_or(config.limit);
-            (Some(group.name.clone()), group.posts.clone(), limit, feed.description.clone())
+            (Some(group.name.clone()), Members::Some(&group.posts), limit, feed.description.clone())
         }
     };
     let title = match &subtitle {
@@ -206,9 +248,10 @@ impl FeedModel {
             .and_then(|key| config.authors.get(key))
             .map(PersonModel::from_person)
             .unwrap_or_else(|| PersonModel { name: xml_safe(&config.title), email: None, uri: None });
-        let skip = (key.page as usize - 1) * info.limit;
+        let shown: Vec<&std::sync::Arc<Post>> = info.page(key.page).into_iter().map(|i| &index.posts[i]).collect();
+        let fetched = index.bodies.fetch(&shown);
         let items: Vec<ItemModel> =
-            info.posts.iter().skip(skip).take(info.limit).map(|&i| item(index, &index.posts[i], &author)).collect();
+            shown.iter().zip(&fetched.bodies).map(|(post, body)| item(index, post, body, &author)).collect();
         let updated = items.iter().map(|i| i.updated).max().unwrap_or_default();
         Some(FeedModel {
             title: xml_safe(&info.title),
@@ -222,19 +265,21 @@ impl FeedModel {
             updated,
             author,
             items,
+            complete: fetched.complete,
         })
     }
 }
 
-fn item(index: &Index, post: &Post, feed_author: &PersonModel) -> ItemModel {
+fn item(index: &Index, post: &Post, body: &Body, feed_author: &PersonModel) -> ItemModel {
     // Every spelling of a term shows as the index's display name for it.
-    let canonical = |groups: &std::collections::BTreeMap<String, crate::index::Group>, term: &crate::content::Term| {
+    let canonical = |groups: &std::collections::BTreeMap<String, crate::index::Group>,
+                     term: &std::sync::Arc<crate::content::Term>| {
         xml_safe(groups.get(&term.slug).map_or(&term.name, |g| &g.name))
     };
     let categories = post.categories.iter().map(|t| canonical(&index.categories, t));
     let tags = post.tags.iter().map(|t| canonical(&index.tags, t));
     let shown = if index.config.co_authors { post.authors.len() } else { 1 };
-    let mut authors: Vec<PersonModel> = post.authors.iter().take(shown).map(PersonModel::from_person).collect();
+    let mut authors: Vec<PersonModel> = post.authors.iter().take(shown).map(|p| PersonModel::from_person(p)).collect();
     if authors.is_empty() {
         authors.push(feed_author.clone());
     }
@@ -247,9 +292,9 @@ fn item(index: &Index, post: &Post, feed_author: &PersonModel) -> ItemModel {
         updated: post.modified(),
         authors,
         categories: categories.chain(tags).collect(),
-        summary_html: xml_safe(&post.summary_html),
-        summary_text: xml_safe(&post.summary_text),
-        content_html: (index.config.content == ContentMode::Full).then(|| xml_safe(&post.content_html)),
+        summary_html: xml_safe(&body.summary_html),
+        summary_text: xml_safe(&body.summary_text),
+        content_html: (index.config.content == ContentMode::Full).then(|| xml_safe(&body.content_html)),
         image: post.image.as_deref().map(xml_safe),
         lang: post.lang.as_deref().map(xml_safe),
         html_base: (!index.config.absolute_links).then(|| xml_safe(&post.url)),

@@ -90,10 +90,12 @@ fn every_corpus_feed_is_well_formed() {
             drafts: false,
             base_url: Some("https://corpus.example.org".to_owned()),
             max_post_bytes: tidings::content::MAX_POST_BYTES,
+            render_budget: tidings::content::RENDER_BUDGET,
+            cache_bytes: tidings::store::DEFAULT_BUDGET,
         };
         let site = content::load(&sources).unwrap();
         assert!(site.posts.len() > 50, "{}: only {} posts", corpus.display(), site.posts.len());
-        let index = Index::build(site.config.clone(), &site.posts, chrono::Utc::now(), 1);
+        let index = Index::build(&site.posts, site.bodies.clone(), chrono::Utc::now(), 1);
         for key in feed::all_keys(&index) {
             let output = feed::render(&index, &key).unwrap();
             let text = String::from_utf8(output.bytes).unwrap();
@@ -123,6 +125,8 @@ fn jekyll_sources(dir: &Path) -> Sources {
         drafts: false,
         base_url: None,
         max_post_bytes: tidings::content::MAX_POST_BYTES,
+        render_budget: tidings::content::RENDER_BUDGET,
+        cache_bytes: tidings::store::DEFAULT_BUDGET,
     }
 }
 
@@ -173,7 +177,7 @@ fn jekyll_feed_urls_give_jekyll_feeds_entries() {
         let name = corpus.file_name().unwrap().to_string_lossy().into_owned();
         let site_dir = jekyll_site(&corpus);
         let site = content::load(&jekyll_sources(site_dir.path())).unwrap();
-        let index = Index::build(site.config.clone(), &site.posts, chrono::Utc::now(), 1);
+        let index = Index::build(&site.posts, site.bodies.clone(), chrono::Utc::now(), 1);
         let reference = corpus.join("reference");
         let mut compared = 0;
         for file in walkdir::WalkDir::new(&reference).into_iter().map(|e| e.unwrap()) {
@@ -229,7 +233,7 @@ fn jekyll_corpora_load_with_no_error_on_a_published_post() {
         ids.sort();
         let repeated: Vec<&&str> = ids.windows(2).filter(|w| w[0] == w[1]).map(|w| &w[0]).collect();
         assert!(repeated.is_empty(), "{}: ids repeat: {repeated:?}", corpus.display());
-        let index = Index::build(site.config.clone(), &site.posts, chrono::Utc::now(), 1);
+        let index = Index::build(&site.posts, site.bodies.clone(), chrono::Utc::now(), 1);
         for key in feed::all_keys(&index) {
             let text = String::from_utf8(feed::render(&index, &key).unwrap().bytes).unwrap();
             if key.format != Format::Json {
@@ -449,7 +453,7 @@ fn jekyll_md_compatibility_cases() {
         });
         let site = &site.0;
         let base = &site.config.base_url;
-        let post = site.posts.iter().find(|p| p.source == Path::new("_posts").join(file));
+        let post = site.posts.iter().find(|p| *p.source == *Path::new("_posts").join(file));
         let Some(post) = post else {
             assert!(published.is_empty(), "{corpus} {file}: not published");
             continue;
@@ -467,21 +471,22 @@ fn jekyll_md_compatibility_cases() {
     }
     let (news, _) = &loaded["jekyll-news"];
     let post = |site: &content::Site, file: &str| {
-        site.posts.iter().find(|p| p.source == Path::new("_posts").join(file)).unwrap().clone()
+        site.posts.iter().find(|p| *p.source == *Path::new("_posts").join(file)).unwrap().clone()
     };
+    let body = |site: &content::Site, file: &str| site.bodies.body(&post(site, file));
     // Case 3 and 8: `post_url` and `link`; case 9: `highlight`.
     assert!(
-        post(news, "2014-05-06-jekyll-turns-2-0-0.markdown")
+        body(news, "2014-05-06-jekyll-turns-2-0-0.markdown")
             .content_html
             .contains("/news/2013/05/05/jekyll-1-0-0-released/\"")
     );
     assert!(
-        post(news, "2017-03-21-jekyll-3-4-3-released.markdown")
+        body(news, "2017-03-21-jekyll-3-4-3-released.markdown")
             .content_html
             .contains("/news/2017/01/18/jekyll-3-4-0-released/\"")
     );
     assert!(
-        post(news, "2015-01-24-jekyll-3-0-0-beta1-released.markdown")
+        body(news, "2015-01-24-jekyll-3-0-0-beta1-released.markdown")
             .content_html
             .contains(r#"<figure class="highlight"><pre><code class="language-shell" data-lang="shell">"#)
     );
@@ -497,11 +502,11 @@ fn jekyll_md_compatibility_cases() {
     assert_eq!(exdoc.image.as_deref(), Some("https://elixir-lang.org/images/social/elixir-og-card.jpg"));
     // Case 20: the unpublished post's tag has no feed.
     let (eighteen, _) = &loaded["18f-blog"];
-    let index = Index::build(eighteen.config.clone(), &eighteen.posts, chrono::Utc::now(), 1);
+    let index = Index::build(&eighteen.posts, eighteen.bodies.clone(), chrono::Utc::now(), 1);
     assert!(!index.tags.contains_key("hiring"));
     // Case 24: a CRLF post without `excerpt:` has the whole post as its summary.
     let (bitcoin, _) = &loaded["bitcoincore"];
-    assert!(post(bitcoin, "en/meetings/2016-12-01-meeting.md").summary_html.len() > 2000);
+    assert!(body(bitcoin, "en/meetings/2016-12-01-meeting.md").summary_html.len() > 2000);
     // Case 25: the post's language; a file without a date in its name is not a post.
     assert_eq!(post(bitcoin, "ja/releases/2019-08-09-release-0.18.1.md").lang.as_deref(), Some("ja"));
     assert!(!bitcoin.posts.iter().any(|p| p.source.ends_with("scaling-optimizations-zh_ch.md")));

@@ -17,15 +17,30 @@ fn sources(content_dir: &Path) -> Sources {
         drafts: false,
         base_url: None,
         max_post_bytes: content::MAX_POST_BYTES,
+        render_budget: tidings::content::RENDER_BUDGET,
+        cache_bytes: tidings::store::DEFAULT_BUDGET,
     }
 }
 
-/// Every post of the fixture site by file name.
+/// Every post of the fixture site by file name, and every problem (bodies rendered, as
+/// `tidings check` renders them).
 fn posts() -> (BTreeMap<String, std::sync::Arc<content::Post>>, Vec<Diagnostic>) {
+    let (posts, _, diagnostics) = rendered();
+    (posts, diagnostics)
+}
+
+/// Every post and its body, by file name, and every problem.
+#[allow(clippy::type_complexity)]
+fn rendered()
+-> (BTreeMap<String, std::sync::Arc<content::Post>>, BTreeMap<String, std::sync::Arc<content::Body>>, Vec<Diagnostic>) {
     let site = content::load(&sources(&data("jekyll"))).unwrap();
-    let posts =
-        site.posts.iter().map(|p| (p.source.file_name().unwrap().to_string_lossy().into_owned(), p.clone())).collect();
-    (posts, site.diagnostics)
+    let name = |p: &content::Post| p.source.file_name().unwrap().to_string_lossy().into_owned();
+    let posts = site.posts.iter().map(|p| (name(p), p.clone())).collect();
+    let bodies = site.posts.iter().map(|p| (name(p), site.bodies.body(p))).collect();
+    let mut diagnostics = site.diagnostics;
+    diagnostics.extend(site.bodies.renderer().problems());
+    diagnostics.sort();
+    (posts, bodies, diagnostics)
 }
 
 #[test]
@@ -60,7 +75,7 @@ fn dates_and_urls_are_jekylls() {
         assert_eq!(post.url, link, "{file}");
     }
     assert_eq!(posts["2016-02-01-first-guide.md"].image.as_deref(), Some("https://example.com/blog/img/guide.png"));
-    assert!(posts["2016-01-11-imported.html"].content_html.contains("<b>HTML</b>"));
+    assert!(rendered().1["2016-01-11-imported.html"].content_html.contains("<b>HTML</b>"));
 }
 
 #[test]
@@ -116,8 +131,8 @@ fn terms_titles_ids_and_languages() {
 
 #[test]
 fn liquid_in_bodies() {
-    let (posts, diagnostics) = posts();
-    let html = &posts["2016-01-01-one-tag.md"].content_html;
+    let (_, bodies, diagnostics) = rendered();
+    let html = &bodies["2016-01-01-one-tag.md"].content_html;
     assert!(!html.contains("{{") && !html.contains("{%"), "{html}");
     assert!(html.contains("/blog/img/x.png"), "site.baseurl: {html}");
     assert!(html.contains(r#"href="https://example.com/blog/2016/07/19/optional/""#), "post_url: {html}");
@@ -199,7 +214,7 @@ fn jekyll_feeds_ways_can_be_turned_back() {
         std::fs::write(feeds.path().join("site.yaml"), site_yaml).unwrap();
         let site =
             content::load(&Sources { feeds_dir: feeds.path().to_path_buf(), ..sources(&data("jekyll")) }).unwrap();
-        let index = tidings::index::Index::build(site.config.clone(), &site.posts, chrono::Utc::now(), 1);
+        let index = tidings::index::Index::build(&site.posts, site.bodies.clone(), chrono::Utc::now(), 1);
         let key = tidings::feed::FeedKey::new(tidings::feed::Scope::Site, tidings::feed::Format::Atom);
         String::from_utf8(tidings::feed::render(&index, &key).unwrap().bytes).unwrap()
     };

@@ -16,10 +16,12 @@ fn every_sample_feed_parses_with_its_items_newest_first() {
         drafts: false,
         base_url: Some(server.base_url.clone()),
         max_post_bytes: tidings::content::MAX_POST_BYTES,
+        render_budget: tidings::content::RENDER_BUDGET,
+        cache_bytes: tidings::store::DEFAULT_BUDGET,
     };
     let site = content::load(&sources).unwrap();
     assert!(site.diagnostics.is_empty(), "the sample site has problems: {:?}", site.diagnostics);
-    let index = Index::build(site.config.clone(), &site.posts, chrono::Utc::now(), 1);
+    let index = Index::build(&site.posts, site.bodies.clone(), chrono::Utc::now(), 1);
     assert!(index.categories.len() >= 3 && index.authors.len() >= 3, "sample site too small");
     let keys = feed::all_keys(&index);
     for key in &keys {
@@ -71,6 +73,8 @@ fn drafts_appear_only_when_asked_for() {
             drafts,
             base_url: None,
             max_post_bytes: tidings::content::MAX_POST_BYTES,
+            render_budget: tidings::content::RENDER_BUDGET,
+            cache_bytes: tidings::store::DEFAULT_BUDGET,
         };
         content::load(&sources).unwrap().posts.len()
     };

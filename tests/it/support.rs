@@ -90,6 +90,8 @@ impl TestServer {
             drafts: false,
             base_url: Some(base_url.clone()),
             max_post_bytes: content::MAX_POST_BYTES,
+            render_budget: tidings::content::RENDER_BUDGET,
+            cache_bytes: tidings::store::DEFAULT_BUDGET,
         };
         let site = content::Library::load(&sources).expect("site loads");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
