@@ -9,6 +9,7 @@ mod golden;
 mod headlines;
 mod http;
 mod jekyll;
+mod lazy;
 mod limits;
 mod pipeline;
 mod reload;

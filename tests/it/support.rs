@@ -24,6 +24,7 @@ pub fn root(path: &str) -> PathBuf {
 
 /// Copies the folder `from` (read-only fixtures, or the shared corpora) into `to`, whole.
 pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
     for entry in walkdir::WalkDir::new(from).min_depth(1) {
         let entry = entry.unwrap();
         let target = to.join(entry.path().strip_prefix(from).unwrap());
@@ -72,6 +73,17 @@ impl TestServer {
         Self::start_full(&site_dir.join("content"), &site_dir.join("feeds"), None, RetryPolicy::default(), options)
     }
 
+    /// Serves the given folders with sources the test adjusts (cache budget, render budget).
+    pub fn start_tuned(
+        content_dir: &Path,
+        feeds_dir: &Path,
+        base_url: Option<&str>,
+        tune: impl FnOnce(&mut Sources),
+    ) -> TestServer {
+        let options = ServerOptions { first_byte_timeout: Duration::from_secs(2), ..ServerOptions::default() };
+        Self::start_inner(content_dir, feeds_dir, base_url, RetryPolicy::default(), options, tune)
+    }
+
     fn start_full(
         content_dir: &Path,
         feeds_dir: &Path,
@@ -79,12 +91,23 @@ impl TestServer {
         policy: RetryPolicy,
         options: ServerOptions,
     ) -> TestServer {
+        Self::start_inner(content_dir, feeds_dir, base_url, policy, options, |_| {})
+    }
+
+    fn start_inner(
+        content_dir: &Path,
+        feeds_dir: &Path,
+        base_url: Option<&str>,
+        policy: RetryPolicy,
+        options: ServerOptions,
+        tune: impl FnOnce(&mut Sources),
+    ) -> TestServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let own_url = format!("http://{addr}");
         let base_url = base_url.map_or(own_url, str::to_owned);
-        let sources = Sources {
+        let mut sources = Sources {
             content_dir: content_dir.to_path_buf(),
             feeds_dir: feeds_dir.to_path_buf(),
             drafts: false,
@@ -93,6 +116,7 @@ impl TestServer {
             render_budget: tidings::content::RENDER_BUDGET,
             cache_bytes: tidings::store::DEFAULT_BUDGET,
         };
+        tune(&mut sources);
         let site = content::Library::load(&sources).expect("site loads");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready, watching) = std::sync::mpsc::channel::<()>();
