@@ -141,6 +141,7 @@ def run_serve(corpus, feeds_dir, paths, timeout, clients=4):
         lock = threading.Lock()
         results = []
         done_rss = []
+        first = []
 
         def worker():
             c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=timeout)
@@ -151,6 +152,8 @@ def run_serve(corpus, feeds_dir, paths, timeout, clients=4):
                     path = todo.pop(0)
                 status, body = get(c, path)
                 with lock:
+                    if not first and status == 200:
+                        first.append(time.time())
                     results.append((path, status, len(body)))
                     if path.endswith(".rss"):
                         done_rss.append(time.time())
@@ -170,6 +173,7 @@ def run_serve(corpus, feeds_dir, paths, timeout, clients=4):
             "timed_out": False,
             "wall_s": round(t_done - t0, 3),
             "listen_s": round(t_listen - t0, 3),
+            "first_feed_s": round(first[0] - t0, 3) if first else None,
             "feeds_s": round(t_done - t_listen, 3),
             "rss_feeds": n_rss,
             "rss_wall_s": round(max(done_rss) - t0, 3) if len(done_rss) == n_rss else None,

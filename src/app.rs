@@ -55,7 +55,11 @@ impl App {
 
     /// Like [`App::new`], with its own retry policy for WebSub hubs.
     pub fn with_websub_policy(library: Library, now: DateTime<Utc>, policy: RetryPolicy) -> App {
-        let index = Index::build(&library.posts(), library.bodies(), now, 1);
+        let started = std::time::Instant::now();
+        let posts = library.posts();
+        let posts_ms = started.elapsed().as_millis() as u64;
+        let index = Index::build(&posts, library.bodies(), now, 1);
+        tracing::debug!(posts_ms, index_ms = started.elapsed().as_millis() as u64 - posts_ms, "first index built");
         let cache = FeedCache::new(library.store().clone());
         let metrics = Arc::new(Metrics::default());
         let websub = Publisher::new(&library.config().websub_hubs, policy, metrics.clone());

@@ -264,7 +264,9 @@ impl Library {
             return Changes::default();
         }
         let mut scan_problems = Vec::new();
+        let started = std::time::Instant::now();
         let (found, layout) = find_posts(&dir, self.config.jekyll.is_some(), self.sources.drafts, &mut scan_problems);
+        let scanned = started.elapsed();
         if found.is_empty() {
             let expected = match layout {
                 Layout::Jekyll => "files named YYYY-MM-DD-slug.md in a `_posts` folder",
@@ -293,7 +295,15 @@ impl Library {
             .cloned()
             .collect();
         changes.reread = stale.len();
+        let started = std::time::Instant::now();
         self.read_all(&stale);
+        tracing::debug!(
+            files = found.len(),
+            reread = stale.len(),
+            scan_ms = scanned.as_millis() as u64,
+            read_ms = started.elapsed().as_millis() as u64,
+            "scanned the content folder"
+        );
         changes
     }
 
@@ -383,6 +393,7 @@ impl Library {
                 Read { stamp, parsed, relative_url, site_keys, text }
             })
             .collect();
+        let started = std::time::Instant::now();
         self.renderer.forget_problems(files.iter().map(|f| f.relative.as_path()));
         let mut links_changed = false;
         for (file, read) in files.iter().zip(read) {
@@ -391,6 +402,7 @@ impl Library {
         if links_changed && self.config.jekyll.is_some() {
             self.update_links();
         }
+        tracing::debug!(files = files.len(), apply_ms = started.elapsed().as_millis() as u64, "stored what was read");
     }
 
     /// The table of post URLs that Liquid's `link` and `post_url` read, made again.

@@ -323,9 +323,9 @@ impl Front<'_> {
             updated: self.updated,
             url: self.url.to_string(),
             id: self.id,
-            categories: self.categories.into_iter().map(Arc::new).collect(),
-            tags: self.tags.into_iter().map(Arc::new).collect(),
-            authors: self.authors.into_iter().map(Arc::new).collect(),
+            categories: shared(self.categories),
+            tags: shared(self.tags),
+            authors: shared(self.authors),
             image: self.image,
             lang: self.lang,
             hash,
@@ -333,6 +333,14 @@ impl Front<'_> {
         };
         (post, self.warnings)
     }
+}
+
+/// `values` behind `Arc`s, in a list of exactly their number: collecting in place would keep
+/// the first list's buffer, sized for the values themselves (hundreds of bytes per post).
+fn shared<T>(values: Vec<T>) -> Vec<Arc<T>> {
+    let mut out = Vec::with_capacity(values.len());
+    out.extend(values.into_iter().map(Arc::new));
+    out
 }
 
 /// Renders the body of a post whose front matter was read: Liquid first (Jekyll sites),
