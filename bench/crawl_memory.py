@@ -56,7 +56,8 @@ def main():
     ap.add_argument("--json")
     args = ap.parse_args()
     corpus = cs.bb.ensure_corpus(args.root, args.posts, 1)
-    feeds_dir = os.path.join(corpus, ".no-feeds-dir")
+    feeds_dir = os.path.join(args.root, "empty-feeds")
+    os.makedirs(feeds_dir, exist_ok=True)
     cs.PORT = PORT
     p = subprocess.Popen([TIDINGS, "serve", "--content", corpus, "--feeds", feeds_dir, "--addr",
                           "127.0.0.1:%d" % PORT, "--base-url", BASE, "--cache-bytes", args.cache_bytes],

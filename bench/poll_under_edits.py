@@ -61,8 +61,10 @@ def main():
     shutil.rmtree(corpus, ignore_errors=True)
     shutil.copytree(source, corpus)
     # The oldest 2,000 posts: far down every feed, so no polled first page changes.
+    feeds_dir = os.path.join(args.root, "empty-feeds")
+    os.makedirs(feeds_dir, exist_ok=True)
     old = sorted(glob.glob(os.path.join(corpus, "_posts", "**", "*.md"), recursive=True))[:2000]
-    p = subprocess.Popen([TIDINGS, "serve", "--content", corpus, "--feeds", os.path.join(corpus, ".no-feeds"),
+    p = subprocess.Popen([TIDINGS, "serve", "--content", corpus, "--feeds", feeds_dir,
                           "--addr", "127.0.0.1:%d" % PORT, "--base-url", "https://example.org/"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, TIDINGS_LOG="warn"))
     results = []

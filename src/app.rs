@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
 use crate::cache::FeedCache;
-use crate::content::Library;
 use crate::content::library::Changes;
+use crate::content::{Library, Post};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::index::Index;
 use crate::metrics::{Gauges, Metrics};
@@ -137,8 +137,15 @@ impl App {
         let diagnostics = library.diagnostics();
         log_new_problems(&self.diagnostics.load(), &diagnostics);
         self.diagnostics.store(Arc::new(diagnostics));
-        if changes != Changes::default() {
-            self.rebuild_from(&library, Utc::now());
+        if changes.any() {
+            let edits: Option<Vec<(Arc<Post>, Arc<Post>)>> =
+                changes.posts.iter().map(|c| Some((c.old.clone()?, c.new.clone()?))).collect();
+            let now = Utc::now();
+            let generation = self.generation.load(Ordering::SeqCst) + 1;
+            match edits.and_then(|edits| self.index().with_edits(&edits, library.bodies(), now, generation)) {
+                Some(index) => self.swap(Arc::new(index)),
+                None => self.rebuild_from(&library, now),
+            }
         }
         self.metrics.reload(true, Utc::now().timestamp().max(0) as u64);
         changes
@@ -151,8 +158,14 @@ impl App {
     }
 
     fn rebuild_from(&self, library: &Library, now: DateTime<Utc>) {
-        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        let index = Arc::new(Index::build(&library.posts(), library.bodies(), now, generation));
+        let generation = self.generation.load(Ordering::SeqCst) + 1;
+        self.swap(Arc::new(Index::build(&library.posts(), library.bodies(), now, generation)));
+    }
+
+    /// Makes `index` the current snapshot (callers hold the library lock, so generations
+    /// only grow) and tells what depends on it.
+    fn swap(&self, index: Arc<Index>) {
+        self.generation.store(index.generation, Ordering::SeqCst);
         let old = self.index.swap(index.clone());
         if old.next_publish != index.next_publish {
             self.schedule_changed.notify_one();

@@ -1,7 +1,7 @@
 //! The index: an immutable snapshot of the posts visible at one instant, newest first, with
 //! lookups by category, author and tag. Pure: the instant is passed in.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -55,7 +55,7 @@ impl Index {
 
         let mut categories = TermGroups::default();
         let mut tags = TermGroups::default();
-        let mut authors: BTreeMap<String, Group> = BTreeMap::new();
+        let mut authors: HashMap<&str, (&str, Vec<usize>)> = HashMap::new();
         for (i, post) in visible.iter().enumerate() {
             for term in &post.categories {
                 categories.add(term, i);
@@ -64,13 +64,13 @@ impl Index {
                 tags.add(term, i);
             }
             for person in &post.authors {
-                authors
-                    .entry(person.key.clone())
-                    .or_insert_with(|| Group { name: person.name.clone(), posts: Vec::new() })
-                    .posts
-                    .push(i);
+                authors.entry(&person.key).or_insert_with(|| (&person.name, Vec::new())).1.push(i);
             }
         }
+        let authors: BTreeMap<String, Group> = authors
+            .into_iter()
+            .map(|(key, (name, posts))| (key.to_owned(), Group { name: name.to_owned(), posts }))
+            .collect();
         let curated = config
             .curated
             .values()
@@ -79,17 +79,58 @@ impl Index {
                 (feed.name.clone(), Group { name: feed.title.clone(), posts })
             })
             .collect();
-        Index {
-            generation,
-            config,
-            curated,
-            posts: visible,
-            categories: categories.finish(),
-            authors,
-            tags: tags.finish(),
-            next_publish,
-            bodies,
+        let (categories, tags) = (categories.finish(), tags.finish());
+        Index { generation, config, curated, posts: visible, categories, authors, tags, next_publish, bodies }
+    }
+
+    /// This snapshot with `edits` (each a post before and after) made in place, or `None`
+    /// when an edit changes what orders or groups posts (date, id, URL, terms, authors,
+    /// visibility) — then the index must be built again. Costs a copy of the post list, not a
+    /// sort or a regrouping: the common edit (a title, a body, a typo) becomes visible at once
+    /// however large the site.
+    pub fn with_edits(
+        &self,
+        edits: &[(Arc<Post>, Arc<Post>)],
+        bodies: BodySource,
+        now: DateTime<Utc>,
+        generation: u64,
+    ) -> Option<Index> {
+        if edits.is_empty() || bodies.epoch() != self.bodies.epoch() || !Arc::ptr_eq(bodies.config(), &self.config) {
+            return None;
         }
+        let future = self.config.jekyll.as_ref().is_some_and(|j| j.future);
+        let mut posts = self.posts.clone();
+        for (old, new) in edits {
+            let same_place = old.id == new.id
+                && old.url == new.url
+                && old.published == new.published
+                && old.categories == new.categories
+                && old.tags == new.tags
+                && old.authors == new.authors
+                && (new.published <= now || future);
+            if !same_place {
+                return None;
+            }
+            let at = posts
+                .binary_search_by(|p| new.published.cmp(&p.published).then_with(|| p.source.cmp(&new.source)))
+                .ok()?;
+            // The index may hold a copy with a renamed id; then the ids must be worked out again.
+            if !Arc::ptr_eq(&posts[at], old) {
+                return None;
+            }
+            posts[at] = new.clone();
+        }
+        Some(Index {
+            generation,
+            config: self.config.clone(),
+            posts,
+            categories: self.categories.clone(),
+            authors: self.authors.clone(),
+            tags: self.tags.clone(),
+            curated: self.curated.clone(),
+            next_publish: self.next_publish,
+            bodies,
+        })
     }
 
     /// The newest post's last change: the site's `updated` date.
@@ -98,16 +139,24 @@ impl Index {
     }
 }
 
-/// Collects term groups, counting spellings so the most used one names the group.
+/// Collects term groups, counting spellings so the most used one names the group. Borrows
+/// the posts' terms: nothing is copied per post.
 #[derive(Default)]
-struct TermGroups {
-    groups: BTreeMap<String, (BTreeMap<String, usize>, Vec<usize>)>,
+struct TermGroups<'a> {
+    /// By slug: each spelling with its count, and the posts.
+    groups: HashMap<&'a str, (Spellings<'a>, Vec<usize>)>,
 }
 
-impl TermGroups {
-    fn add(&mut self, term: &Term, post: usize) {
-        let (spellings, posts) = self.groups.entry(term.slug.clone()).or_default();
-        *spellings.entry(term.name.clone()).or_default() += 1;
+/// The spellings of one term, with how many posts use each.
+type Spellings<'a> = Vec<(&'a str, usize)>;
+
+impl<'a> TermGroups<'a> {
+    fn add(&mut self, term: &'a Term, post: usize) {
+        let (spellings, posts) = self.groups.entry(&term.slug).or_default();
+        match spellings.iter_mut().find(|(name, _)| *name == term.name) {
+            Some((_, count)) => *count += 1,
+            None => spellings.push((&term.name, 1)),
+        }
         posts.push(post);
     }
 
@@ -118,10 +167,9 @@ impl TermGroups {
                 // Most used spelling; ties go to the first in byte order (capitals first).
                 let name = spellings
                     .iter()
-                    .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
-                    .map(|(name, _)| name.clone())
-                    .unwrap_or_else(|| slug.clone());
-                (slug, Group { name, posts })
+                    .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+                    .map_or(slug, |(name, _)| name);
+                (slug.to_owned(), Group { name: name.to_owned(), posts })
             })
             .collect()
     }
@@ -174,5 +222,29 @@ mod tests {
         assert_eq!(index.authors["tim"].name, "TIM");
         assert_eq!(index.next_publish.unwrap().to_rfc3339(), "2030-01-01T00:00:00+00:00");
         assert_eq!(index.updated().unwrap().to_rfc3339(), "2021-01-01T00:00:00+00:00");
+    }
+
+    #[test]
+    fn an_edit_that_keeps_date_and_terms_is_made_in_place() {
+        let posts = vec![
+            post("a", "2020-01-01T00:00:00Z", "ops", "tim"),
+            post("b", "2021-01-01T00:00:00Z", "ops", "ann"),
+            post("c", "2022-01-01T00:00:00Z", "dev", "tim"),
+        ];
+        let now = DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z").unwrap().to_utc();
+        let bodies = BodySource::detached(Arc::new(SiteConfig::default()));
+        let index = Index::build(&posts, bodies.clone(), now, 1);
+        let retitled = Arc::new(Post { title: "B, retitled".to_owned(), hash: 1, ..(*posts[1]).clone() });
+        let edited = index.with_edits(&[(posts[1].clone(), retitled.clone())], bodies.clone(), now, 2).unwrap();
+        assert_eq!(edited.generation, 2);
+        assert!(Arc::ptr_eq(&edited.posts[1], &retitled));
+        assert_eq!(edited.categories["ops"].posts, index.categories["ops"].posts);
+        let redated = Arc::new(Post {
+            published: DateTime::parse_from_rfc3339("2023-01-01T00:00:00Z").unwrap(),
+            ..(*posts[1]).clone()
+        });
+        assert!(index.with_edits(&[(posts[1].clone(), redated)], bodies.clone(), now, 2).is_none(), "moves: rebuild");
+        let stranger = post("x", "2021-01-01T00:00:00Z", "ops", "ann");
+        assert!(index.with_edits(&[(stranger.clone(), stranger)], bodies, now, 2).is_none(), "not in the index");
     }
 }

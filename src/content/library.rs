@@ -63,7 +63,39 @@ pub struct Changes {
     pub removed: usize,
     /// Whether the configuration was read again.
     pub config: bool,
+    /// Each post file read again or gone: its post before and after (none when it was or is
+    /// not a post), so that the index can be updated in place.
+    pub posts: Vec<PostChange>,
 }
+
+impl Changes {
+    /// True when anything changed.
+    pub fn any(&self) -> bool {
+        self.reread + self.removed > 0 || self.config
+    }
+}
+
+/// One post file's post before and after a reload.
+#[derive(Clone, Debug)]
+pub struct PostChange {
+    /// The post served before.
+    pub old: Option<Arc<Post>>,
+    /// The post to serve now.
+    pub new: Option<Arc<Post>>,
+}
+
+impl PartialEq for PostChange {
+    fn eq(&self, other: &Self) -> bool {
+        let same = |a: &Option<Arc<Post>>, b: &Option<Arc<Post>>| match (a, b) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        same(&self.old, &other.old) && same(&self.new, &other.new)
+    }
+}
+
+impl Eq for PostChange {}
 
 /// Every post file under the content folder, with the configuration they were read with.
 #[derive(Debug)]
@@ -86,6 +118,11 @@ pub struct Library {
     kept_bytes: usize,
     /// Whether the first load is done (files read after it keep their text).
     serving: bool,
+    /// Posts changed since the last reload began.
+    changed: Vec<PostChange>,
+    /// Warnings about posts that share an id or URL, and whether they must be worked out again.
+    clashes: Vec<Diagnostic>,
+    clashes_stale: bool,
 }
 
 impl Library {
@@ -118,6 +155,9 @@ impl Library {
             kept: VecDeque::new(),
             kept_bytes: 0,
             serving: false,
+            changed: Vec::new(),
+            clashes: Vec::new(),
+            clashes_stale: true,
         };
         library.rescan(true);
         library.serving = true;
@@ -169,12 +209,9 @@ impl Library {
     /// name) as id. Each such post is reported ([`Library::diagnostics`]).
     pub fn posts(&self) -> Vec<Arc<Post>> {
         let mut posts: Vec<Arc<Post>> = self.files.values().filter_map(|e| e.post.clone()).collect();
-        let mut by_id: HashMap<&str, Vec<usize>> = HashMap::with_capacity(posts.len());
-        for (i, post) in posts.iter().enumerate() {
-            by_id.entry(&post.id).or_default().push(i);
-        }
+        let by_id = repeats(posts.iter().enumerate().map(|(i, post)| (post.id.as_str(), i)));
         let mut renamed: Vec<usize> = Vec::new();
-        for mut group in by_id.into_values().filter(|g| g.len() > 1) {
+        for mut group in by_id.into_values() {
             group.sort_by(|&a, &b| {
                 posts[a].published.cmp(&posts[b].published).then(posts[a].source.cmp(&posts[b].source))
             });
@@ -202,8 +239,8 @@ impl Library {
             .iter()
             .chain(&self.scan_problems)
             .chain(self.files.values().flat_map(|e| &e.problems))
+            .chain(&self.clashes)
             .cloned()
-            .chain(self.clashes())
             .chain(self.unused_config_keys())
             .collect();
         all.sort();
@@ -304,6 +341,7 @@ impl Library {
             read_ms = started.elapsed().as_millis() as u64,
             "scanned the content folder"
         );
+        self.settle(&mut changes);
         changes
     }
 
@@ -344,15 +382,32 @@ impl Library {
             let scanned = self.rescan(false);
             changes.reread += scanned.reread;
             changes.removed += scanned.removed;
+            changes.posts.extend(scanned.posts);
         }
+        self.settle(&mut changes);
         changes
+    }
+
+    /// Ends a reload: hands over the posts that changed, and works out clashes again if ids or
+    /// URLs changed (over every post, so not for an edit that kept both).
+    fn settle(&mut self, changes: &mut Changes) {
+        changes.posts.append(&mut self.changed);
+        if self.clashes_stale {
+            self.clashes = self.find_clashes();
+            self.clashes_stale = false;
+        }
     }
 
     /// Forgets files that are gone.
     fn remove(&mut self, gone: &[Arc<Path>]) {
         for path in gone {
-            if let Some(text) = self.files.remove(path).and_then(|e| e.text) {
+            let Some(entry) = self.files.remove(path) else { continue };
+            if let Some(text) = entry.text {
                 self.kept_bytes -= text.len();
+            }
+            if entry.post.is_some() {
+                self.changed.push(PostChange { old: entry.post, new: None });
+                self.clashes_stale = true;
             }
         }
         self.renderer.forget_problems(gone.iter().map(|p| &**p));
@@ -419,6 +474,7 @@ impl Library {
     /// body is rendered from) if it failed. True when the post's URL changed.
     fn apply(&mut self, file: &PostFile, read: Read) -> bool {
         let previous = self.files.remove(file.relative.as_path());
+        let old = previous.as_ref().and_then(|p| p.post.clone());
         let key: Arc<Path> = match (&read.parsed, &previous) {
             (Ok(Parsed::Post(post, _)), _) => post.source.clone(),
             (_, Some(previous)) => {
@@ -462,6 +518,14 @@ impl Library {
             },
         };
         let changed = entry.relative_url != old_url;
+        if old.is_some() || entry.post.is_some() {
+            let same_names = match (&old, &entry.post) {
+                (Some(a), Some(b)) => a.id == b.id && a.url == b.url,
+                _ => false,
+            };
+            self.clashes_stale |= !same_names;
+            self.changed.push(PostChange { old, new: entry.post.clone() });
+        }
         self.files.insert(key, entry);
         changed
     }
@@ -526,16 +590,13 @@ impl Library {
     }
 
     /// Warnings for posts that share an id (readers merge them) or a URL (Jekyll's "Conflict").
-    fn clashes(&self) -> Vec<Diagnostic> {
-        let mut by_id: BTreeMap<&str, Vec<&Path>> = BTreeMap::new();
-        let mut by_url: BTreeMap<&str, Vec<&Path>> = BTreeMap::new();
-        for (path, post) in self.files.iter().filter_map(|(path, e)| e.post.as_ref().map(|p| (path, p))) {
-            by_id.entry(&post.id).or_default().push(path);
-            by_url.entry(&post.url).or_default().push(path);
-        }
+    fn find_clashes(&self) -> Vec<Diagnostic> {
+        let posts = || self.files.iter().filter_map(|(path, e)| e.post.as_ref().map(|p| (path, p)));
+        let by_id = repeats(posts().map(|(path, post)| (post.id.as_str(), &**path)));
+        let by_url = repeats(posts().map(|(path, post)| (post.url.as_str(), &**path)));
         let mut out = Vec::new();
         for (what, groups) in [("id", by_id), ("URL", by_url)] {
-            for (value, paths) in groups.into_iter().filter(|(_, paths)| paths.len() > 1) {
+            for (value, paths) in groups {
                 for path in &paths {
                     let others: Vec<String> =
                         paths.iter().filter(|p| *p != path).map(|p| p.display().to_string()).collect();
@@ -556,6 +617,24 @@ impl Library {
         }
         out
     }
+}
+
+/// The values that share a key with another, grouped by key, in the order met; keys met once
+/// cost one hash-map slot and no allocation (most keys are unique).
+fn repeats<'a, T: Copy>(items: impl Iterator<Item = (&'a str, T)>) -> BTreeMap<&'a str, Vec<T>> {
+    let mut first: HashMap<&'a str, T> = HashMap::new();
+    let mut repeated: BTreeMap<&'a str, Vec<T>> = BTreeMap::new();
+    for (key, value) in items {
+        match first.entry(key) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(value);
+            }
+            std::collections::hash_map::Entry::Occupied(known) => {
+                repeated.entry(key).or_insert_with(|| vec![*known.get()]).push(value);
+            }
+        }
+    }
+    repeated
 }
 
 /// One file as read: its stamp, the outcome, its URL, the `site` keys its Liquid prints, and
