@@ -60,6 +60,16 @@ pub struct Representation {
     pub body: Bytes,
     /// A strong entity tag of this representation, quotes included.
     pub etag: String,
+    /// The same, as the `ETag` header sends it.
+    pub etag_value: http::HeaderValue,
+}
+
+impl Representation {
+    fn new(body: Vec<u8>, etag: String) -> Representation {
+        // Hex digits and quotes: always a valid header value.
+        let etag_value = http::HeaderValue::from_str(&etag).unwrap_or(http::HeaderValue::from_static("\"\""));
+        Representation { body: Bytes::from(body), etag, etag_value }
+    }
 }
 
 /// A document's representations and everything needed to answer (conditional) requests for it.
@@ -73,6 +83,10 @@ pub struct Rendered {
     pub brotli: Representation,
     /// The newest item's last change, to the second.
     pub last_modified: Option<SystemTime>,
+    /// The same, as the `Last-Modified` header sends it.
+    pub last_modified_value: Option<http::HeaderValue>,
+    /// The `Cache-Control` header value.
+    pub cache_control: http::HeaderValue,
     /// The `Content-Type` header value.
     pub media_type: &'static str,
     /// How long rendering and compressing took.
@@ -89,10 +103,12 @@ impl Rendered {
         let gzip = gzip(&bytes);
         let brotli = brotli(&bytes);
         Rendered {
-            identity: Representation { body: Bytes::from(bytes), etag: format!("\"{hash}\"") },
-            gzip: Representation { body: Bytes::from(gzip), etag: format!("\"{hash}-gzip\"") },
-            brotli: Representation { body: Bytes::from(brotli), etag: format!("\"{hash}-br\"") },
+            identity: Representation::new(bytes, format!("\"{hash}\"")),
+            gzip: Representation::new(gzip, format!("\"{hash}-gzip\"")),
+            brotli: Representation::new(brotli, format!("\"{hash}-br\"")),
             last_modified: updated,
+            last_modified_value: updated.and_then(|at| http::HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok()),
+            cache_control: http::HeaderValue::from_static("public, max-age=300"),
             media_type,
             render_time: started.elapsed(),
             complete: true,
@@ -218,6 +234,9 @@ impl Document {
         let mut rendered = Rendered::new(bytes, updated.map(to_system_time), media_type);
         rendered.render_time = started.elapsed();
         rendered.complete = complete;
+        if let Ok(value) = http::HeaderValue::from_str(&index.config.cache_control()) {
+            rendered.cache_control = value;
+        }
         Some(rendered)
     }
 

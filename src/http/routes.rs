@@ -1,7 +1,5 @@
 //! Request routing: which resource a request names, and the response for it.
 
-use std::time::SystemTime;
-
 use bytes::Bytes;
 use http::header::{
     ACCEPT_ENCODING, ACCESS_CONTROL_ALLOW_ORIGIN, ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG,
@@ -157,7 +155,11 @@ async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document) -> 
         r
     };
     let headers = response.headers_mut();
-    add_validators(headers, &representation.etag, rendered.last_modified, &index.config.cache_control());
+    headers.insert(ETAG, representation.etag_value.clone());
+    if let Some(modified) = &rendered.last_modified_value {
+        headers.insert(LAST_MODIFIED, modified.clone());
+    }
+    headers.insert(CACHE_CONTROL, rendered.cache_control.clone());
     let vary = if is_xml_feed(document) { "Accept-Encoding, Accept" } else { "Accept-Encoding" };
     headers.insert(VARY, HeaderValue::from_static(vary));
     // Public, read-only data that in-browser readers and widgets fetch from other origins.
@@ -191,21 +193,6 @@ async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document) -> 
         }
     }
     response
-}
-
-/// `ETag`, `Last-Modified` and `Cache-Control`, sent with both 200 and 304.
-fn add_validators(headers: &mut http::HeaderMap, etag: &str, last_modified: Option<SystemTime>, cache_control: &str) {
-    if let Ok(etag) = HeaderValue::from_str(etag) {
-        headers.insert(ETAG, etag);
-    }
-    if let Some(modified) = last_modified
-        && let Ok(value) = HeaderValue::from_str(&httpdate::fmt_http_date(modified))
-    {
-        headers.insert(LAST_MODIFIED, value);
-    }
-    if let Ok(value) = HeaderValue::from_str(cache_control) {
-        headers.insert(CACHE_CONTROL, value);
-    }
 }
 
 fn is_xml_feed(document: &Document) -> bool {
