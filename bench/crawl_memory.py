@@ -30,9 +30,12 @@ BASE = "https://example.org/"
 
 
 def fetch(conn, path):
+    """(status, bytes on the wire, decoded body): requests gzip, as feed readers do."""
     conn.request("GET", path, headers={"Accept-Encoding": "gzip"})
     r = conn.getresponse()
-    return r.status, r.read()
+    raw = r.read()
+    body = gzip.decompress(raw) if r.getheader("Content-Encoding") == "gzip" else raw
+    return r.status, len(raw), body
 
 
 def next_link(path, body):
@@ -69,7 +72,7 @@ def main():
         rec["listen_s"] = round(time.time() - t0, 2)
         rec["rss_after_start_kb"] = cs.proc_status(p.pid)["VmRSS"]
         c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
-        _, opml = fetch(c, "/feeds.opml")
+        _, _, opml = fetch(c, "/feeds.opml")
         starts = []
         for el in ET.fromstring(opml).iter("outline"):
             url = el.get("xmlUrl")
@@ -86,11 +89,11 @@ def main():
                     if not todo:
                         return
                     path = todo.pop()
-                status, body = fetch(conn, path)
-                nxt = next_link(path, gzip.decompress(body)) if status == 200 else None
+                status, wire, body = fetch(conn, path)
+                nxt = next_link(path, body) if status == 200 else None
                 with lock:
                     counts["pages"] += 1
-                    counts["bytes"] += len(body)
+                    counts["bytes"] += wire
                     counts["bad"] += status != 200
                     if nxt:
                         todo.append(nxt)
@@ -114,8 +117,9 @@ def main():
         st = cs.proc_status(p.pid)
         rec["peak_rss_sampled_kb"] = peak_rss[0]
         rec["vmhwm_kb"], rec["rss_after_crawl_kb"] = st["VmHWM"], st["VmRSS"]
-        _, metrics = fetch(c, "/metrics")
-        text = gzip.decompress(metrics).decode() if metrics[:2] == b"\x1f\x8b" else metrics.decode()
+        # A new connection: the server closes ones idle for 10 s.
+        _, _, metrics = fetch(http.client.HTTPConnection("127.0.0.1", PORT, timeout=60), "/metrics")
+        text = metrics.decode()
         for name in ("tidings_cache_bytes", "tidings_cache_budget_bytes", "tidings_cache_entries"):
             m = re.search(r"^%s (\d+)" % name, text, re.M)
             rec[name] = int(m.group(1)) if m else None
