@@ -306,10 +306,14 @@ def main():
     skip = set(filter(None, args.skip.split(",")))
     feeds_dir = os.path.join(root, "empty-feeds")
     os.makedirs(feeds_dir, exist_ok=True)
+    def version(*command):
+        try:
+            return subprocess.run(list(command), capture_output=True, text=True).stdout.strip()
+        except FileNotFoundError:
+            return "%s: not installed" % command[0]
+
     print("# tidings %s; %s; %s; %s" % (
-        subprocess.run([TIDINGS, "--version"], capture_output=True, text=True).stdout.strip(),
-        subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout.strip(),
-        subprocess.run(["jekyll", "--version"], capture_output=True, text=True).stdout.strip(),
+        version(TIDINGS, "--version"), version("hugo", "version"), version("jekyll", "--version"),
         "%d cores" % os.cpu_count()), flush=True)
     results, sizes_info = [], {}
 

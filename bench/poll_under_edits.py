@@ -112,6 +112,7 @@ def main():
                 results.append(rec)
                 print(json.dumps(rec), flush=True)
                 time.sleep(2)
+        c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)  # the old one idled out
         c.request("GET", path, headers={"If-None-Match": etag})
         r = c.getresponse()
         r.read()
