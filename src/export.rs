@@ -97,7 +97,7 @@ pub fn write_all(index: &Index, out: &Path) -> std::io::Result<Summary> {
 
 /// Writes one document and its twins; returns files and bytes written.
 fn write_document(index: &Index, document: &Document, out: &Path) -> std::io::Result<(usize, u64)> {
-    let (Some(relative), Some(rendered)) = (document.export_path(), document.render(index)) else {
+    let (Some(relative), Some(rendered)) = (document.export_path(), complete_render(index, document)) else {
         return Ok((0, 0));
     };
     let path = out.join(relative);
@@ -114,6 +114,18 @@ fn write_document(index: &Index, document: &Document, out: &Path) -> std::io::Re
         bytes += body.len() as u64;
     }
     Ok((3, bytes))
+}
+
+/// The document with every body in it: a file is not served again, so unlike `serve` the
+/// export waits for bodies slower than the render budget (their renders go on meanwhile).
+fn complete_render(index: &Index, document: &Document) -> Option<crate::cache::Rendered> {
+    loop {
+        let rendered = document.render(index)?;
+        if rendered.complete {
+            return Some(rendered);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {

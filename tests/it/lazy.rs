@@ -221,3 +221,28 @@ fn a_post_that_breaks_keeps_its_last_good_body() {
     assert!(shown["B"].contains("First body of B."), "{shown:?}");
     assert!(!Path::new(&posts.join("none")).exists());
 }
+
+#[test]
+fn the_export_waits_for_a_slow_body() {
+    // A static file is not served again: unlike `serve`, `build` must not write a feed that
+    // lacks a body only because it was slower than the render budget.
+    let dir = tempfile::tempdir().unwrap();
+    let posts = dir.path().join("content/_posts");
+    std::fs::create_dir_all(&posts).unwrap();
+    std::fs::create_dir_all(dir.path().join("feeds")).unwrap();
+    let big = format!("---\ntitle: Big\n---\n{}", "Some *emphasis* in a paragraph.\n\n".repeat(5_000));
+    std::fs::write(posts.join("2024-01-01-big.md"), big).unwrap();
+    let out = dir.path().join("out");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["build", "--render-budget-ms", "1", "--content"])
+        .arg(dir.path().join("content"))
+        .arg("--feeds")
+        .arg(dir.path().join("feeds"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let feed = std::fs::read_to_string(out.join("feed.json")).unwrap();
+    assert_eq!(feed.matches("<em>emphasis</em>").count(), 5_000, "the whole body, however slow");
+}
