@@ -13,7 +13,7 @@ use super::body::{LinkTable, RenderContext, Renderer};
 use super::parse;
 use super::{
     BodySource, Fatal, Layout, Parsed, PathKind, Pinned, Post, PostFile, Site, Sources, Term, classify, find_posts,
-    load_config, read_post, text_hash,
+    load_config, read_post_with_metadata, text_hash,
 };
 use crate::config::{Person, SiteConfig};
 use crate::diagnostic::Diagnostic;
@@ -32,7 +32,10 @@ struct Stamp {
 
 impl Stamp {
     fn of(path: &Path) -> Option<Stamp> {
-        let meta = std::fs::metadata(path).ok()?;
+        Stamp::of_metadata(&std::fs::metadata(path).ok()?)
+    }
+
+    fn of_metadata(meta: &std::fs::Metadata) -> Option<Stamp> {
         Some(Stamp { modified: meta.modified().ok(), len: meta.len() })
     }
 }
@@ -426,8 +429,9 @@ impl Library {
             .par_iter()
             .map(|file| {
                 let shown = self.sources.content_dir.join(&file.relative);
-                let stamp = Stamp::of(&shown);
-                let text = match read_post(&shown, self.sources.max_post_bytes) {
+                let (meta, text) = read_post_with_metadata(&shown, self.sources.max_post_bytes);
+                let stamp = meta.as_ref().and_then(Stamp::of_metadata);
+                let text = match text {
                     Ok(text) => text,
                     Err(d) => {
                         return Read { stamp, parsed: Err(d), relative_url: None, site_keys: Vec::new(), text: None };

@@ -402,12 +402,28 @@ pub fn is_inside(root: &Path, path: &Path) -> bool {
 
 /// Reads a post file as UTF-8 text, refusing files that are too big or not regular files.
 fn read_post(path: &Path, max_bytes: u64) -> Result<String, Diagnostic> {
-    let meta = std::fs::metadata(path).map_err(|e| Diagnostic::error(path, None, None, format!("cannot read: {e}")))?;
+    read_post_with_metadata(path, max_bytes).1
+}
+
+/// [`read_post`], with the metadata of the file read (one `open` and one `fstat`: the size
+/// and time that say later whether it changed).
+fn read_post_with_metadata(path: &Path, max_bytes: u64) -> (Option<std::fs::Metadata>, Result<String, Diagnostic>) {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| Diagnostic::error(path, None, None, format!("cannot read: {e}"));
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) => return (None, Err(cannot(e))),
+    };
+    let meta = match file.metadata() {
+        Ok(meta) => meta,
+        Err(e) => return (None, Err(cannot(e))),
+    };
     if !meta.is_file() {
-        return Err(Diagnostic::error(path, None, None, "not a regular file: only plain files are read as posts"));
+        let d = Diagnostic::error(path, None, None, "not a regular file: only plain files are read as posts");
+        return (Some(meta), Err(d));
     }
     if meta.len() > max_bytes {
-        return Err(Diagnostic::error(
+        let d = Diagnostic::error(
             path,
             None,
             None,
@@ -415,10 +431,16 @@ fn read_post(path: &Path, max_bytes: u64) -> Result<String, Diagnostic> {
                 "file is {} bytes, over the {max_bytes}-byte limit for a post: split it, or raise --max-post-bytes",
                 meta.len()
             ),
-        ));
+        );
+        return (Some(meta), Err(d));
     }
-    let bytes = std::fs::read(path).map_err(|e| Diagnostic::error(path, None, None, format!("cannot read: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| not_utf8(path, e.as_bytes(), e.utf8_error().valid_up_to()))
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    // Read at most one byte past the limit, in case the file grew since `fstat`.
+    if let Err(e) = (&mut file).take(max_bytes + 1).read_to_end(&mut bytes) {
+        return (Some(meta), Err(cannot(e)));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| not_utf8(path, e.as_bytes(), e.utf8_error().valid_up_to()));
+    (Some(meta), text)
 }
 
 /// A diagnostic at the first byte that is not UTF-8.
