@@ -272,7 +272,7 @@ impl BodySource {
                 bodies.push(Some(body.clone()));
                 continue;
             }
-            let key = (post.hash, self.context.epoch);
+            let key = (body_key(post), self.context.epoch);
             if let Some(body) = self.renderer.store.body(key.0, key.1) {
                 bodies.push(Some(body));
                 continue;
@@ -315,6 +315,12 @@ impl BodySource {
     }
 }
 
+/// What a post's body is kept under: its text and its file (the same text at another path has
+/// another URL, which its relative links resolve against).
+pub fn body_key(post: &Post) -> u128 {
+    post.hash ^ xxhash_rust::xxh3::xxh3_128(post.source.as_os_str().as_encoded_bytes())
+}
+
 /// Renders one body on a pool thread, keeps it, records its problems and wakes the waiters.
 fn render_job(renderer: &Renderer, context: &RenderContext, post: &Arc<Post>, flight: &Flight) {
     let started = Instant::now();
@@ -334,11 +340,11 @@ fn render_job(renderer: &Renderer, context: &RenderContext, post: &Arc<Post>, fl
         ));
     }
     if keep {
-        renderer.store.insert(Key::Body(post.hash, context.epoch), Value::Body(body.clone()));
+        renderer.store.insert(Key::Body(body_key(post), context.epoch), Value::Body(body.clone()));
     }
     renderer.record(&post.source, problems);
     flight.finish(body);
-    lock(&renderer.flights).remove(&(post.hash, context.epoch));
+    lock(&renderer.flights).remove(&(body_key(post), context.epoch));
 }
 
 /// Renders a post's body from its pinned text or its file. The flag says whether the body is

@@ -555,7 +555,7 @@ impl Library {
         }
         let pinned = match text {
             Some(text) => Some(Pinned::Text(text)),
-            None => self.store().body(last_good.hash, self.epoch).map(Pinned::Body),
+            None => self.store().body(super::body::body_key(&last_good), self.epoch).map(Pinned::Body),
         };
         match pinned {
             Some(pinned) => Arc::new(Post { pinned: Some(pinned), ..(*last_good).clone() }),

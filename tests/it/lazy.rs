@@ -246,3 +246,23 @@ fn the_export_waits_for_a_slow_body() {
     let feed = std::fs::read_to_string(out.join("feed.json")).unwrap();
     assert_eq!(feed.matches("<em>emphasis</em>").count(), 5_000, "the whole body, however slow");
 }
+
+#[test]
+fn the_same_text_at_two_paths_keeps_two_bodies() {
+    // Bodies are kept by their text *and* file: the same text under another name has another
+    // URL, which its relative links resolve against.
+    let text = "---\ntitle: Twin\n---\nSee [the next page](next/).\n".to_owned();
+    let (_dir, server) =
+        live_site(&[("2024-01-01-one.md", text.clone()), ("2024-01-02-two.md", text)], Duration::from_secs(10));
+    let feed = crate::support::json(&server.get("/feed.json").body);
+    let items = feed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    for item in items {
+        let url = url::Url::parse(item["url"].as_str().unwrap()).unwrap();
+        let expected = format!("href=\"{}\"", url.join("next/").unwrap());
+        let html = item["content_html"].as_str().unwrap();
+        assert!(html.contains(&expected), "{url}: {html}");
+    }
+    let (a, b) = (items[0]["content_html"].as_str().unwrap(), items[1]["content_html"].as_str().unwrap());
+    assert_ne!(a, b, "each body has its own post's links");
+}
