@@ -410,7 +410,12 @@ fn read_post(path: &Path, max_bytes: u64) -> Result<String, Diagnostic> {
 fn read_post_with_metadata(path: &Path, max_bytes: u64) -> (Option<std::fs::Metadata>, Result<String, Diagnostic>) {
     use std::io::Read;
     let cannot = |e: std::io::Error| Diagnostic::error(path, None, None, format!("cannot read: {e}"));
-    let mut file = match std::fs::File::open(path) {
+    // Non-blocking, so that a FIFO or a device answers `fstat` instead of holding the open.
+    let opened = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)
+    };
+    let mut file = match opened {
         Ok(file) => file,
         Err(e) => return (None, Err(cannot(e))),
     };
