@@ -58,7 +58,7 @@ struct Entry {
 }
 
 /// What a reload changed, for logs and metrics.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct Changes {
     /// Files read again.
     pub reread: usize,
@@ -86,19 +86,6 @@ pub struct PostChange {
     /// The post to serve now.
     pub new: Option<Arc<Post>>,
 }
-
-impl PartialEq for PostChange {
-    fn eq(&self, other: &Self) -> bool {
-        let same = |a: &Option<Arc<Post>>, b: &Option<Arc<Post>>| match (a, b) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            (None, None) => true,
-            _ => false,
-        };
-        same(&self.old, &other.old) && same(&self.new, &other.new)
-    }
-}
-
-impl Eq for PostChange {}
 
 /// Every post file under the content folder, with the configuration they were read with.
 #[derive(Debug)]

@@ -29,21 +29,6 @@ pub enum Parsed {
     Unpublished,
 }
 
-/// A resolver that knows no other post and no include: for posts parsed on their own.
-pub struct NoLinks;
-
-impl Resolver for NoLinks {
-    fn post_url(&self, _: &str) -> Option<String> {
-        None
-    }
-    fn link(&self, _: &str) -> Option<String> {
-        None
-    }
-    fn include(&self, _: &str) -> Option<String> {
-        None
-    }
-}
-
 /// A post's front matter read and checked, before its body is rendered.
 #[derive(Debug)]
 pub struct Front<'a> {
@@ -336,7 +321,7 @@ impl Front<'_> {
 }
 
 /// `values` behind `Arc`s, in a list of exactly their number: collecting in place would keep
-/// the first list's buffer, sized for the values themselves (hundreds of bytes per post).
+/// the first list's buffer, sized for the values themselves rather than for pointers.
 fn shared<T>(values: Vec<T>) -> Vec<Arc<T>> {
     let mut out = Vec::with_capacity(values.len());
     out.extend(values.into_iter().map(Arc::new));

@@ -22,7 +22,7 @@ fn parse(relative: &str, text: &str) -> Result<Post, String> {
 fn body(relative: &str, text: &str) -> Body {
     let file = PostFile { relative: PathBuf::from(relative), draft: false };
     let shown = Path::new("content").join(relative);
-    parse::render_text(text, &file, &shown, &config(), &parse::NoLinks).unwrap().unwrap().0
+    parse::render_text(text, &file, &shown, &config(), &body::LinkTable::default()).unwrap().unwrap().0
 }
 
 const OPS: &str = "---\ntitle: The ops team\ncategory: Operations\nauthor: tim\nimage:\nimage_featured: false\npermalink: /operations/2014/12/03/this-is-operations.html\n---\n\nHi I’m Tim.\n\n>Behind the curtain  \n>hearing the muffled applause  \n>the ops team smiles  \n\n![Makerbot](/images/blog/operations/makerbot.jpg)\n\nSee [the about page](/about/).\n";
