@@ -1,4 +1,4 @@
-//! The command line: `serve` and `check`, each a few lines over one loaded site. The only
+//! The command line: `serve`, `check`, `build` and `probe`, each a few lines over one loaded site. The only
 //! code (with `main`) that prints or chooses exit codes.
 
 use std::net::SocketAddr;
@@ -35,6 +35,8 @@ enum Command {
     Check(CheckArgs),
     /// Write every feed, page and discovery document (with .gz and .br twins) for static hosting.
     Build(BuildArgs),
+    /// GET a URL of a running server; exit 0 on a 2xx answer, 1 otherwise (for HEALTHCHECK).
+    Probe(ProbeArgs),
 }
 
 /// Where the site comes from; shared by every command.
@@ -122,6 +124,16 @@ struct BuildArgs {
 }
 
 #[derive(Args, Debug)]
+struct ProbeArgs {
+    /// The plain-HTTP URL to ask.
+    #[arg(default_value = "http://127.0.0.1:8080/readyz")]
+    url: String,
+    /// Longest wait for the answer, in milliseconds.
+    #[arg(long, default_value_t = 3000)]
+    timeout_ms: u64,
+}
+
+#[derive(Args, Debug)]
 struct CheckArgs {
     #[command(flatten)]
     source: SourceArgs,
@@ -167,6 +179,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check(&args),
         Command::Serve(args) => serve(&args),
         Command::Build(args) => build(&args),
+        Command::Probe(args) => probe(&args),
     }
 }
 
@@ -247,6 +260,19 @@ fn build(args: &BuildArgs) -> ExitCode {
         Err(e) => {
             eprintln!("error: {}: cannot write: {e}", args.out.display());
             ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn probe(args: &ProbeArgs) -> ExitCode {
+    match crate::probe::probe(&args.url, std::time::Duration::from_millis(args.timeout_ms)) {
+        Ok(status) => {
+            println!("probe: {} answered {status}", args.url);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("probe: {e}");
+            ExitCode::from(1)
         }
     }
 }

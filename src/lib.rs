@@ -7,7 +7,7 @@
 //! index, finds it in the [`cache`] or renders it through [`feed`], and [`http`] answers.
 //!
 //! # Layout
-//! - [`cli`]: `serve` and `check`; the only code that prints or picks exit codes.
+//! - [`cli`]: `serve`, `check`, `build`, `probe`; the only code that prints or picks exit codes.
 //! - [`config`]: `site.yaml` and the authors table, validated once.
 //! - [`content`]: the only code that reads content files; posts and diagnostics.
 //! - [`jekyll`]: a Jekyll site's configuration, dates, permalinks, ids and Liquid.
@@ -25,6 +25,7 @@
 //! - [`watch`]: live reload on file changes.
 //! - [`websub`]: tells WebSub hubs which feeds changed.
 //! - [`metrics`]: counters for `/metrics`.
+//! - [`probe`]: `tidings probe`, the health check that needs no curl.
 //! - [`diagnostic`], [`text`], [`yaml`]: small shared helpers.
 
 #![warn(missing_docs)]
@@ -44,6 +45,7 @@ pub mod index;
 pub mod jekyll;
 pub mod markdown;
 pub mod metrics;
+pub mod probe;
 pub mod sanitize;
 pub mod store;
 pub mod text;

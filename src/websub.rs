@@ -86,9 +86,11 @@ impl Publisher {
         });
     }
 
-    /// One `hub.mode=publish` POST, retried with backoff on network errors, 429 and 5xx.
+    /// One `hub.mode=publish` POST, retried with backoff on network errors, 429 and 5xx. The
+    /// URL goes as both `hub.url` (Google's hub and most others) and `hub.topic` (flask-websub
+    /// and hubs that follow the subscription parameter's name).
     async fn ping(&self, hub: &str, url: &str) -> bool {
-        let body = format!("hub.mode=publish&hub.url={}", form_encode(url));
+        let body = publish_body(url);
         let mut backoff = self.policy.first_backoff;
         for attempt in 1..=self.policy.attempts {
             let request = Request::builder()
@@ -143,6 +145,12 @@ pub fn changed_feeds(old: &Index, new: &Index) -> Vec<String> {
         .collect()
 }
 
+/// The form body of a publish ping for `url`.
+fn publish_body(url: &str) -> String {
+    let url = form_encode(url);
+    format!("hub.mode=publish&hub.url={url}&hub.topic={url}")
+}
+
 /// `application/x-www-form-urlencoded` encoding of one value.
 fn form_encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
@@ -157,6 +165,14 @@ mod tests {
         assert_eq!(
             form_encode("https://x.example/feed.rss?page=2&a=b"),
             "https%3A%2F%2Fx.example%2Ffeed.rss%3Fpage%3D2%26a%3Db"
+        );
+    }
+
+    #[test]
+    fn pings_name_the_feed_both_ways() {
+        assert_eq!(
+            publish_body("https://x.example/feed.atom"),
+            "hub.mode=publish&hub.url=https%3A%2F%2Fx.example%2Ffeed.atom&hub.topic=https%3A%2F%2Fx.example%2Ffeed.atom"
         );
     }
 }

@@ -103,6 +103,7 @@ fn a_scheduled_post_appears_on_time_and_hubs_hear_of_the_changed_feeds() {
     std::thread::sleep(Duration::from_millis(300));
     let pings = hub.pings.lock().unwrap();
     assert!(pings.iter().all(|p| p.get("hub.mode").map(String::as_str) == Some("publish")));
+    assert!(pings.iter().all(|p| p.get("hub.topic") == p.get("hub.url")), "hub.topic names the feed too");
     let told: BTreeSet<String> = pings.iter().filter_map(|p| p.get("hub.url").cloned()).collect();
     assert_eq!(told, expected, "only the feeds whose bytes changed");
     assert!(pings.len() <= 2 * expected.len(), "no ping repeated after it succeeded: {}", pings.len());
