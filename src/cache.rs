@@ -180,8 +180,8 @@ pub enum Document {
     Opml,
     /// The HTML index page.
     Home,
-    /// The XSL stylesheet that shows feeds as a web page in browsers.
-    Stylesheet,
+    /// The page a browser is shown for one page of one feed (see [`feed::html`]).
+    View(FeedKey),
     /// `/headlines.json` for one feed and limit.
     Headlines(headlines::Request),
     /// The `/embed/…` page for one feed, limit and image choice.
@@ -193,9 +193,6 @@ pub enum Document {
 /// The embeddable headlines widget.
 const EMBED_JS: &[u8] = include_bytes!("../assets/embed.js");
 
-/// The stylesheet behind the browser view of RSS and Atom feeds.
-const FEED_XSL: &[u8] = include_bytes!("../assets/feed.xsl");
-
 impl Document {
     /// Where the static export writes the document, relative to its output folder; `None`
     /// for documents that depend on query parameters (headlines), which need `serve`.
@@ -204,7 +201,9 @@ impl Document {
             Document::Feed(key) => Some(key.export_path()),
             Document::Opml => Some(discovery::OPML_PATH.trim_start_matches('/').to_owned()),
             Document::Home => Some("index.html".to_owned()),
-            Document::Stylesheet => Some("feed.xsl".to_owned()),
+            // Beside the feed's file (`feed.atom.html`); a web server shows it to browsers.
+            Document::View(key) if key.page <= 1 => Some(format!("{}.html", key.export_path())),
+            Document::View(_) => None,
             Document::Headlines(_) | Document::Embed(_) | Document::EmbedScript => None,
         }
     }
@@ -222,7 +221,11 @@ impl Document {
             }
             Document::Opml => (discovery::opml(index), updated(), "text/x-opml; charset=utf-8"),
             Document::Home => (discovery::home_page(index), updated(), "text/html; charset=utf-8"),
-            Document::Stylesheet => (FEED_XSL.to_vec(), None, "text/xsl; charset=utf-8"),
+            Document::View(key) => {
+                let output = feed::render_view(index, key)?;
+                complete = output.complete;
+                (output.bytes, output.updated, "text/html; charset=utf-8")
+            }
             Document::Headlines(request) => {
                 let (bytes, all_there) = headlines::json(index, request)?;
                 complete = all_there;
@@ -250,7 +253,9 @@ impl Document {
             Document::Embed(request) => headlines::fingerprint(index, request, "embed"),
             Document::Opml => Some(Fingerprint::new(index, &("opml", index.generation)).finish()),
             Document::Home => Some(Fingerprint::new(index, &("home", index.generation)).finish()),
-            Document::Stylesheet => Some(Fingerprint::new(index, &"feed.xsl").finish()),
+            Document::View(key) => {
+                feed::fingerprint(index, key).map(|feed| Fingerprint::new(index, &("view", feed)).finish())
+            }
             Document::EmbedScript => Some(Fingerprint::new(index, &"embed.js").finish()),
         }
     }

@@ -14,6 +14,12 @@ use crate::yaml;
 pub const DEFAULT_LIMIT: usize = 20;
 /// `Cache-Control: max-age` in seconds when `max_age` is not set.
 pub const DEFAULT_MAX_AGE_SECS: u64 = 300;
+/// `Cache-Control: stale-while-revalidate` in seconds when the site sets none: a shared cache
+/// may answer this long past max-age while it asks again in the background (RFC 5861).
+pub const DEFAULT_STALE_WHILE_REVALIDATE_SECS: u64 = 60;
+/// `Cache-Control: stale-if-error` in seconds when the site sets none: a shared cache may
+/// answer from its copy this long past max-age while every replica fails (RFC 5861).
+pub const DEFAULT_STALE_IF_ERROR_SECS: u64 = 86_400;
 /// Jekyll's default permalink pattern, used when the site sets none.
 pub const DEFAULT_PERMALINK: &str = "/:categories/:year/:month/:day/:title.html";
 /// The excerpt separator when the site sets none.
@@ -71,6 +77,10 @@ pub struct SiteConfig {
     pub co_authors: bool,
     /// `Cache-Control` max-age for feed responses, in seconds.
     pub max_age_secs: u64,
+    /// `Cache-Control` stale-while-revalidate, in seconds; 0 leaves it out.
+    pub stale_while_revalidate_secs: u64,
+    /// `Cache-Control` stale-if-error, in seconds; 0 leaves it out.
+    pub stale_if_error_secs: u64,
     /// The key of the author of posts that name none.
     pub default_author: Option<String>,
     /// Authors by key.
@@ -172,6 +182,8 @@ impl Default for SiteConfig {
             absolute_links: true,
             co_authors: true,
             max_age_secs: DEFAULT_MAX_AGE_SECS,
+            stale_while_revalidate_secs: DEFAULT_STALE_WHILE_REVALIDATE_SECS,
+            stale_if_error_secs: DEFAULT_STALE_IF_ERROR_SECS,
             default_author: None,
             authors: BTreeMap::new(),
             curated: BTreeMap::new(),
@@ -198,6 +210,8 @@ struct RawSite {
     links: Option<yaml::Spanned<String>>,
     co_authors: Option<bool>,
     max_age: Option<u64>,
+    stale_while_revalidate: Option<u64>,
+    stale_if_error: Option<u64>,
     author: Option<String>,
     authors: Option<BTreeMap<String, RawPerson>>,
     websub: Option<RawWebSub>,
@@ -317,6 +331,12 @@ impl SiteConfig {
         if let Some(max_age) = raw.max_age {
             config.max_age_secs = max_age;
         }
+        if let Some(seconds) = raw.stale_while_revalidate {
+            config.stale_while_revalidate_secs = seconds;
+        }
+        if let Some(seconds) = raw.stale_if_error {
+            config.stale_if_error_secs = seconds;
+        }
         if raw.author.is_some() {
             config.default_author = raw.author;
         }
@@ -353,9 +373,17 @@ impl SiteConfig {
         Ok(())
     }
 
-    /// The `Cache-Control` value for feed responses.
+    /// The `Cache-Control` value for feed responses: fresh for max-age, then usable by shared
+    /// caches while they revalidate or while the origin fails.
     pub fn cache_control(&self) -> String {
-        format!("public, max-age={}", self.max_age_secs)
+        let mut value = format!("public, max-age={}", self.max_age_secs);
+        if self.stale_while_revalidate_secs > 0 {
+            value.push_str(&format!(", stale-while-revalidate={}", self.stale_while_revalidate_secs));
+        }
+        if self.stale_if_error_secs > 0 {
+            value.push_str(&format!(", stale-if-error={}", self.stale_if_error_secs));
+        }
+        value
     }
 }
 
@@ -429,13 +457,13 @@ mod tests {
         let config = parse("{}").unwrap();
         assert_eq!(config.limit, DEFAULT_LIMIT);
         assert_eq!(config.permalink, DEFAULT_PERMALINK);
-        assert_eq!(config.cache_control(), "public, max-age=300");
+        assert_eq!(config.cache_control(), "public, max-age=300, stale-while-revalidate=60, stale-if-error=86400");
     }
 
     #[test]
     fn reads_every_key() {
         let config = parse(
-            "title: T\nbase_url: https://b.example/blog/\nlanguage: en_GB\ntimezone: Europe/London\nlimit: 5\ncontent: summary\nmax_age: 60\nauthors:\n  tim: {name: Tim, email: tim@example.com}\n  ann: Ann\n",
+            "title: T\nbase_url: https://b.example/blog/\nlanguage: en_GB\ntimezone: Europe/London\nlimit: 5\ncontent: summary\nmax_age: 60\nstale_while_revalidate: 0\nstale_if_error: 600\nauthors:\n  tim: {name: Tim, email: tim@example.com}\n  ann: Ann\n",
         )
         .unwrap();
         assert_eq!(config.base_url, "https://b.example/blog");
@@ -443,6 +471,7 @@ mod tests {
         assert_eq!(config.timezone, chrono_tz::Europe::London);
         assert_eq!(config.limit, 5);
         assert_eq!(config.content, ContentMode::Summary);
+        assert_eq!(config.cache_control(), "public, max-age=60, stale-if-error=600");
         assert_eq!(config.authors["tim"].email.as_deref(), Some("tim@example.com"));
         assert_eq!(config.authors["ann"].name, "Ann");
         let config = parse("links: relative\nco_authors: false\n").unwrap();

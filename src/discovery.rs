@@ -108,7 +108,9 @@ pub fn home_page(index: &Index) -> Vec<u8> {
     for (heading, feeds) in groups(index) {
         let _ = writeln!(out, "<section>\n<h2>{}</h2>\n<ul>", esc(heading));
         for (scope, feed_title) in feeds {
-            let _ = write!(out, "<li><span class=\"name\">{}</span>", esc(&feed_title));
+            // The name opens the feed's page (its browser view), which static hosts serve too.
+            let view = format!("{base}{}.html", FeedKey::new(scope.clone(), Format::Rss).path());
+            let _ = write!(out, "<li><a class=\"name\" href=\"{}\">{}</a>", esc(&view), esc(&feed_title));
             for format in Format::ALL {
                 let url = format!("{base}{}", FeedKey::new(scope.clone(), format).path());
                 let _ = write!(out, " <a href=\"{}\" type=\"{}\">{}</a>", esc(&url), format.mime(), format.label());
@@ -126,7 +128,7 @@ const STYLE: &str = "<style>\n\
 body{max-width:46rem;margin:2rem auto;padding:0 1rem}\n\
 .about{padding:.75rem 1rem;border-radius:.5rem;background:color-mix(in srgb,CanvasText 7%,Canvas)}\n\
 ul{list-style:none;padding:0}li{padding:.3rem 0;border-bottom:1px solid color-mix(in srgb,CanvasText 12%,Canvas)}\n\
-.name{display:inline-block;min-width:60%}a{margin-left:.5rem}\n\
+.name{display:inline-block;min-width:60%;margin-left:0}a{margin-left:.5rem}\n\
 </style>\n";
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use crate::index::Index;
 /// What an export wrote.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
-    /// Documents (feed pages, OPML, index page, stylesheet).
+    /// Documents (feed pages and their browser views, OPML, index page).
     pub documents: usize,
     /// Files written, twins included.
     pub files: usize,
@@ -25,15 +25,17 @@ pub struct Summary {
     pub elapsed: Duration,
 }
 
-/// Every document of `index`: every page of every feed, then the discovery documents.
+/// Every document of `index`: every page of every feed and the browser view of its first
+/// page, then the discovery documents.
 pub fn documents(index: &Index) -> Vec<Document> {
     let mut documents = Vec::new();
     for key in feed::all_keys(index) {
         let pages = describe(index, &key.scope).map_or(1, |info| info.page_count());
         documents.extend((1..=pages).map(|page| Document::Feed(key.with_page(page))));
+        documents.push(Document::View(key));
     }
     documents.extend(jekyll_feed_documents(index));
-    documents.extend([Document::Opml, Document::Home, Document::Stylesheet]);
+    documents.extend([Document::Opml, Document::Home]);
     documents
 }
 

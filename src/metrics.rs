@@ -14,8 +14,10 @@ pub enum Route {
     Opml,
     /// `/`.
     Home,
-    /// `/feed.xsl` and `/embed.js`.
-    Stylesheet,
+    /// A feed's browser view: a navigation to a feed, or its `.html` address.
+    View,
+    /// `/embed.js`.
+    Asset,
     /// `/headlines.json` and `/embed/…`.
     Headlines,
     /// `/healthz`, `/readyz`, `/diagnostics`, `/metrics`.
@@ -25,15 +27,16 @@ pub enum Route {
 }
 
 impl Route {
-    const ALL: [Route; 7] =
-        [Route::Feed, Route::Opml, Route::Home, Route::Stylesheet, Route::Headlines, Route::Ops, Route::Other];
+    const ALL: [Route; 8] =
+        [Route::Feed, Route::View, Route::Opml, Route::Home, Route::Asset, Route::Headlines, Route::Ops, Route::Other];
 
     fn label(self) -> &'static str {
         match self {
             Route::Feed => "feed",
             Route::Opml => "opml",
             Route::Home => "home",
-            Route::Stylesheet => "asset",
+            Route::View => "view",
+            Route::Asset => "asset",
             Route::Headlines => "headlines",
             Route::Ops => "ops",
             Route::Other => "other",

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use atom_syndication::{Category, Content, Entry, Feed, Link, Person, Text, WriteConfig};
 
 use super::model::{FeedModel, PersonModel};
-use super::{extra_links, xml_prologue};
+use super::{DECLARATION, extra_links};
 
 fn person(p: &PersonModel) -> Person {
     Person { name: p.name.clone(), email: p.email.clone(), uri: p.uri.clone(), ..Default::default() }
@@ -63,7 +63,7 @@ pub fn write(model: &FeedModel) -> Vec<u8> {
         ..Default::default()
     };
     let mut out = Vec::with_capacity(16 * 1024);
-    out.extend_from_slice(xml_prologue(&model.stylesheet_url).as_bytes());
+    out.extend_from_slice(DECLARATION.as_bytes());
     let config = WriteConfig { write_document_declaration: false, ..Default::default() };
     // Writing to a Vec cannot fail.
     feed.write_with_config(&mut out, config).expect("writing Atom to memory");

@@ -2,6 +2,7 @@
 //! [`model::FeedModel`], and one writer per format. Pure: no I/O, no clock.
 
 pub mod atom;
+pub mod html;
 pub mod json;
 pub mod legacy;
 pub mod model;
@@ -16,12 +17,6 @@ use crate::index::Index;
 
 /// The first line of every XML feed.
 pub const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
-
-/// The XML declaration and the processing instruction that makes browsers show the feed
-/// through the stylesheet at `stylesheet_url`.
-fn xml_prologue(stylesheet_url: &str) -> String {
-    format!("{DECLARATION}<?xml-stylesheet href=\"{stylesheet_url}\" type=\"text/xsl\"?>\n")
-}
 
 /// `(rel, href)` of the RFC 5005 paging links and WebSub hubs of a feed page, in order.
 fn extra_links(model: &model::FeedModel) -> Vec<(&'static str, &str)> {
@@ -299,6 +294,13 @@ pub fn render(index: &Index, key: &FeedKey) -> Option<Output> {
         Format::Atom => atom::write(&model),
         Format::Json => json::write(&model),
     };
+    Some(Output { bytes, updated: (!model.items.is_empty()).then_some(model.updated), complete: model.complete })
+}
+
+/// The browser view of a feed page (see [`html`]), or `None` if the index has no such feed.
+pub fn render_view(index: &Index, key: &FeedKey) -> Option<Output> {
+    let model = model::FeedModel::build(index, key)?;
+    let bytes = html::write(&model, key, &index.config.base_url);
     Some(Output { bytes, updated: (!model.items.is_empty()).then_some(model.updated), complete: model.complete })
 }
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, FixedOffset};
 
 use super::{FeedKey, Scope};
-use crate::config::{ContentMode, Person, base_path};
+use crate::config::{ContentMode, Person};
 use crate::content::{Body, Post};
 use crate::index::Index;
 use crate::text::xml_safe;
@@ -94,9 +94,6 @@ pub struct FeedModel {
     pub self_url: String,
     /// The site's home page.
     pub home_url: String,
-    /// The browser view's XSL stylesheet, root-relative: browsers apply a stylesheet only from
-    /// the feed's own origin, which may not be `base_url`'s.
-    pub stylesheet_url: String,
     /// Paging links (RFC 5005).
     pub pages: Pages,
     /// WebSub hubs that are told when the feed changes.
@@ -259,7 +256,6 @@ impl FeedModel {
             language: xml_safe(&config.language),
             self_url: url(key.page),
             home_url: format!("{}/", config.base_url),
-            stylesheet_url: format!("{}/feed.xsl", base_path(&config.base_url)),
             pages,
             hubs: config.websub_hubs.iter().map(|h| xml_safe(h)).collect(),
             updated,
@@ -303,7 +299,7 @@ fn item(index: &Index, post: &Post, body: &Body, feed_author: &PersonModel) -> I
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::config::base_path;
 
     #[test]
     fn base_paths() {

@@ -9,7 +9,7 @@ use rss::extension::{Extension, ExtensionMap};
 use rss::{Category, Channel, Guid, Item};
 
 use super::model::{FeedModel, ItemModel, PersonModel};
-use super::{extra_links, xml_prologue};
+use super::{DECLARATION, extra_links};
 
 /// The Media RSS namespace, for item images.
 const MEDIA_NS: &str = "http://search.yahoo.com/mrss/";
@@ -137,9 +137,8 @@ pub fn write(model: &FeedModel) -> Vec<u8> {
     // Writing to a Vec cannot fail.
     let written = channel.write_to(Vec::with_capacity(16 * 1024)).expect("writing RSS to memory");
     let body = written.strip_prefix(CRATE_DECLARATION.as_bytes()).unwrap_or(&written);
-    let prologue = xml_prologue(&model.stylesheet_url);
-    let mut out = Vec::with_capacity(body.len() + prologue.len());
-    out.extend_from_slice(prologue.as_bytes());
+    let mut out = Vec::with_capacity(body.len() + DECLARATION.len());
+    out.extend_from_slice(DECLARATION.as_bytes());
     numeric_references(body, &mut out);
     out
 }

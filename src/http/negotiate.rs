@@ -24,10 +24,38 @@ fn weighted(header: &str) -> impl Iterator<Item = (String, f32)> + '_ {
     })
 }
 
-/// True when an `Accept` header asks for HTML (`text/html` with a q above 0): a browser's
-/// navigation, not a feed reader. `text/html;q=0` refuses HTML.
-pub fn wants_html(accept: Option<&str>) -> bool {
-    accept.is_some_and(|header| weighted(header).any(|(token, q)| token == "text/html" && q > 0.0))
+/// Media types a feed reader names in `Accept` when it wants a feed.
+const FEED_TYPES: [&str; 8] = [
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/json",
+    "application/xml",
+    "text/xml",
+    "application/rdf+xml",
+    "application/x-rss+xml",
+];
+
+/// True when a request is a browser navigation, to be shown a page rather than a feed:
+/// `Sec-Fetch-Dest: document` (every current browser sends it to https and loopback
+/// origins); or, with no `Sec-Fetch-Dest` (plain http elsewhere, older browsers), an `Accept`
+/// that names `text/html` with a higher q-value than every feed or XML type it names. A tie
+/// goes to the feed, and wildcards make no browser: `*/*` alone is a feed reader.
+pub fn is_navigation(sec_fetch_dest: Option<&str>, accept: Option<&str>) -> bool {
+    if let Some(dest) = sec_fetch_dest {
+        return dest.trim().eq_ignore_ascii_case("document");
+    }
+    let Some(accept) = accept else { return false };
+    let mut html = 0.0f32;
+    let mut feed = 0.0f32;
+    for (token, q) in weighted(accept) {
+        if token == "text/html" {
+            html = html.max(q);
+        } else if FEED_TYPES.contains(&token.as_str()) {
+            feed = feed.max(q);
+        }
+    }
+    html > feed
 }
 
 /// The coding to send for an `Accept-Encoding` header value (`None` when the header is
@@ -93,13 +121,29 @@ mod tests {
     }
 
     #[test]
-    fn browsers_ask_for_html() {
-        // Issue 10, hardening: `text/html;q=0` refuses HTML; it is no browser.
-        let chrome = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8";
-        assert!(wants_html(Some(chrome)));
-        assert!(wants_html(Some("TEXT/HTML; Q=0.5")));
-        for reader in [None, Some("application/atom+xml"), Some("text/html;q=0, application/rss+xml"), Some("*/*")] {
-            assert!(!wants_html(reader), "{reader:?}");
+    fn navigations_are_told_from_readers() {
+        // Real Accept headers: Chromium, Firefox and Safari navigating to a page.
+        let chrome = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7";
+        let firefox = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        let safari = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        for browser in [chrome, firefox, safari, "TEXT/HTML; Q=0.5"] {
+            assert!(is_navigation(None, Some(browser)), "{browser}");
+            assert!(is_navigation(Some("document"), Some(browser)));
+            // A page's script fetching the feed is no navigation, whatever it accepts.
+            assert!(!is_navigation(Some("empty"), Some(browser)));
         }
+        // SimplePie (FreshRSS, WordPress), and readers that send little or nothing.
+        let simplepie = "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, text/html;q=0.7, unknown/unknown;q=0.1, application/unknown;q=0.1, */*;q=0.1";
+        for reader in [
+            None,
+            Some(simplepie),
+            Some("application/atom+xml"),
+            Some("text/html;q=0, application/rss+xml"),
+            Some("*/*"),
+            Some("text/html, application/rss+xml"),
+        ] {
+            assert!(!is_navigation(None, reader), "{reader:?}");
+        }
+        assert!(is_navigation(Some(" Document "), None));
     }
 }

@@ -57,7 +57,6 @@ async fn route<B>(req: &Request<B>, app: &App) -> (Route, Response<Body>) {
         "/metrics" => return (Route::Ops, metrics(app)),
         "/" => Document::Home,
         OPML_PATH => Document::Opml,
-        "/feed.xsl" => Document::Stylesheet,
         "/embed.js" => Document::EmbedScript,
         "/headlines.json" => match headlines::parse(&app.index(), req.uri().query(), None) {
             Ok(request) => Document::Headlines(headlines::Request { images: false, ..request }),
@@ -71,6 +70,13 @@ async fn route<B>(req: &Request<B>, app: &App) -> (Route, Response<Body>) {
                 }
             }
         }
+        // A feed's browser view at its own address (`/feed.atom.html`), as the static export
+        // writes it.
+        _ if path.ends_with(".html") => match FeedKey::from_request(&path[..path.len() - 5], req.uri().query()) {
+            Ok(Some(key)) => Document::View(key),
+            Ok(None) => return (Route::Other, not_found()),
+            Err(bad) => return (Route::View, text(StatusCode::BAD_REQUEST, &format!("{}\n", bad.0))),
+        },
         _ => match FeedKey::from_request(path, req.uri().query()) {
             Ok(Some(key)) => Document::Feed(key),
             Ok(None) => match legacy() {
@@ -81,14 +87,33 @@ async fn route<B>(req: &Request<B>, app: &App) -> (Route, Response<Body>) {
             Err(bad) => return (Route::Feed, text(StatusCode::BAD_REQUEST, &format!("{}\n", bad.0))),
         },
     };
+    // A browser opening a feed's address is shown the feed's page; readers get the feed.
+    let at_feed_url = matches!(document, Document::Feed(_));
+    let document = match document {
+        Document::Feed(key) if is_navigation(req) => Document::View(key),
+        other => other,
+    };
     let route = match document {
         Document::Feed(_) => Route::Feed,
+        Document::View(_) => Route::View,
         Document::Opml => Route::Opml,
         Document::Home => Route::Home,
-        Document::Stylesheet | Document::EmbedScript => Route::Stylesheet,
+        Document::EmbedScript => Route::Asset,
         Document::Headlines(_) | Document::Embed(_) => Route::Headlines,
     };
-    (route, serve_document(req, app, &document).await)
+    let mut response = serve_document(req, app, &document).await;
+    if at_feed_url {
+        // Shared caches must keep the page and the feed apart (see deploy/nginx-replicas.conf
+        // for a cache key that does so with two variants instead of one per Accept string).
+        response.headers_mut().insert(VARY, HeaderValue::from_static("Accept-Encoding, Accept, Sec-Fetch-Dest"));
+    }
+    (route, response)
+}
+
+/// Whether the request is a browser navigation (see [`negotiate::is_navigation`]).
+fn is_navigation<B>(req: &Request<B>) -> bool {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    negotiate::is_navigation(header("sec-fetch-dest"), header("accept"))
 }
 
 /// A permanent redirect or `410 Gone` for an old feed URL.
@@ -148,7 +173,7 @@ async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document) -> 
         r
     } else {
         let mut r = Response::new(Body::new(representation.body.clone()));
-        r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(media_type(req, document, rendered.media_type)));
+        r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(rendered.media_type));
         if coding != Coding::Identity {
             r.headers_mut().insert(CONTENT_ENCODING, HeaderValue::from_static(coding.token()));
         }
@@ -160,8 +185,7 @@ async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document) -> 
         headers.insert(LAST_MODIFIED, modified.clone());
     }
     headers.insert(CACHE_CONTROL, rendered.cache_control.clone());
-    let vary = if is_xml_feed(document) { "Accept-Encoding, Accept" } else { "Accept-Encoding" };
-    headers.insert(VARY, HeaderValue::from_static(vary));
+    headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
     // Public, read-only data that in-browser readers and widgets fetch from other origins.
     headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     headers.insert("x-cache", HeaderValue::from_static(if lookup == Lookup::Hit { "hit" } else { "miss" }));
@@ -173,7 +197,7 @@ async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document) -> 
         Document::Embed(_) => {
             headers.insert("content-security-policy", HeaderValue::from_static(headlines::EMBED_CSP));
         }
-        Document::Home => {
+        Document::Home | Document::View(_) => {
             headers.insert("content-security-policy", HeaderValue::from_static(HOME_CSP));
         }
         _ => {}
@@ -193,18 +217,6 @@ async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document) -> 
         }
     }
     response
-}
-
-fn is_xml_feed(document: &Document) -> bool {
-    matches!(document, Document::Feed(key) if key.format != crate::feed::Format::Json)
-}
-
-/// The `Content-Type` for a response. Browsers render a feed through its XSL stylesheet only
-/// when it is served as generic XML, so a navigation (its `Accept` asks for HTML) gets
-/// `application/xml`; feed readers get the format's own media type. The bytes are the same.
-fn media_type<B>(req: &Request<B>, document: &Document, own: &'static str) -> &'static str {
-    let wants_html = negotiate::wants_html(req.headers().get(http::header::ACCEPT).and_then(|v| v.to_str().ok()));
-    if is_xml_feed(document) && wants_html { "application/xml; charset=utf-8" } else { own }
 }
 
 /// Every current problem as JSON (see [`crate::diagnostic::to_json`]).
@@ -234,7 +246,7 @@ fn not_found() -> Response<Body> {
     text(StatusCode::NOT_FOUND, "not found: no feed at this URL; see / for the list of feeds\n")
 }
 
-/// The index page's policy: its own inline style and nothing else; no framing.
+/// The index page's and feed pages' policy: their own inline style and nothing else; no framing.
 const HOME_CSP: &str =
     "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 

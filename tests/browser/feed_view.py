@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""Browser check: do tidings' feeds render as a readable page in Chromium?
+"""Browser check: does a browser that opens a feed's address see a readable page?
 
-Opens each feed in Debian's headless Chromium. The feed's
-<?xml-stylesheet href="/feed.xsl"?> line should make the browser run
-assets/feed.xsl and show an HTML page. For every feed it checks that
-the rendered DOM is that page (not Chromium's raw XML viewer) and that it
-shows the feed title, every item title in order and the subscribe URL. It
-also saves light and dark screenshots for a person to look at.
+tidings answers a browser navigation to a feed URL (Sec-Fetch-Dest: document,
+or an Accept that prefers text/html) with a server-rendered HTML page, and
+feed readers with the feed itself: no XSLT, which browsers are removing
+(Chromium 156+ draws a red banner over XSLT pages; 158 turns XSLT off).
+For every feed this opens it in Debian's headless Chromium and checks that
+the DOM is that page (not Chromium's raw XML viewer, no XSLT banner), that it
+shows the feed title, every item title in order and the feed's own address
+to copy; that a reader asking for the same URL gets the feed's own media
+type and a parseable feed; and saves light and dark screenshots for a person
+to look at.
 
     python3 tests/browser/feed_view.py http://127.0.0.1:8080
     python3 tests/browser/feed_view.py http://127.0.0.1:8080 /feed.rss /tags/rust/feed.atom --out /tmp/shots
@@ -15,11 +19,6 @@ Standard library only. Needs /usr/bin/chromium (Debian: apt-get install -y
 chromium); this script never installs anything. Prints `PASS name` or
 `FAIL name: reason` per check, then `N passed, M failed`; exits 1 if any
 check failed.
-
-Chromium 156 and later draw a red "XSLT is being removed from this browser"
-banner over XSLT-rendered pages. Screenshots and DOM dumps hide it
-(--disable-features=GenerateXSLTWarningBanner) unless --show-xslt-banner is
-given, so that the screenshots show the page itself.
 """
 
 import argparse
@@ -29,6 +28,7 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+import json
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -36,10 +36,7 @@ import browser  # noqa: E402  (tests/browser/browser.py)
 from browser import CHROMIUM_TIMEOUT_S, check, is_png, squash, stderr_tail  # noqa: E402
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-# Media types for which Chromium parses the response as XML and applies
-# <?xml-stylesheet?>. It shows application/rss+xml and application/atom+xml
-# as plain text, and downloads application/x-rss+xml.
-XML_TYPES = ("application/xml", "text/xml")
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 FETCH_TIMEOUT_S = 20
 
 
@@ -47,29 +44,31 @@ FETCH_TIMEOUT_S = 20
 
 
 class Feed:
-    def __init__(self, kind, title, items, self_href, has_pi):
+    def __init__(self, kind, title, items, self_href):
         self.kind = kind
         self.title = title
         self.items = items
         self.self_href = self_href
-        self.has_pi = has_pi
         self.content_type = ""
-        self.csp = ""
 
 
-BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+# A feed reader's request (SimplePie's Accept, as FreshRSS and WordPress send it), and a
+# browser's navigation (Chromium's Accept).
+READER_ACCEPT = ("application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, "
+                 "application/xml;q=0.8, text/xml;q=0.8, text/html;q=0.7, */*;q=0.1")
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
+
+
+def fetch(url, headers):
+    req = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(req, timeout=FETCH_TIMEOUT_S) as resp:
+        return resp.read(), resp.headers
 
 
 def fetch_feed(url):
-    # Ask as a browser navigation does: tidings serves feeds to browsers as application/xml
-    # (the only types Chromium runs a stylesheet for) and to feed readers as their own types.
-    req = urllib.request.Request(url, headers={"Accept": BROWSER_ACCEPT})
-    with urllib.request.urlopen(req, timeout=FETCH_TIMEOUT_S) as resp:
-        body = resp.read()
-        headers = resp.headers
+    body, headers = fetch(url, {"Accept": READER_ACCEPT})
     feed = parse_feed(body)
     feed.content_type = headers.get("Content-Type", "")
-    feed.csp = headers.get("Content-Security-Policy", "")
     return feed
 
 
@@ -82,21 +81,23 @@ def self_link(element):
 
 
 def parse_feed(body):
+    if body.lstrip()[:1] == b"{":
+        doc = json.loads(body)
+        items = [squash(it.get("title")) for it in doc.get("items", [])]
+        return Feed("JSON Feed", squash(doc.get("title")), items, squash(doc.get("feed_url")))
     root = ET.fromstring(body)
-    head = body[:2048].decode("utf-8", "replace")
-    has_pi = "<?xml-stylesheet" in head and "feed.xsl" in head
     if root.tag == "rss":
         channel = root.find("channel")
         if channel is None:
             raise ValueError("<rss> without <channel>")
         title = squash(channel.findtext("title"))
         items = [squash(it.findtext("title")) for it in channel.findall("item")]
-        return Feed("RSS", title, items, self_link(channel), has_pi)
+        return Feed("RSS", title, items, self_link(channel))
     if root.tag == ATOM + "feed":
         title = squash(root.findtext(ATOM + "title"))
         items = [squash(e.findtext(ATOM + "title")) for e in root.findall(ATOM + "entry")]
-        return Feed("Atom", title, items, self_link(root), has_pi)
-    raise ValueError(f"root element is {root.tag}, not <rss> or Atom <feed>")
+        return Feed("Atom", title, items, self_link(root))
+    raise ValueError(f"root element is {root.tag}, not <rss>, Atom <feed> or JSON Feed")
 
 
 # ------------------------------------------------------------ rendered DOM
@@ -126,7 +127,7 @@ class PageReader(html.parser.HTMLParser):
 
     @property
     def empty_body(self):
-        return not (set(self.elements) - {"html", "head", "body", "meta", "xslt-warning-banner"})
+        return not (set(self.elements) - {"html", "head", "body", "meta"})
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -171,11 +172,10 @@ class PageReader(html.parser.HTMLParser):
 # ---------------------------------------------------------------- Chromium
 
 
-def run_chromium(chromium, extra, show_banner):
-    """browser.run_chromium with this script's flags: Chromium's XSLT
-    deprecation banner is hidden unless show_banner."""
-    flags = [] if show_banner else ["--disable-features=GenerateXSLTWarningBanner"]
-    return browser.run_chromium(chromium, extra, virtual_time_budget_ms=3000, flags=flags,
+def run_chromium(chromium, extra):
+    """browser.run_chromium with this script's settings. Chromium's XSLT banner is left on:
+    the page must not need it hidden."""
+    return browser.run_chromium(chromium, extra, virtual_time_budget_ms=3000, flags=[],
                                 profile_prefix="feed-view-profile-")
 
 
@@ -187,24 +187,31 @@ def artifact_name(path):
 # ------------------------------------------------------------------ checks
 
 
-def check_feed(base, path, chromium, out_dir, show_banner):
+def check_feed(base, path, chromium, out_dir):
     url = urllib.parse.urljoin(base.rstrip("/") + "/", path.lstrip("/"))
     tag = path
 
     try:
         feed = fetch_feed(url)
     except (urllib.error.URLError, OSError, ET.ParseError, ValueError) as e:
-        check(False, f"{tag} fetch and parse", f"{url}: {e}")
+        check(False, f"{tag} fetch and parse as a reader", f"{url}: {e}")
         return
-    check(True, f"{tag} fetch and parse")
-    check(feed.has_pi, f"{tag} has xml-stylesheet PI",
-          'no <?xml-stylesheet href="/feed.xsl" ...?> near the top of the feed, so browsers show raw XML')
+    check(True, f"{tag} fetch and parse as a reader")
     media = feed.content_type.split(";")[0].strip().lower()
-    check(media in XML_TYPES, f"{tag} served to browsers as {media or '(no type)'}",
-          "Chromium only runs the stylesheet for application/xml or text/xml; it shows "
-          "application/rss+xml and application/atom+xml as plain text and downloads application/x-rss+xml")
+    check(media in FEED_TYPES, f"{tag} served to readers as {media or '(no type)'}",
+          "a feed reader must get the feed's own media type, never the browser page")
+    try:
+        _, headers = fetch(url, {"Accept": BROWSER_ACCEPT, "Sec-Fetch-Dest": "document"})
+        page_type = headers.get("Content-Type", "").split(";")[0].strip().lower()
+        vary = headers.get("Vary", "")
+    except (urllib.error.URLError, OSError) as e:
+        page_type, vary = f"(error: {e})", ""
+    check(page_type == "text/html", f"{tag} served to a browser navigation as {page_type}",
+          "a navigation must get the HTML page")
+    check("sec-fetch-dest" in vary.lower() and "accept" in vary.lower(), f"{tag} Vary names what picks the page",
+          f"Vary: {vary!r}")
 
-    rc, dom, err = run_chromium(chromium, ["--dump-dom", url], show_banner)
+    rc, dom, err = run_chromium(chromium, ["--dump-dom", url])
     if rc is None:
         check(False, f"{tag} chromium dump-dom", f"timed out after {CHROMIUM_TIMEOUT_S}s")
         return
@@ -214,8 +221,6 @@ def check_feed(base, path, chromium, out_dir, show_banner):
             hint = " (the page was downloaded, not shown: check its Content-Type)"
         check(False, f"{tag} chromium dump-dom", f"exit {rc}, {len(dom)} bytes of DOM{hint}; {stderr_tail(err)}")
         return
-    # An empty DOM with exit 0 is what a blocked stylesheet looks like; the
-    # next check explains it.
     check(True, f"{tag} chromium dump-dom")
     with open(os.path.join(out_dir, artifact_name(path) + ".dom.html"), "w", encoding="utf-8") as f:
         f.write(dom)
@@ -226,18 +231,16 @@ def check_feed(base, path, chromium, out_dir, show_banner):
 
     rendered = not page.xml_viewer and page.h1 and (page.articles > 0 or not feed.items)
     if page.xml_viewer:
-        why = "Chromium shows its raw XML tree: the stylesheet was not applied (PI missing, or XSLT disabled)"
+        why = "Chromium shows its raw XML tree: the navigation got the feed, not the page"
     elif page.pre_only:
-        why = "Chromium shows the feed as plain text: serve it as application/xml or text/xml"
+        why = "Chromium shows the feed as plain text: the navigation got the feed, not the page"
     elif page.empty_body:
-        why = ("the page is empty: the stylesheet failed to load, e.g. blocked by the feed's CSP "
-               "(XSLT counts as script: allow it with script-src 'self') or served from another origin "
-               "(the PI's href must be same-origin; use a root-relative /feed.xsl)"
-               + (f"; CSP sent: {feed.csp!r}" if feed.csp else ""))
+        why = "the page is empty"
     else:
         why = f"no <h1> / <article> in the DOM (h1={len(page.h1)}, articles={page.articles})"
     if not check(bool(rendered), f"{tag} rendered as HTML page", why):
         return
+    check(not page.xslt_banner, f"{tag} has no XSLT banner", "Chromium drew its XSLT deprecation banner")
 
     want = feed.title or "Untitled feed"
     check(want in page.h1, f"{tag} shows feed title", f"expected h1 {want!r}, got {page.h1!r}")
@@ -258,8 +261,6 @@ def check_feed(base, path, chromium, out_dir, show_banner):
               f"no input with value {feed.self_href!r}; inputs: {values!r}")
 
     check(bool(page.html_lang), f"{tag} has html lang", "no lang attribute on <html>")
-    if show_banner and page.xslt_banner:
-        print(f"NOTE {tag}: Chromium added its XSLT deprecation banner", flush=True)
 
     base_name = os.path.join(out_dir, artifact_name(path))
     # prefers-color-scheme: Blink's PreferredColorScheme is 0 = dark, 1 =
@@ -270,7 +271,7 @@ def check_feed(base, path, chromium, out_dir, show_banner):
         if os.path.exists(shot):
             os.remove(shot)
         rc, _, err = run_chromium(
-            chromium, extra + [f"--screenshot={shot}", "--window-size=1200,1600", url], show_banner)
+            chromium, extra + [f"--screenshot={shot}", "--window-size=1200,1600", url])
         name = f"{tag} screenshot{suffix or ' light'}"
         if rc is None:
             check(False, name, f"timed out after {CHROMIUM_TIMEOUT_S}s")
@@ -289,14 +290,12 @@ def main():
                     help="folder for screenshots and DOM dumps (default: test-artifacts/browser)")
     ap.add_argument("--chromium", default=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
                     help="Chromium binary (default: $CHROMIUM or /usr/bin/chromium)")
-    ap.add_argument("--show-xslt-banner", action="store_true",
-                    help="leave Chromium's XSLT deprecation banner on (it covers the top of screenshots)")
     args = ap.parse_args()
 
     if browser.chromium_present(args.chromium):
         os.makedirs(args.out, exist_ok=True)
         for path in args.paths:
-            check_feed(args.base_url, path, args.chromium, args.out, args.show_xslt_banner)
+            check_feed(args.base_url, path, args.chromium, args.out)
 
     return browser.summary()
 

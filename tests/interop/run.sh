@@ -163,7 +163,7 @@ fi
 say "checking the browser view in headless Chromium"
 set +e
 timeout --kill-after=10 300 python3 "$ROOT/tests/browser/feed_view.py" "$SAMPLE" \
-  /feed.rss /feed.atom /categories/operations/feed.rss /feeds/behind-the-scenes.atom \
+  /feed.rss /feed.atom /feed.json /categories/operations/feed.rss /feeds/behind-the-scenes.atom \
   --out "$ROOT/test-artifacts/browser" | tee "$TMP/browser.out"
 browser_rc=${PIPESTATUS[0]}
 

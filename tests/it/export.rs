@@ -28,7 +28,8 @@ fn the_static_export_has_the_bytes_serve_sends() {
     for (url, file) in [
         ("/", "index.html"),
         ("/feeds.opml", "feeds.opml"),
-        ("/feed.xsl", "feed.xsl"),
+        ("/feed.atom.html", "feed.atom.html"),
+        ("/categories/operations/feed.rss.html", "categories/operations/feed.rss.html"),
         ("/feed.rss", "feed.rss"),
         ("/feed.json", "feed.json"),
         ("/categories/operations/feed.atom", "categories/operations/feed.atom"),
@@ -49,6 +50,6 @@ fn the_static_export_has_the_bytes_serve_sends() {
         assert_eq!(br, server.request("GET", url, &[("Accept-Encoding", "br")]).body, "{file}.br");
         checked += 1;
     }
-    assert_eq!(checked, 11);
+    assert_eq!(checked, 12);
     assert!(!out.path().join("feeds/page/3").exists(), "no page past the end");
 }

@@ -10,7 +10,7 @@ fn headlines_json_has_items_validators_and_cors() {
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("application/json; charset=utf-8"));
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));
-    assert_eq!(r.header("cache-control"), Some("public, max-age=300"));
+    assert_eq!(r.header("cache-control"), Some("public, max-age=300, stale-while-revalidate=60, stale-if-error=86400"));
     let body = json(&r.body);
     let base = &server.base_url;
     assert_eq!(body["feed"]["feed_url"], format!("{base}/categories/operations/feed.rss"));

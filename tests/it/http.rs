@@ -16,26 +16,74 @@ fn a_feed_response_carries_type_validators_and_caching_headers() {
     let etag = r.header("etag").unwrap();
     assert!(etag.starts_with('"') && etag.ends_with('"') && !etag.starts_with("W/"), "strong: {etag}");
     assert_eq!(r.header("last-modified"), Some("Tue, 10 Feb 2015 09:00:00 GMT"));
-    assert_eq!(r.header("cache-control"), Some("public, max-age=300"));
-    assert_eq!(r.header("vary"), Some("Accept-Encoding, Accept"));
+    assert_eq!(r.header("cache-control"), Some("public, max-age=300, stale-while-revalidate=60, stale-if-error=86400"));
+    assert_eq!(r.header("vary"), Some("Accept-Encoding, Accept, Sec-Fetch-Dest"));
     assert_eq!(r.header("content-length"), Some(r.body.len().to_string().as_str()));
     assert!(r.body.starts_with(b"<?xml"));
 }
 
 #[test]
-fn browsers_get_feeds_as_generic_xml_so_the_stylesheet_applies() {
+fn a_browser_opening_a_feed_is_shown_its_page_and_readers_get_the_feed() {
+    // Issue 12: no XSLT. A navigation gets server-made HTML; the feed bytes never change.
     let server = TestServer::start(&data("site"));
-    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
-    let r = server.request("GET", FEED, &[("Accept", browser)]);
-    assert_eq!(r.header("content-type"), Some("application/xml; charset=utf-8"));
-    assert!(r.text().contains("<?xml-stylesheet href=\"/feed.xsl\" type=\"text/xsl\"?>"));
-    assert_eq!(r.body, server.get(FEED).body);
-    let xsl = server.get("/feed.xsl");
-    assert_eq!(xsl.status, 200);
-    assert_eq!(xsl.header("content-type"), Some("text/xsl; charset=utf-8"));
-    assert!(xsl.text().contains("<xsl:stylesheet"));
-    let json = server.request("GET", "/feed.json", &[("Accept", browser)]);
-    assert_eq!(json.header("content-type"), Some("application/feed+json; charset=utf-8"));
+    let feed = server.get(FEED);
+    let chrome = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8";
+    let navigations: [&[(&str, &str)]; 3] = [
+        &[("Accept", chrome), ("Sec-Fetch-Dest", "document")],
+        &[("Accept", chrome)],
+        &[("Sec-Fetch-Dest", "document")],
+    ];
+    for headers in navigations {
+        let page = server.request("GET", FEED, headers);
+        assert_eq!(page.status, 200);
+        assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"), "{headers:?}");
+        assert_eq!(page.header("vary"), Some("Accept-Encoding, Accept, Sec-Fetch-Dest"));
+        assert!(page.header("content-security-policy").unwrap().starts_with("default-src 'none'"));
+        assert_ne!(page.header("etag"), feed.header("etag"), "the page and the feed are different entities");
+        let text = page.text();
+        assert!(!text.contains("xml-stylesheet") && !text.contains("<script"), "{text}");
+        // The page is well-formed, shows the feed's title, its address to copy and every item.
+        let doc = roxmltree::Document::parse_with_options(
+            &text,
+            roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() },
+        )
+        .expect("the page is well-formed");
+        let parsed = feed_rs::parser::parse(&feed.body[..]).unwrap();
+        let h1 = doc.descendants().find(|n| n.has_tag_name("h1")).and_then(|n| n.text()).unwrap();
+        assert_eq!(h1, parsed.title.as_ref().unwrap().content);
+        let address = doc.descendants().find(|n| n.has_tag_name("input")).and_then(|n| n.attribute("value"));
+        assert_eq!(address, Some(format!("{}{FEED}", server.base_url).as_str()));
+        let titles: Vec<String> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("article"))
+            .map(|a| a.descendants().find(|n| n.has_tag_name("a")).and_then(|n| n.text()).unwrap_or("").to_owned())
+            .collect();
+        let expected: Vec<String> = parsed.entries.iter().map(|e| e.title.as_ref().unwrap().content.clone()).collect();
+        assert_eq!(titles, expected);
+        assert!(
+            doc.descendants().any(|n| n.has_tag_name("link") && n.attribute("type") == Some("application/atom+xml"))
+        );
+    }
+    // The page's own address, which the static export writes and the index page links.
+    let own = server.get(&format!("{FEED}.html"));
+    assert_eq!(own.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(own.header("vary"), Some("Accept-Encoding"));
+    assert_eq!(own.body, server.request("GET", FEED, &[("Sec-Fetch-Dest", "document")]).body);
+    assert_eq!(server.get("/nothing/here.html").status, 404);
+    // Readers, and a page's script fetching the feed, get the feed's own bytes and type.
+    let simplepie = "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, text/html;q=0.7, */*;q=0.1";
+    let readers: [&[(&str, &str)]; 4] =
+        [&[], &[("Accept", simplepie)], &[("Accept", "*/*")], &[("Accept", chrome), ("Sec-Fetch-Dest", "empty")]];
+    for headers in readers {
+        let r = server.request("GET", FEED, headers);
+        assert_eq!(r.header("content-type"), Some("application/atom+xml; charset=utf-8"), "{headers:?}");
+        assert_eq!(r.header("vary"), Some("Accept-Encoding, Accept, Sec-Fetch-Dest"));
+        assert_eq!(r.body, feed.body);
+    }
+    assert!(!feed.text().contains("xml-stylesheet"));
+    assert_eq!(server.get("/feed.xsl").status, 404);
+    let json = server.request("GET", "/feed.json", &[("Sec-Fetch-Dest", "document")]);
+    assert_eq!(json.header("content-type"), Some("text/html; charset=utf-8"));
 }
 
 #[test]
@@ -64,8 +112,11 @@ fn conditional_requests() {
     assert!(not_modified.body.is_empty());
     assert_eq!(not_modified.header("etag"), Some(etag.as_str()));
     assert_eq!(not_modified.header("last-modified"), Some(modified.as_str()));
-    assert_eq!(not_modified.header("cache-control"), Some("public, max-age=300"));
-    assert_eq!(not_modified.header("vary"), Some("Accept-Encoding, Accept"));
+    assert_eq!(
+        not_modified.header("cache-control"),
+        Some("public, max-age=300, stale-while-revalidate=60, stale-if-error=86400")
+    );
+    assert_eq!(not_modified.header("vary"), Some("Accept-Encoding, Accept, Sec-Fetch-Dest"));
 
     assert_eq!(server.request("GET", FEED, &[("If-None-Match", &format!("\"x\", {etag}"))]).status, 304);
     assert_eq!(server.request("GET", FEED, &[("If-None-Match", "\"stale\"")]).status, 200);
@@ -101,7 +152,7 @@ fn unknown_feeds_and_other_methods() {
     }
     // Issue 10, hardening: no response can be sniffed into another type; the index page says
     // what it may load and that it is not to be framed.
-    for path in ["/", FEED, "/feeds.opml", "/healthz", "/metrics", "/feed.xsl"] {
+    for path in ["/", FEED, "/feeds.opml", "/healthz", "/metrics", "/feed.atom.html"] {
         assert_eq!(server.get(path).header("x-content-type-options"), Some("nosniff"), "{path}");
     }
     let home = server.get("/").header("content-security-policy").map(str::to_owned).unwrap_or_default();
