@@ -158,6 +158,10 @@ struct ServeArgs {
     /// Who may read `/diagnostics`: `off`, `local` (loopback clients) or `public`.
     #[arg(long, env = "TIDINGS_DIAGNOSTICS", value_enum, default_value_t = http::Exposure::Public)]
     diagnostics: http::Exposure,
+    /// Live reload: `notify` (file events), `poll` or `poll=INTERVAL` (stat every file each
+    /// interval, e.g. `poll=5s`, for network file systems that send no events), or `off`.
+    #[arg(long, env = "TIDINGS_WATCH", default_value = "notify")]
+    watch: watch::Watch,
     /// Log format: `text` (for people) or `json` (for log collectors).
     #[arg(long, env = "TIDINGS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -324,8 +328,9 @@ async fn run_server(args: &ServeArgs) -> Result<(), String> {
     let app = Arc::new(App::new(library, chrono::Utc::now()));
     tokio::spawn(app.clone().publish_scheduled());
     tokio::spawn(reload_on_hangup(app.clone()));
-    let _watcher =
-        watch::spawn(app.clone(), &content_dir, &feeds_dir).map_err(|e| tracing::warn!("live reload is off: {e}")).ok();
+    let _watcher = watch::spawn(app.clone(), &content_dir, &feeds_dir, args.watch)
+        .map_err(|e| tracing::warn!("live reload is off: {e}; try --watch poll"))
+        .ok();
     let options = ServerOptions {
         max_connections: args.max_connections.max(1),
         shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace),

@@ -1,6 +1,9 @@
 //! Live reload: watches the content and feeds folders (inotify and the like, through
 //! `notify`), waits for a burst of changes to settle, and asks the app to read again only
-//! what changed. A content folder that vanishes is watched again when it comes back.
+//! what changed. A content folder that vanishes is watched again when it comes back, and one
+//! given as a symlink that is swapped to another folder (git-sync, Kubernetes volumes) is
+//! followed to it. Where no file events arrive (network file systems), `Watch::Poll` stats
+//! the folders every interval instead and reads only what changed.
 
 use std::collections::HashSet;
 use std::os::unix::fs::MetadataExt;
@@ -23,14 +26,74 @@ const FOLDER_CHECK: Duration = Duration::from_secs(1);
 /// A batch that touches more post files than this is handled as one rescan.
 const MAX_TARGETED: usize = 200;
 
+/// How live reload learns that files changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Watch {
+    /// File events from the kernel (inotify): changes appear within milliseconds.
+    Notify,
+    /// A stat of every file each interval: for file systems that send no events (NFS, SMB,
+    /// some container volumes).
+    Poll(Duration),
+    /// No live reload (`SIGHUP` still reloads).
+    Off,
+}
+
+/// How often `--watch poll` looks when no interval is given.
+pub const DEFAULT_POLL: Duration = Duration::from_secs(2);
+
+impl std::str::FromStr for Watch {
+    type Err = String;
+
+    /// `notify`, `off`, `poll`, or `poll=INTERVAL` with INTERVAL in seconds or with a unit
+    /// (`500ms`, `5s`, `1m`).
+    fn from_str(text: &str) -> Result<Watch, String> {
+        let text = text.trim();
+        match text {
+            "notify" => return Ok(Watch::Notify),
+            "off" => return Ok(Watch::Off),
+            "poll" => return Ok(Watch::Poll(DEFAULT_POLL)),
+            _ => {}
+        }
+        let interval = text.strip_prefix("poll=").ok_or_else(|| {
+            format!("{text:?} is not a watch mode: use notify, poll, poll=INTERVAL (e.g. poll=5s) or off")
+        })?;
+        let (number, unit) = interval.split_at(interval.find(|c: char| !c.is_ascii_digit()).unwrap_or(interval.len()));
+        let number: u64 =
+            number.parse().map_err(|_| format!("poll interval {interval:?}: write e.g. 500ms, 5s or 1m"))?;
+        let interval = match unit {
+            "ms" => Duration::from_millis(number),
+            "" | "s" => Duration::from_secs(number),
+            "m" => Duration::from_secs(number.saturating_mul(60)),
+            _ => return Err(format!("poll interval {interval:?}: the unit is ms, s or m")),
+        };
+        if interval < Duration::from_millis(10) {
+            return Err(format!("poll interval {interval:?} is too short: 10ms at least"));
+        }
+        Ok(Watch::Poll(interval))
+    }
+}
+
 /// Keeps the watch running; dropping it stops live reload.
 pub struct WatchHandle {
     _task: tokio::task::JoinHandle<()>,
 }
 
-/// Starts watching `content_dir` (recursively) and `feeds_dir` for `app`. Must be called
-/// within the tokio runtime.
-pub fn spawn(app: Arc<App>, content_dir: &Path, feeds_dir: &Path) -> Result<WatchHandle, String> {
+/// Starts live reload of `content_dir` and `feeds_dir` for `app` the way `mode` says; `None`
+/// for [`Watch::Off`]. Must be called within the tokio runtime.
+pub fn spawn(app: Arc<App>, content_dir: &Path, feeds_dir: &Path, mode: Watch) -> Result<Option<WatchHandle>, String> {
+    match mode {
+        Watch::Notify => spawn_notify(app, content_dir, feeds_dir).map(Some),
+        Watch::Poll(interval) => {
+            let task = tokio::spawn(poll(app, content_dir.to_path_buf(), feeds_dir.to_path_buf(), interval));
+            Ok(Some(WatchHandle { _task: task }))
+        }
+        Watch::Off => Ok(None),
+    }
+}
+
+/// Watches `content_dir` (recursively) and `feeds_dir` through file events.
+fn spawn_notify(app: Arc<App>, content_dir: &Path, feeds_dir: &Path) -> Result<WatchHandle, String> {
+    let given = content_dir.to_path_buf();
     let (tx, rx) = mpsc::unbounded_channel();
     let mut watcher = notify::recommended_watcher(move |event| {
         let _ = tx.send(event);
@@ -55,13 +118,23 @@ pub fn spawn(app: Arc<App>, content_dir: &Path, feeds_dir: &Path) -> Result<Watc
     {
         tracing::warn!("cannot watch {}: {e}; configuration changes need SIGHUP", feeds.display());
     }
-    let task = tokio::spawn(run(app, watcher, rx, content_dir, feeds_dir));
+    let folders = Folders { given, content: content_dir, feeds: feeds_dir };
+    let task = tokio::spawn(run(app, watcher, rx, folders));
     Ok(WatchHandle { _task: task })
 }
 
 type Events = mpsc::UnboundedReceiver<notify::Result<notify::Event>>;
 
-async fn run(app: Arc<App>, mut watcher: RecommendedWatcher, mut rx: Events, content: PathBuf, feeds: Option<PathBuf>) {
+/// The folders watched: the content folder as given and as resolved (events name files by
+/// the resolved path), and the feeds folder.
+struct Folders {
+    given: PathBuf,
+    content: PathBuf,
+    feeds: Option<PathBuf>,
+}
+
+async fn run(app: Arc<App>, mut watcher: RecommendedWatcher, mut rx: Events, folders: Folders) {
+    let Folders { given, mut content, feeds } = folders;
     // Whatever changed between loading and watching.
     reload(&app, Reload::Rescan).await;
     let mut folder = FolderState::of(&content);
@@ -73,6 +146,21 @@ async fn run(app: Arc<App>, mut watcher: RecommendedWatcher, mut rx: Events, con
                 None => return,
             },
             _ = check.tick() => {
+                // A symlink swapped to another folder (git-sync's `--link`, a Kubernetes
+                // volume's `..data`): watch where it points now, and read what differs.
+                if let Ok(target) = given.canonicalize()
+                    && target != content
+                {
+                    let _ = watcher.unwatch(&content);
+                    if let Err(e) = watcher.watch(&target, RecursiveMode::Recursive) {
+                        tracing::warn!("cannot watch {}: {e}", target.display());
+                    }
+                    tracing::info!(from = %content.display(), to = %target.display(), "content folder swapped");
+                    content = target;
+                    folder = FolderState::of(&content);
+                    reload(&app, Reload::Rescan).await;
+                    continue;
+                }
                 let now = FolderState::of(&content);
                 if now != folder {
                     // Gone, back, or replaced by another folder of the same name.
@@ -113,6 +201,75 @@ async fn run(app: Arc<App>, mut watcher: RecommendedWatcher, mut rx: Events, con
             reload(&app, Reload::Paths(paths)).await;
         }
     }
+}
+
+/// `--watch poll`: every `interval`, the configuration files are stat-ed and, when any
+/// changed, read again; then the content folder is walked and the posts whose size or times
+/// changed are read. No file events are needed, and a swapped symlink is simply read through.
+async fn poll(app: Arc<App>, content: PathBuf, feeds: PathBuf, interval: Duration) {
+    tracing::info!(interval_ms = interval.as_millis() as u64, "watching by polling");
+    let signature = |content: PathBuf, feeds: PathBuf| async move {
+        tokio::task::spawn_blocking(move || ConfigSignature::of(&content, &feeds)).await.unwrap_or_default()
+    };
+    let mut last = signature(content.clone(), feeds.clone()).await;
+    reload(&app, Reload::Rescan).await;
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        let now = signature(content.clone(), feeds.clone()).await;
+        if now.includes != last.includes {
+            reload(&app, Reload::Everything).await;
+        } else if now.config != last.config {
+            reload(&app, Reload::Config).await;
+        }
+        last = now;
+        reload(&app, Reload::Rescan).await;
+    }
+}
+
+/// What the configuration files look like on disk, to tell a change without reading them.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct ConfigSignature {
+    /// The feeds folder's files and a Jekyll site's `_config.yml`, `_data/authors.yml` and
+    /// `_authors/`.
+    config: Vec<FileStamp>,
+    /// A Jekyll site's `_includes/`.
+    includes: Vec<FileStamp>,
+}
+
+/// A file's name, size, inode and change times: what differs when it is written or replaced.
+#[derive(Debug, PartialEq, Eq)]
+struct FileStamp(PathBuf, u64, u64, i64, i64, i64, i64);
+
+impl ConfigSignature {
+    fn of(content: &Path, feeds: &Path) -> ConfigSignature {
+        let mut config = Vec::new();
+        for file in [content.join("_config.yml"), content.join("_data/authors.yml")] {
+            config.extend(FileStamp::of(&file));
+        }
+        stamp_folder(feeds, &mut config);
+        stamp_folder(&content.join("_authors"), &mut config);
+        let mut includes = Vec::new();
+        stamp_folder(&content.join("_includes"), &mut includes);
+        ConfigSignature { config, includes }
+    }
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> Option<FileStamp> {
+        let m = std::fs::metadata(path).ok()?;
+        Some(FileStamp(path.to_path_buf(), m.len(), m.ino(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec()))
+    }
+}
+
+/// The stamps of the files in `dir` (not below it), in name order.
+fn stamp_folder(dir: &Path, out: &mut Vec<FileStamp>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    out.extend(paths.iter().filter_map(|p| FileStamp::of(p)));
 }
 
 async fn reload(app: &Arc<App>, what: Reload) {
@@ -186,7 +343,9 @@ impl Batch {
                 self.everything = true;
             }
             if feeds.is_some_and(|f| path.parent() == Some(f)) {
-                self.config |= matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
+                // A Kubernetes ConfigMap volume swaps its files in at once through `..data`.
+                let swapped = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(".."));
+                self.config |= swapped || matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
             } else if path.starts_with(content) {
                 // Relative to the content folder: the library may know it by another (relative
                 // or symlinked) name than the canonical one events carry.
@@ -253,5 +412,26 @@ mod tests {
         batch.add(created(&content.join("archive.2020")), content, None);
         batch.add(created(&content.join("archive.2020")), content, None);
         assert_eq!(batch.paths.into_iter().collect::<Vec<_>>(), [PathBuf::from("archive.2020")]);
+    }
+
+    #[test]
+    fn a_configmap_swap_in_the_feeds_folder_reloads_the_configuration() {
+        let (content, feeds) = (Path::new("/nonexistent-content"), Path::new("/nonexistent-feeds"));
+        let mut batch = Batch::default();
+        batch.add(created(&feeds.join("..data")), content, Some(feeds));
+        assert!(batch.config);
+    }
+
+    #[test]
+    fn watch_modes() {
+        assert_eq!("notify".parse(), Ok(Watch::Notify));
+        assert_eq!("off".parse(), Ok(Watch::Off));
+        assert_eq!("poll".parse(), Ok(Watch::Poll(DEFAULT_POLL)));
+        assert_eq!("poll=500ms".parse(), Ok(Watch::Poll(Duration::from_millis(500))));
+        assert_eq!("poll=5".parse(), Ok(Watch::Poll(Duration::from_secs(5))));
+        assert_eq!("poll=1m".parse(), Ok(Watch::Poll(Duration::from_secs(60))));
+        for bad in ["inotify", "poll=", "poll=5h", "poll=1ms", "poll=-1"] {
+            assert!(bad.parse::<Watch>().is_err(), "{bad}");
+        }
     }
 }

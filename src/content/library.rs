@@ -28,6 +28,10 @@ const KEPT_TEXT_BYTES: usize = 32 * 1024 * 1024;
 struct Stamp {
     modified: Option<SystemTime>,
     len: u64,
+    /// Inode and status-change time: a file replaced by another (a new checkout, a copy that
+    /// kept the old time, a rename over it) differs here even with the same size and time.
+    inode: u64,
+    changed: (i64, i64),
 }
 
 impl Stamp {
@@ -36,7 +40,13 @@ impl Stamp {
     }
 
     fn of_metadata(meta: &std::fs::Metadata) -> Option<Stamp> {
-        Some(Stamp { modified: meta.modified().ok(), len: meta.len() })
+        use std::os::unix::fs::MetadataExt;
+        Some(Stamp {
+            modified: meta.modified().ok(),
+            len: meta.len(),
+            inode: meta.ino(),
+            changed: (meta.ctime(), meta.ctime_nsec()),
+        })
     }
 }
 

@@ -268,3 +268,80 @@ fn check_response(path: &str, r: &Response) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The titles of the site feed, newest first.
+fn feed_titles(server: &TestServer) -> Vec<String> {
+    let feed = parse_feed(&server.get("/feed.atom").body);
+    feed.entries.iter().map(|e| e.title.clone().unwrap().content).collect()
+}
+
+/// Waits (up to `within`) until the site feed's titles are `expected`.
+fn wait_for(server: &TestServer, expected: &[&str], within: Duration) {
+    let start = Instant::now();
+    loop {
+        let titles = feed_titles(server);
+        if titles == expected {
+            return;
+        }
+        assert!(start.elapsed() < within, "still {titles:?} after {within:?}, expected {expected:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Issue 12: where no file events arrive (NFS), `--watch poll` finds edits, new and deleted
+/// posts and configuration changes by stat alone. The server here gets no file events at all.
+#[test]
+fn polling_finds_edits_additions_deletions_and_settings_without_file_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let (content, feeds) = (dir.path().join("content"), dir.path().join("feeds"));
+    std::fs::create_dir_all(content.join("_posts")).unwrap();
+    std::fs::create_dir_all(&feeds).unwrap();
+    std::fs::write(feeds.join("site.yaml"), "title: Polled\n").unwrap();
+    let first = content.join("_posts/2024-01-01-a.md");
+    std::fs::write(&first, post("One")).unwrap();
+    let server = TestServer::start_watching(&content, &feeds, tidings::watch::Watch::Poll(Duration::from_millis(100)));
+    let within = Duration::from_secs(5);
+    wait_for(&server, &["One"], within);
+    // The same size, written within the same second: only the times and the text differ.
+    std::fs::write(&first, post("Uno")).unwrap();
+    wait_for(&server, &["Uno"], within);
+    std::fs::write(content.join("_posts/2024-02-01-b.md"), post("Two")).unwrap();
+    wait_for(&server, &["Two", "Uno"], within);
+    std::fs::remove_file(&first).unwrap();
+    wait_for(&server, &["Two"], within);
+    std::fs::write(feeds.join("site.yaml"), "title: Polled again\n").unwrap();
+    let start = Instant::now();
+    while parse_feed(&server.get("/feed.atom").body).title.unwrap().content != "Polled again" {
+        assert!(start.elapsed() < within, "the new site title never showed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Issue 12: git-sync and Kubernetes volumes publish a new version by swapping a symlink to a
+/// new folder in one rename. The server follows the link to the new folder, shows its posts,
+/// and then watches the new folder for edits; both with file events and by polling.
+#[test]
+fn an_atomic_swap_of_the_content_symlink_is_followed() {
+    for watch in [tidings::watch::Watch::Notify, tidings::watch::Watch::Poll(Duration::from_millis(100))] {
+        let dir = tempfile::tempdir().unwrap();
+        let (v1, v2, feeds) = (dir.path().join("rev-1"), dir.path().join("rev-2"), dir.path().join("feeds"));
+        for (rev, title) in [(&v1, "Old"), (&v2, "New")] {
+            std::fs::create_dir_all(rev.join("_posts")).unwrap();
+            std::fs::write(rev.join("_posts/2024-01-01-a.md"), post(title)).unwrap();
+        }
+        std::fs::create_dir_all(&feeds).unwrap();
+        let link = dir.path().join("current");
+        std::os::unix::fs::symlink(&v1, &link).unwrap();
+        let server = TestServer::start_watching(&link, &feeds, watch);
+        wait_for(&server, &["Old"], Duration::from_secs(5));
+        // git-sync's way: a new link beside the old one, renamed over it.
+        let next = dir.path().join("current.tmp");
+        std::os::unix::fs::symlink(&v2, &next).unwrap();
+        std::fs::rename(&next, &link).unwrap();
+        wait_for(&server, &["New"], Duration::from_secs(5));
+        // The old revision goes, as git-sync removes it; edits in the new one still arrive.
+        std::fs::remove_dir_all(&v1).unwrap();
+        std::fs::write(v2.join("_posts/2024-01-01-a.md"), post("Newer")).unwrap();
+        wait_for(&server, &["Newer"], Duration::from_secs(5));
+    }
+}

@@ -10,6 +10,7 @@ use std::time::Duration;
 use tidings::app::App;
 use tidings::content::{self, Sources};
 use tidings::http::{ServerOptions, serve};
+use tidings::watch::Watch;
 use tidings::websub::RetryPolicy;
 
 /// The folder with the test fixtures.
@@ -81,7 +82,13 @@ impl TestServer {
         tune: impl FnOnce(&mut Sources),
     ) -> TestServer {
         let options = ServerOptions { first_byte_timeout: Duration::from_secs(2), ..ServerOptions::default() };
-        Self::start_inner(content_dir, feeds_dir, base_url, RetryPolicy::default(), options, tune)
+        Self::start_inner(content_dir, feeds_dir, base_url, RetryPolicy::default(), options, tune, Watch::Notify)
+    }
+
+    /// Serves the given folders, learning of changes the way `watch` says.
+    pub fn start_watching(content_dir: &Path, feeds_dir: &Path, watch: Watch) -> TestServer {
+        let options = ServerOptions { first_byte_timeout: Duration::from_secs(2), ..ServerOptions::default() };
+        Self::start_inner(content_dir, feeds_dir, None, RetryPolicy::default(), options, |_| {}, watch)
     }
 
     fn start_full(
@@ -91,7 +98,7 @@ impl TestServer {
         policy: RetryPolicy,
         options: ServerOptions,
     ) -> TestServer {
-        Self::start_inner(content_dir, feeds_dir, base_url, policy, options, |_| {})
+        Self::start_inner(content_dir, feeds_dir, base_url, policy, options, |_| {}, Watch::Notify)
     }
 
     fn start_inner(
@@ -101,6 +108,7 @@ impl TestServer {
         policy: RetryPolicy,
         options: ServerOptions,
         tune: impl FnOnce(&mut Sources),
+        watch: Watch,
     ) -> TestServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener.set_nonblocking(true).unwrap();
@@ -127,7 +135,7 @@ impl TestServer {
                 let (content_dir, feeds_dir) = (site.sources().content_dir.clone(), site.sources().feeds_dir.clone());
                 let app = Arc::new(App::with_websub_policy(site, chrono::Utc::now(), policy));
                 tokio::spawn(app.clone().publish_scheduled());
-                let _watch = tidings::watch::spawn(app.clone(), &content_dir, &feeds_dir).expect("watching");
+                let _watch = tidings::watch::spawn(app.clone(), &content_dir, &feeds_dir, watch).expect("watching");
                 ready.send(()).unwrap();
                 serve(listener, app, options, async {
                     let _ = stopped.await;
