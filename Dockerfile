@@ -19,10 +19,16 @@
 #   # (instead of the default `serve`) validates the content and exits.
 #
 # `docker stop` sends SIGTERM; tidings drains open connections and exits 0.
+# tidings writes nothing to disk: `--read-only --cap-drop=ALL
+# --security-opt=no-new-privileges` are fine (scripts/container-smoke.sh runs so).
 #
-# Health: the runtime image has no curl/wget, so there is no HEALTHCHECK here.
-# Probe GET /healthz (answers "ok") from the orchestrator instead, e.g. a
-# Kubernetes httpGet liveness/readiness probe on port 8080.
+# Health: the runtime image has no curl/wget, so the HEALTHCHECK runs the
+# server's own binary: `tidings probe URL` makes one GET and exits 0 on a 2xx
+# answer. It asks http://127.0.0.1:8080/readyz, i.e. the image's default
+# TIDINGS_ADDR; if you move the server to another port, override the check too
+# (`docker run --health-cmd ...`). The OCI image format has no HEALTHCHECK:
+# podman/buildah keep it only with `--format docker`. Kubernetes ignores it and
+# uses the httpGet probes in deploy/k8s/ instead (/readyz and /healthz).
 #
 # Both base images are build args, so the image can be built offline from
 # local bases (see scripts/container-smoke.sh):
@@ -71,7 +77,6 @@ FROM ${RUNTIME_IMAGE} AS runtime
 
 LABEL org.opencontainers.image.title="tidings" \
       org.opencontainers.image.description="A feed server: RSS, Atom and JSON Feed from a folder of Markdown posts" \
-      org.opencontainers.image.source="https://example.com/tidings" \
       org.opencontainers.image.licenses="MIT OR Apache-2.0"
 
 RUN groupadd --gid 10001 tidings \
@@ -95,5 +100,7 @@ ENV TIDINGS_ADDR=0.0.0.0:8080 \
 USER 10001:10001
 EXPOSE 8080
 STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+    CMD ["/usr/local/bin/tidings", "probe", "http://127.0.0.1:8080/readyz"]
 ENTRYPOINT ["/usr/local/bin/tidings"]
 CMD ["serve"]
