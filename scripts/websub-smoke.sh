@@ -5,8 +5,9 @@
 # flask-websub's hub in site.yaml (websub.hubs) gets an edit to flask-websub's own
 # subscriber: discovery from the Link headers, subscription with a hub.secret, the new
 # feed bytes delivered within seconds of the file write with a valid X-Hub-Signature and
-# never the old bytes, no delivery for a feed the edit does not touch, and none after
-# unsubscribing. It prints the write-to-delivery time.
+# never the old bytes, no delivery for a feed the edit does not touch, none after
+# unsubscribing, and, when site.yaml is edited to name another hub while serving, that
+# hub told and the old one no longer. It prints the write-to-delivery time.
 #
 # Usage: scripts/websub-smoke.sh TIDINGS_BINARY   (or TIDINGS_BINARY=... in the environment)
 #

@@ -15,7 +15,11 @@ What it proves, with tidings serving a copy of the repo's sample site:
   4. the second category feed, which the edit does not touch, gets no delivery, and the
      hub is never even told about it;
   5. after the subscriber unsubscribes (the hub verifies that too), another edit makes
-     tidings ping the hub again but delivers nothing.
+     tidings ping the hub again but delivers nothing;
+  6. when site.yaml is edited, while serving, to name a second flask-websub hub instead,
+     the feeds advertise it, tidings tells it (and, this once, the hub being left, whose
+     subscribers get the feed naming its successor), a subscription there gets the next
+     edit, and the old hub hears nothing more.
 It prints how long each step took, the write-to-delivery time first of all.
 
 The one concession: flask-websub's subscriber refuses to send a `hub.secret` to a hub
@@ -23,7 +27,8 @@ that is not https (WebSub 5.1 says the secret SHOULD only go over https), and ti
 trusts only the public web PKI for its pings, so the hub app listens twice: on http,
 the URL in site.yaml that tidings pings and advertises, and on https with a throwaway
 self-signed certificate, which the subscriber uses instead of the discovered http URL.
-Both listeners serve the same Flask app with the same SQLite subscription store.
+Both listeners serve the same Flask app with the same SQLite subscription store (and the
+same for the second hub of step 6).
 
 Usage: websub_hub.py TIDINGS_BINARY [--repo DIR] [--verbose]
 Needs flask-websub, celery and openssl (scripts/websub-smoke.sh installs them).
@@ -136,22 +141,35 @@ class HubRecord:
             return any(p[2] is None for p in self.publishes)
 
 
-def start_hub(workdir, record):
-    celery = Celery("hub", broker="memory://")
+def make_certificate(workdir):
+    """A throwaway self-signed certificate for 127.0.0.1: (cert path, key path)."""
+    cert, key = workdir / "hub-cert.pem", workdir / "hub-key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+def start_hub(name, workdir, record, cert, key):
+    """flask-websub's hub, on http and on https: (http server, https server)."""
+    celery = Celery(name, broker="memory://")
     # No broker: tasks run inside the request that queued them, so a publish is fetched
     # and delivered before the hub answers the ping (DEPLOY.md section 5).
     celery.conf.update(task_always_eager=True, broker_connection_retry_on_startup=False)
 
     def on_failure(sender=None, exception=None, **_):
+        if getattr(sender, "app", None) is not celery:
+            return
         with lock:
             record.task_failures.append(f"{getattr(sender, 'name', sender)}: {exception!r}")
     # Eager tasks that raise leave the hub answering 202 all the same: this is how a dropped
     # publish shows. (weak=False: the signal would otherwise forget this local function.)
     task_failure.connect(on_failure, weak=False)
 
-    hub = Hub(SQLite3HubStorage(str(workdir / "hub.db")), celery,
+    hub = Hub(SQLite3HubStorage(str(workdir / f"{name}.db")), celery,
               PUBLISH_SUPPORTED=True, REQUEST_TIMEOUT=3, MAX_ATTEMPTS=2, BACKOFF_BASE=0.2)
-    app = Flask("flask_websub_hub")
+    app = Flask(name)
     app.config["PUBLISH_SUPPORTED"] = True
     app.register_blueprint(hub.build_blueprint(url_prefix="/hub"))
 
@@ -173,14 +191,9 @@ def start_hub(workdir, record):
         record.last_activity = time.monotonic()
         return response
 
-    cert, key = workdir / "hub-cert.pem", workdir / "hub-key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True, timeout=60)
     plain = Server(app)
     tls = Server(app, ssl_context=(str(cert), str(key)))
-    return plain, tls, cert
+    return plain, tls
 
 
 # ----------------------------------------------------------------------- the subscriber
@@ -328,7 +341,8 @@ def main():
 
 def run(binary, repo, workdir, servers, verbose):
     hub_record, sub_record = HubRecord(), SubscriberRecord()
-    hub_plain, hub_tls, cert = start_hub(workdir, hub_record)
+    cert, key = make_certificate(workdir)
+    hub_plain, hub_tls = start_hub("hub", workdir, hub_record, cert, key)
     servers += [hub_plain, hub_tls]
     # The subscriber's https requests to the hub trust the hub's own certificate only.
     os.environ["REQUESTS_CA_BUNDLE"] = str(cert)
@@ -539,6 +553,58 @@ def run(binary, repo, workdir, servers, verbose):
           "after unsubscribing, the second edit delivered nothing")
     check(not sub_record.posts_to(other_id), "the untouched feed still got no delivery")
     check(not hub_record.task_failures, "the hub's tasks all succeeded", str(hub_record.task_failures))
+
+    # ------------------------------------------------------------------ moving hubs, live
+    # site.yaml is read again when it changes: the hub it names now is the one every feed
+    # advertises, so it must be the one tidings tells, and the old one no longer.
+    hub2_record = HubRecord()
+    hub2_plain, hub2_tls = start_hub("hub2", workdir, hub2_record, cert, key)
+    servers += [hub2_plain, hub2_tls]
+    hub2_url = f"http://127.0.0.1:{hub2_plain.port}/hub"
+    hub2_tls_url = f"https://127.0.0.1:{hub2_tls.port}/hub"
+    other_before = len(sub_record.posts_to(other_id))
+    t_move = write_atomically(site_yaml, original.rstrip("\n") + f"\nwebsub:\n  hubs: [{hub2_url}]\n", staging)
+    moved = poll("the feeds to advertise the new hub", DELIVERY_TIMEOUT,
+                 lambda: hub2_url in requests.get(target_url, timeout=5).headers.get("Link", ""))
+    check(moved, f"site.yaml edited to name another hub: within {(time.monotonic() - t_move) * 1000:.0f} ms "
+          "the feed's Link header names it instead")
+    found = discover(target_url, timeout=5)
+    check(found == {"hub_url": hub2_url, "topic_url": target_url},
+          "flask-websub discovers the new hub", str(found))
+
+    def both_quiet():
+        now = time.monotonic()
+        return all(not r.busy() and now - r.last_activity >= QUIET for r in (hub_record, hub2_record))
+    check(poll("both hubs to go quiet", QUIET_TIMEOUT, both_quiet), "both hubs went quiet after the move")
+    check(target_url in hub2_record.topics_since(t_move),
+          "the new hub was told about the feeds the move rewrote (their hub link changed)",
+          f"new hub saw {len(hub2_record.topics_since(t_move))} pings, old hub "
+          f"{len(hub_record.topics_since(t_move))}")
+    moved_to_other = sub_record.posts_to(other_id)[other_before:]
+    check(moved_to_other and all(hub2_url in d[3].get("Link", "") for d in moved_to_other),
+          "the old hub's subscriber got the feed that names the new hub", f"{len(moved_to_other)} deliveries")
+
+    with sub_app.test_request_context(base_url=sub_base):
+        moved_id = subscriber.subscribe(topic_url=target_url, hub_url=hub2_tls_url, secret=secret,
+                                        lease_seconds=3600)
+    check(poll("the subscription at the new hub", STARTUP_TIMEOUT,
+               lambda: sub_record.event("success", moved_id, "subscribe")),
+          "the new hub verified a subscription to the edited feed")
+    fourth_title = f"WebSub via the new hub {secrets.token_hex(4)}"
+    lines[title_line] = f'title: "{fourth_title}"'
+    t_write3 = write_atomically(post, "\n".join(lines), staging)
+    got = poll("the delivery through the new hub", DELIVERY_TIMEOUT,
+               lambda: sub_record.posts_to(moved_id, t_write3), interval=0.005)
+    if check(got, f"the new hub delivered the next edit within {DELIVERY_TIMEOUT:.0f}s"):
+        t3, _, body3, headers3 = got[0]
+        print(f"     write -> delivery through the new hub: {(t3 - t_write3) * 1000:.0f} ms")
+        check(fourth_title in entry_titles(body3), "... with the new title")
+        check(signature_ok(body3, headers3.get("X-Hub-Signature", ""), secret)[0], "... and a valid signature")
+    check(poll("both hubs to go quiet", QUIET_TIMEOUT, both_quiet), "both hubs went quiet after the edit")
+    check(not hub_record.topics_since(t_write3), "tidings no longer pings the hub site.yaml stopped naming",
+          f"{len(hub_record.topics_since(t_write3))} pings")
+    check(not hub_record.task_failures and not hub2_record.task_failures, "the hubs' tasks all succeeded",
+          str(hub_record.task_failures + hub2_record.task_failures))
 
     metrics = requests.get(f"{base}/metrics", timeout=5).text
     failed_pings = [l for l in metrics.splitlines() if l.startswith('tidings_websub_pings_total{result="failed"}')]
