@@ -37,7 +37,7 @@ pub struct App {
     index: ArcSwap<Index>,
     diagnostics: ArcSwap<Vec<Diagnostic>>,
     generation: AtomicU64,
-    websub: Option<Publisher>,
+    websub: Publisher,
     schedule_changed: Notify,
     /// Rendered documents.
     pub cache: FeedCache,
@@ -62,7 +62,7 @@ impl App {
         tracing::debug!(posts_ms, index_ms = started.elapsed().as_millis() as u64 - posts_ms, "first index built");
         let cache = FeedCache::new(library.store().clone());
         let metrics = Arc::new(Metrics::default());
-        let websub = Publisher::new(&library.config().websub_hubs, policy, metrics.clone());
+        let websub = Publisher::new(policy, metrics.clone());
         let diagnostics = library.diagnostics();
         let roots = (library.sources().content_dir.clone(), library.sources().feeds_dir.clone());
         App {
@@ -170,9 +170,7 @@ impl App {
         if old.next_publish != index.next_publish {
             self.schedule_changed.notify_one();
         }
-        if let Some(websub) = &self.websub {
-            websub.notify(old, index);
-        }
+        self.websub.notify(old, index);
     }
 
     /// The Prometheus text for `/metrics`.

@@ -1,6 +1,8 @@
 //! WebSub publishing (W3C WebSub §5.1 and the hubs' common `hub.mode=publish` ping): when a
-//! new index is swapped in, every hub is told about each feed URL whose bytes changed. It
-//! runs in the background, with bounded retries and backoff; serving never waits on a hub.
+//! new index is swapped in, every hub is told about each feed URL whose bytes changed. The
+//! hubs are the ones the snapshots' settings name, so a `websub.hubs` edited while serving
+//! takes effect with the same reload that changes the feeds' links. It runs in the
+//! background, with bounded retries and backoff; serving never waits on a hub.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -36,30 +38,30 @@ impl Default for RetryPolicy {
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
-/// Tells the configured hubs about changed feeds.
+/// Tells the hubs that the site's settings name about changed feeds.
 #[derive(Clone)]
 pub struct Publisher {
-    hubs: Arc<Vec<String>>,
     policy: RetryPolicy,
     client: HttpsClient,
     metrics: Arc<Metrics>,
 }
 
 impl Publisher {
-    /// A publisher for `hubs`, or `None` when there are none.
-    pub fn new(hubs: &[String], policy: RetryPolicy, metrics: Arc<Metrics>) -> Option<Publisher> {
-        if hubs.is_empty() {
-            return None;
-        }
+    /// A publisher; it pings nobody until a snapshot names hubs.
+    pub fn new(policy: RetryPolicy, metrics: Arc<Metrics>) -> Publisher {
         let connector =
             hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots().https_or_http().enable_http1().build();
         let client = Client::builder(TokioExecutor::new()).build(connector);
-        Some(Publisher { hubs: Arc::new(hubs.to_vec()), policy, client, metrics })
+        Publisher { policy, client, metrics }
     }
 
-    /// Starts telling every hub about the feeds that differ between `old` and `new`, in the
-    /// background. Must be called within the tokio runtime.
+    /// Starts telling the hubs of [`hubs_to_tell`] about the feeds that differ between `old`
+    /// and `new`, in the background. Must be called within the tokio runtime.
     pub fn notify(&self, old: Arc<Index>, new: Arc<Index>) {
+        let hubs = hubs_to_tell(&old, &new);
+        if hubs.is_empty() {
+            return;
+        }
         let publisher = self.clone();
         tokio::spawn(async move {
             let urls = match tokio::task::spawn_blocking(move || changed_feeds(&old, &new)).await {
@@ -73,7 +75,7 @@ impl Publisher {
                 return;
             }
             let mut pings = tokio::task::JoinSet::new();
-            for hub in publisher.hubs.iter() {
+            for hub in &hubs {
                 for url in &urls {
                     let (publisher, hub, url) = (publisher.clone(), hub.clone(), url.clone());
                     pings.spawn(async move {
@@ -132,6 +134,20 @@ impl Publisher {
         tracing::error!(hub, url, "gave up telling WebSub hub");
         false
     }
+}
+
+/// The hubs to tell about a change from `old` to `new`: those `new` names (the ones its feeds
+/// advertise, where subscribers now subscribe), then those only `old` named, so that when
+/// `websub.hubs` changes, the subscribers of a hub being left get the feed naming its
+/// successor. Pure.
+pub fn hubs_to_tell(old: &Index, new: &Index) -> Vec<String> {
+    let mut hubs = new.config.websub_hubs.clone();
+    for hub in &old.config.websub_hubs {
+        if !hubs.contains(hub) {
+            hubs.push(hub.clone());
+        }
+    }
+    hubs
 }
 
 /// Absolute URLs of the feeds (first pages, every format) that changed between two

@@ -108,3 +108,53 @@ fn a_scheduled_post_appears_on_time_and_hubs_hear_of_the_changed_feeds() {
     assert_eq!(told, expected, "only the feeds whose bytes changed");
     assert!(pings.len() <= 2 * expected.len(), "no ping repeated after it succeeded: {}", pings.len());
 }
+
+/// Pings to `path` (on `server`) that `hub` received.
+fn pings_about(hub: &RecordingHub, server: &TestServer, path: &str) -> usize {
+    let url = format!("{}{path}", server.base_url);
+    hub.pings.lock().unwrap().iter().filter(|p| p.get("hub.url") == Some(&url)).count()
+}
+
+/// Regression: the hubs were fixed when the server started, so a `websub.hubs` added or
+/// changed in site.yaml while serving was advertised by every feed's links but never told
+/// (flask-websub as the new hub, in tests/deploy/websub_hub.py, delivered nothing).
+#[test]
+fn hubs_named_in_site_yaml_while_serving_are_the_hubs_told() {
+    let site = tempfile::tempdir().unwrap();
+    let (content, feeds) = (site.path().join("content/_posts"), site.path().join("feeds"));
+    std::fs::create_dir_all(&content).unwrap();
+    std::fs::create_dir_all(&feeds).unwrap();
+    std::fs::write(feeds.join("site.yaml"), "title: Hubless\n").unwrap();
+    let post = content.join("2020-01-01-news.md");
+    std::fs::write(&post, "---\ntitle: News\ncategory: Ops\n---\nNews.\n").unwrap();
+    let policy = RetryPolicy { attempts: 3, first_backoff: Duration::from_millis(50), timeout: Duration::from_secs(2) };
+    let server = TestServer::start_with_policy(&site.path().join("content"), &feeds, None, policy);
+    assert_eq!(server.get("/categories/ops/feed.atom").header("link"), None);
+    let (first, second) = (RecordingHub::start(), RecordingHub::start());
+    let feed = "/categories/ops/feed.atom";
+
+    // A hub added while serving: the feeds now name it, so it hears about them (each ping is
+    // refused once by the recording hub and retried).
+    std::fs::write(feeds.join("site.yaml"), format!("title: Hubbed\nwebsub:\n  hubs: [{}]\n", first.url)).unwrap();
+    wait_for("the added hub to be told", Duration::from_secs(10), || pings_about(&first, &server, feed) >= 2);
+    assert!(server.get(feed).header("link").is_some_and(|l| l.contains(&first.url)));
+
+    // Moving to another hub: the new one is told, and so is the one being left (its
+    // subscribers get the feed that names the new hub).
+    let before_move = pings_about(&first, &server, feed);
+    std::fs::write(feeds.join("site.yaml"), format!("title: Moved\nwebsub:\n  hubs: [{}]\n", second.url)).unwrap();
+    wait_for("the new hub to be told", Duration::from_secs(10), || pings_about(&second, &server, feed) >= 2);
+    wait_for("the old hub to hear of the move", Duration::from_secs(10), || {
+        pings_about(&first, &server, feed) > before_move
+    });
+    std::thread::sleep(Duration::from_millis(300));
+
+    // After the move, an edit goes to the new hub only.
+    let (first_count, second_count) = (first.pings.lock().unwrap().len(), pings_about(&second, &server, feed));
+    std::fs::write(&post, "---\ntitle: Later news\ncategory: Ops\n---\nNews.\n").unwrap();
+    wait_for("the new hub to hear of the edit", Duration::from_secs(10), || {
+        pings_about(&second, &server, feed) > second_count
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(first.pings.lock().unwrap().len(), first_count, "the hub site.yaml no longer names is not told");
+}
