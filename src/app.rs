@@ -62,7 +62,7 @@ impl App {
         tracing::debug!(posts_ms, index_ms = started.elapsed().as_millis() as u64 - posts_ms, "first index built");
         let cache = FeedCache::new(library.store().clone());
         let metrics = Arc::new(Metrics::default());
-        let websub = Publisher::new(policy, metrics.clone());
+        let websub = Publisher::new(policy, metrics.clone(), cache.clone());
         let diagnostics = library.diagnostics();
         let roots = (library.sources().content_dir.clone(), library.sources().feeds_dir.clone());
         App {

@@ -89,6 +89,9 @@ pub struct SiteConfig {
     pub curated: BTreeMap<String, CuratedFeed>,
     /// WebSub hubs (absolute URLs) that are told when a feed changes.
     pub websub_hubs: Vec<String>,
+    /// Ping hubs only once each changed feed's public URL (`base_url`, through whatever cache
+    /// is in front) serves the new bytes, so the hub's fetch cannot get the old feed.
+    pub websub_confirm: bool,
     /// Set when the site is a Jekyll site with a `_config.yml`: Jekyll's rules for posts,
     /// dates, URLs and ids apply, and jekyll-feed's settings.
     pub jekyll: Option<std::sync::Arc<crate::jekyll::config::JekyllSite>>,
@@ -188,6 +191,7 @@ impl Default for SiteConfig {
             authors: BTreeMap::new(),
             curated: BTreeMap::new(),
             websub_hubs: Vec::new(),
+            websub_confirm: false,
             jekyll: None,
         }
     }
@@ -221,6 +225,7 @@ struct RawSite {
 #[serde(default)]
 struct RawWebSub {
     hubs: Vec<yaml::Spanned<String>>,
+    confirm: Option<bool>,
 }
 
 /// One author as written in YAML: a table, or just a name.
@@ -340,7 +345,11 @@ impl SiteConfig {
         if raw.author.is_some() {
             config.default_author = raw.author;
         }
-        for hub in raw.websub.map(|w| w.hubs).unwrap_or_default() {
+        let websub = raw.websub.unwrap_or_default();
+        if let Some(confirm) = websub.confirm {
+            config.websub_confirm = confirm;
+        }
+        for hub in websub.hubs {
             let url = url::Url::parse(hub.value.trim())
                 .ok()
                 .filter(|u| matches!(u.scheme(), "http" | "https"))
@@ -479,6 +488,8 @@ mod tests {
         assert!(parse("links: sideways\n").is_err());
         let config = parse("websub:\n  hubs: [https://hub.example.com/]\n").unwrap();
         assert_eq!(config.websub_hubs, ["https://hub.example.com/"]);
+        assert!(!config.websub_confirm);
+        assert!(parse("websub:\n  hubs: [https://h.example/]\n  confirm: true\n").unwrap().websub_confirm);
         assert!(parse("websub:\n  hubs: [ftp://x]\n").is_err());
     }
 

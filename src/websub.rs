@@ -15,6 +15,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use crate::cache::{Document, FeedCache};
 use crate::feed::{self, FeedKey};
 use crate::index::Index;
 use crate::metrics::Metrics;
@@ -44,15 +45,23 @@ pub struct Publisher {
     policy: RetryPolicy,
     client: HttpsClient,
     metrics: Arc<Metrics>,
+    cache: FeedCache,
 }
 
+/// How often a feed's public URL is asked again while `websub.confirm` waits for it.
+const CONFIRM_EVERY: Duration = Duration::from_secs(1);
+/// Past the cache's own bounds (max-age and stale-while-revalidate), how much longer
+/// `websub.confirm` waits before it pings anyway.
+const CONFIRM_SLACK: Duration = Duration::from_secs(60);
+
 impl Publisher {
-    /// A publisher; it pings nobody until a snapshot names hubs.
-    pub fn new(policy: RetryPolicy, metrics: Arc<Metrics>) -> Publisher {
+    /// A publisher; it pings nobody until a snapshot names hubs. `cache` renders the new
+    /// feeds whose public URL `websub.confirm` checks.
+    pub fn new(policy: RetryPolicy, metrics: Arc<Metrics>, cache: FeedCache) -> Publisher {
         let connector =
             hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots().https_or_http().enable_http1().build();
         let client = Client::builder(TokioExecutor::new()).build(connector);
-        Publisher { policy, client, metrics }
+        Publisher { policy, client, metrics, cache }
     }
 
     /// Starts telling the hubs of [`hubs_to_tell`] about the feeds that differ between `old`
@@ -64,28 +73,64 @@ impl Publisher {
         }
         let publisher = self.clone();
         tokio::spawn(async move {
-            let urls = match tokio::task::spawn_blocking(move || changed_feeds(&old, &new)).await {
-                Ok(urls) => urls,
+            let compared = new.clone();
+            let keys = match tokio::task::spawn_blocking(move || changed_keys(&old, &compared)).await {
+                Ok(keys) => keys,
                 Err(e) => {
                     tracing::error!(error = %e, "comparing feeds for WebSub failed");
                     return;
                 }
             };
-            if urls.is_empty() {
-                return;
-            }
             let mut pings = tokio::task::JoinSet::new();
-            for hub in &hubs {
-                for url in &urls {
-                    let (publisher, hub, url) = (publisher.clone(), hub.clone(), url.clone());
-                    pings.spawn(async move {
-                        let ok = publisher.ping(&hub, &url).await;
+            for key in keys {
+                let (publisher, hubs, new) = (publisher.clone(), hubs.clone(), new.clone());
+                pings.spawn(async move {
+                    let url = format!("{}{}", new.config.base_url, key.path());
+                    if new.config.websub_confirm {
+                        publisher.confirm(&new, &key, &url).await;
+                    }
+                    for hub in &hubs {
+                        let ok = publisher.ping(hub, &url).await;
                         publisher.metrics.websub(ok);
-                    });
-                }
+                    }
+                });
             }
             while pings.join_next().await.is_some() {}
         });
+    }
+
+    /// Waits until `url` answers with the entity tag of `key`'s page in `index` (a cache in
+    /// front may still hold the old one), asking every [`CONFIRM_EVERY`]; gives up after the
+    /// cache's bounds plus [`CONFIRM_SLACK`], or at once when the feed has gone.
+    async fn confirm(&self, index: &Arc<Index>, key: &FeedKey, url: &str) {
+        let Some((rendered, _)) = self.cache.get(index, &Document::Feed(key.clone())).await else { return };
+        let expected = &rendered.identity.etag;
+        let config = &index.config;
+        let bound = Duration::from_secs(config.max_age_secs + config.stale_while_revalidate_secs) + CONFIRM_SLACK;
+        let started = tokio::time::Instant::now();
+        loop {
+            let request = Request::builder()
+                .uri(url)
+                .header(header::ACCEPT_ENCODING, "identity")
+                .header(header::USER_AGENT, concat!("tidings/", env!("CARGO_PKG_VERSION"), " (websub confirm)"))
+                .body(Full::new(Bytes::new()));
+            let Ok(request) = request else { return };
+            let seen = match tokio::time::timeout(self.policy.timeout, self.client.request(request)).await {
+                Ok(Ok(response)) => {
+                    response.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned)
+                }
+                _ => None,
+            };
+            if seen.as_deref() == Some(expected.as_str()) {
+                tracing::debug!(url, ms = started.elapsed().as_millis() as u64, "new feed is public");
+                return;
+            }
+            if started.elapsed() >= bound {
+                tracing::warn!(url, expected, seen, "the public URL still serves other bytes; telling the hubs anyway");
+                return;
+            }
+            tokio::time::sleep(CONFIRM_EVERY).await;
+        }
     }
 
     /// One `hub.mode=publish` POST, retried with backoff on network errors, 429 and 5xx. The
@@ -154,11 +199,13 @@ pub fn hubs_to_tell(old: &Index, new: &Index) -> Vec<String> {
 /// snapshots, including feeds that appeared or disappeared: those whose fingerprint (the
 /// cache key: what the page shows) differs, so nothing is rendered to find out. Pure.
 pub fn changed_feeds(old: &Index, new: &Index) -> Vec<String> {
+    changed_keys(old, new).into_iter().map(|key| format!("{}{}", new.config.base_url, key.path())).collect()
+}
+
+/// The feeds of [`changed_feeds`], as keys.
+fn changed_keys(old: &Index, new: &Index) -> Vec<FeedKey> {
     let keys: BTreeSet<FeedKey> = feed::all_keys(old).into_iter().chain(feed::all_keys(new)).collect();
-    keys.into_iter()
-        .filter(|key| feed::fingerprint(old, key) != feed::fingerprint(new, key))
-        .map(|key| format!("{}{}", new.config.base_url, key.path()))
-        .collect()
+    keys.into_iter().filter(|key| feed::fingerprint(old, key) != feed::fingerprint(new, key)).collect()
 }
 
 /// The form body of a publish ping for `url`.

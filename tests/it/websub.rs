@@ -45,12 +45,69 @@ impl RecordingHub {
                 let form: BTreeMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
                 let mut pings = recorded.lock().unwrap();
                 let first = !pings.iter().any(|p| p.get("hub.url") == form.get("hub.url"));
+                let mut form = form;
+                form.insert("_received_ms".into(), millis_now().to_string());
                 pings.push(form);
                 let status = if first { "500 Internal Server Error" } else { "204 No Content" };
                 let _ = write!(stream, "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
             }
         });
         RecordingHub { url, pings }
+    }
+}
+
+/// Milliseconds since the Unix epoch: when a test double saw something happen.
+fn millis_now() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()
+}
+
+/// A shared cache in front of tidings, as nginx or a CDN is: it keeps each page it fetched
+/// for `hold` and answers from that copy meanwhile, whatever tidings serves now. It records
+/// when it first answered with each entity tag.
+struct HoldingCache {
+    url: String,
+    upstream: Arc<Mutex<Option<std::net::SocketAddr>>>,
+    first_served: Arc<Mutex<BTreeMap<String, u128>>>,
+}
+
+impl HoldingCache {
+    fn start(hold: Duration) -> HoldingCache {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let upstream: Arc<Mutex<Option<std::net::SocketAddr>>> = Arc::default();
+        let first_served: Arc<Mutex<BTreeMap<String, u128>>> = Arc::default();
+        let (to, seen) = (upstream.clone(), first_served.clone());
+        std::thread::spawn(move || {
+            let mut copies: BTreeMap<String, (Instant, String, Vec<u8>)> = BTreeMap::new();
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                let _ = reader.read_line(&mut request_line);
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                }
+                let path = request_line.split(' ').nth(1).unwrap_or("/").to_owned();
+                let Some(addr) = *to.lock().unwrap() else { continue };
+                let fresh = copies.get(&path).is_some_and(|(at, _, _)| at.elapsed() < hold);
+                if !fresh {
+                    let r = crate::support::request(addr, "GET", &path, &[("Accept-Encoding", "identity")]);
+                    copies.insert(path.clone(), (Instant::now(), r.header("etag").unwrap_or("").to_owned(), r.body));
+                }
+                let (_, etag, body) = &copies[&path];
+                seen.lock().unwrap().entry(etag.clone()).or_insert_with(millis_now);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nETag: {etag}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(body);
+            }
+        });
+        HoldingCache { url, upstream, first_served }
     }
 }
 
@@ -157,4 +214,43 @@ fn hubs_named_in_site_yaml_while_serving_are_the_hubs_told() {
     });
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(first.pings.lock().unwrap().len(), first_count, "the hub site.yaml no longer names is not told");
+}
+
+/// Issue 12: behind a shared cache, a hub told at once fetches the feed through the cache and
+/// gets the old bytes. With `websub.confirm`, the ping waits until the public URL serves the
+/// new feed: the hub is told no earlier than the cache first answers with the new entity tag.
+#[test]
+fn with_confirm_hubs_are_told_only_once_the_public_url_serves_the_new_feed() {
+    let hub = RecordingHub::start();
+    let cache = HoldingCache::start(Duration::from_secs(2));
+    let site = tempfile::tempdir().unwrap();
+    let (content, feeds) = (site.path().join("content/_posts"), site.path().join("feeds"));
+    std::fs::create_dir_all(&content).unwrap();
+    std::fs::create_dir_all(&feeds).unwrap();
+    let settings = format!(
+        "title: Cached\nmax_age: 1\nstale_while_revalidate: 0\nwebsub:\n  hubs: [{}]\n  confirm: true\n",
+        hub.url
+    );
+    std::fs::write(feeds.join("site.yaml"), settings).unwrap();
+    let post = content.join("2020-01-01-news.md");
+    std::fs::write(&post, "---\ntitle: News\ncategory: Ops\n---\nNews.\n").unwrap();
+    let policy = RetryPolicy { attempts: 3, first_backoff: Duration::from_millis(50), timeout: Duration::from_secs(2) };
+    let server = TestServer::start_with_policy(&site.path().join("content"), &feeds, Some(&cache.url), policy);
+    *cache.upstream.lock().unwrap() = Some(server.addr);
+    let feed = "/categories/ops/feed.atom";
+    let url = format!("{}{feed}", cache.url);
+    // The cache holds the old feed from now on, for two seconds.
+    crate::support::request(cache.url.trim_start_matches("http://").parse().unwrap(), "GET", feed, &[]);
+
+    std::fs::write(&post, "---\ntitle: Later news\ncategory: Ops\n---\nNews.\n").unwrap();
+    wait_for("tidings to serve the edit", Duration::from_secs(5), || server.get(feed).text().contains("Later news"));
+    let new_etag = server.request("GET", feed, &[("Accept-Encoding", "identity")]).header("etag").unwrap().to_owned();
+    wait_for("the hub to be told", Duration::from_secs(15), || {
+        hub.pings.lock().unwrap().iter().any(|p| p.get("hub.url") == Some(&url))
+    });
+    let told = hub.pings.lock().unwrap().iter().find(|p| p.get("hub.url") == Some(&url)).unwrap()["_received_ms"]
+        .parse::<u128>()
+        .unwrap();
+    let public = *cache.first_served.lock().unwrap().get(&new_etag).expect("the cache served the new feed");
+    assert!(told >= public, "the hub was told {} ms before the public URL served the new feed", public - told);
 }
