@@ -45,6 +45,10 @@ Checks:
   formats-agree  the .rss, .atom and .json of one feed list the same number of items
   newsboat       newsboat_check.sh: newsboat reads the whole-site RSS and Atom feeds and
                  stores every item with a title, a link and its own date
+  clients        every feed asked for with the real request headers of a dozen readers
+                 (clients.txt) gets the feed's own media type and entity (the ETag of its
+                 bytes, whatever the coding), never the browser page; with a browser's
+                 navigation headers, the HTML page
 """
 import argparse
 import json
@@ -634,6 +638,63 @@ def parse_args(argv):
     return args, sites, site_items
 
 
+CLIENTS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "clients.txt")
+
+
+def load_clients():
+    """[(name, headers, is_browser_navigation)] from clients.txt."""
+    clients = []
+    with open(CLIENTS_FILE, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip() or line.startswith("#"):
+                continue
+            name, _source, accept, encoding, dest = line.rstrip("\n").split("|")
+            headers = {"User-Agent": "tidings-interop/1 (as %s)" % name}
+            if accept != "NONE":
+                headers["Accept"] = accept
+            headers["Accept-Encoding"] = "identity" if encoding == "NONE" else encoding
+            if dest:
+                headers["Sec-Fetch-Dest"] = dest
+            browser = dest == "document" or (not dest and accept.startswith("text/html"))
+            clients.append((name, headers, browser))
+    return clients
+
+
+def check_clients(rep, fetcher, url, fmt, clients):
+    """Readers get the feed (its type, and the entity a plain GET gets); browsers the page."""
+    if fetcher.refuse(url):
+        return
+    opener = fetcher.opener
+
+    def head(headers):
+        req = urllib.request.Request(url, headers=headers)
+        with opener.open(req, timeout=TIMEOUT) as r:
+            r.read()
+            return r.headers.get("Content-Type", ""), r.headers.get("ETag", "")
+
+    try:
+        plain_type, plain_etag = head({"User-Agent": "tidings-interop/1", "Accept-Encoding": "identity"})
+    except (urllib.error.URLError, OSError) as e:
+        rep.fail("clients", url, "cannot fetch: %s" % e)
+        return
+    problems = []
+    for name, headers, browser in clients:
+        try:
+            ctype, etag = head(headers)
+        except (urllib.error.URLError, OSError) as e:
+            problems.append("%s: cannot fetch: %s" % (name, e))
+            continue
+        media = ctype.split(";")[0].strip().lower()
+        if browser:
+            if media != "text/html":
+                problems.append("%s (a browser navigation) got %s, not the HTML page" % (name, media or "no type"))
+        elif media == "text/html" or media != plain_type.split(";")[0].strip().lower():
+            problems.append("%s got %s, not the feed's %s" % (name, media or "no type", plain_type))
+        elif re.sub(r'-(gzip|br)"$', '"', etag) != plain_etag:
+            problems.append("%s got entity %s, not the feed's %s" % (name, etag, plain_etag))
+    rep.check("clients", url, problems)
+
+
 def main(argv):
     maybe_reexec_into_venv()
     args, sites, site_items = parse_args(argv)
@@ -654,6 +715,7 @@ def main(argv):
     os.makedirs(work, exist_ok=True)
     fetcher = Fetcher([o for _, o in sites])
     rep = Report()
+    clients = load_clients()
     counter = [0]
     all_pages = []        # every Page fetched, for the batched jing and rss-parser runs
     site_feeds = []       # (site name, format, url, pages) of the whole-site feeds, for newsboat
@@ -669,6 +731,7 @@ def main(argv):
                 if is_site_feed and (name in args.expect_pages or name in site_items):
                     expect = site_expectations(name, name in args.expect_pages, site_items.get(name))
                 pages = check_feed(rep, fetcher, url, fmt, work, counter, all_pages=is_site_feed, expect=expect)
+                check_clients(rep, fetcher, url, fmt, clients)
                 all_pages.extend(pages)
                 walked[fmt] = pages
                 if is_site_feed:
