@@ -501,7 +501,7 @@ quiterss|QuiteRSS's header as quoted in emacs-elfeed/elfeed PR #386 (QuiteRSS PR
 chromium|captured from Debian 12's Chromium 156 opening a feed URL (navigation)|text/html,application/xhtml+xml,application/xml;q=0.9,image/jxl,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7|gzip, deflate, br, zstd|document
 firefox|MDN "List of default Accept values", Firefox 92 and later; Sec-Fetch-Dest since Firefox 90|text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8|gzip, deflate, br, zstd|document
 safari|MDN (Safari) and a captured Safari 8 header; Sec-Fetch-Dest since Safari 16.4|text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8|gzip, deflate, br|document
-old-browser|Safari's header without Sec-Fetch-* (Safari before 16.4): tests the Accept fallback|text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8|gzip, deflate, br|
+old-browser|Safari's header without Sec-Fetch-* (Safari before 16.4, or any browser over plain http): the Accept fallback|text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8|gzip, deflate, br|
 EOF
 )
 mapfile -t CLIENT_LINES <<<"$CLIENTS"
