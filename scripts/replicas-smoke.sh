@@ -4,7 +4,7 @@
 #
 # What it proves (each check prints ok/FAIL, figures are printed as they are measured):
 #   a. Both replicas, serving one copy of content/ and feeds/ with the same --base-url, send
-#      identical ETag and Last-Modified (and every other header but Date and x-cache) for
+#      identical ETag and Last-Modified (and every other header but Date and x-tidings-cache) for
 #      every feed /feeds.opml lists, in RSS, Atom and JSON, as identity, gzip and br.
 #   b. Through nginx: MISS, then HIT; after max-age the revalidation goes to the OTHER
 #      replica, which answers 304 (nginx log: REVALIDATED, upstream_status=304; that
@@ -273,12 +273,12 @@ for p in "${OPML_PATHS[@]}"; do
     base=${p%.*}
     FEEDS+=("$base.rss" "$base.atom" "$base.json")
 done
-headers_of() { # headers_of URL CODING: status line, then sorted headers (names lower-cased) without Date and x-cache
+headers_of() { # headers_of URL CODING: status line, then sorted headers (names lower-cased) without Date and x-tidings-cache
     local ae=() raw
     [ "$2" = identity ] || ae=(-H "Accept-Encoding: $2")
     raw=$(c -o /dev/null -D - "${ae[@]}" "$1" | tr -d '\r') || true
     head -1 <<<"$raw"
-    tail -n +2 <<<"$raw" | awk '/:/ { i = index($0, ":"); n = tolower(substr($0, 1, i - 1)); if (n != "date" && n != "x-cache") print n substr($0, i) }' | sort
+    tail -n +2 <<<"$raw" | awk '/:/ { i = index($0, ":"); n = tolower(substr($0, 1, i - 1)); if (n != "date" && n != "x-tidings-cache") print n substr($0, i) }' | sort
 }
 compared=0 bad_validators=0 bad_other=0 bad_status=0 distinct_fail=0
 for p in "${FEEDS[@]}"; do
@@ -307,7 +307,7 @@ info "${#OPML_PATHS[@]} feeds in /feeds.opml x 3 formats x 3 codings = $compared
 check "a: /feeds.opml lists feeds (${#OPML_PATHS[@]})" [ "${#OPML_PATHS[@]}" -gt 0 ]
 check "a: every one of the $compared responses is 200 on both replicas" [ "$bad_status" = 0 ]
 check "a: ETag and Last-Modified identical on both replicas ($compared responses)" [ "$bad_validators" = 0 ]
-check "a: all other headers identical too (Date and x-cache aside)" [ "$bad_other" = 0 ]
+check "a: all other headers identical too (Date and x-tidings-cache aside)" [ "$bad_other" = 0 ]
 check "a: each feed has three distinct strong ETags (identity, gzip, br)" [ "$distinct_fail" = 0 ]
 
 # ------------------------------------------------------------------ b. MISS, HIT, revalidation
@@ -489,25 +489,9 @@ stop_front main
 
 # ------------------------------------------------------------------ f. hit rate, naive vs shipped
 step "f. hit rate for real reader and browser headers: naive Vary cache vs the shipped config"
-# name|where the headers come from|Accept (NONE: no Accept header)|Accept-Encoding (NONE: none)|Sec-Fetch-Dest
-# Feedly and Inoreader are closed source and publish no Accept header; they are not guessed.
-CLIENTS=$(cat <<'EOF'
-miniflux|miniflux/v2 internal/reader/fetcher/request_builder.go (defaultAcceptHeader; "br, gzip" in ExecuteRequest)|application/xml, application/atom+xml, application/rss+xml, application/rdf+xml, application/feed+json, text/html, */*;q=0.9|br, gzip|
-freshrss-simplepie|simplepie/simplepie feed requests (SimplePie, as FreshRSS uses it); encoding: libcurl 7.88's list for CURLOPT_ACCEPT_ENCODING ""|application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, text/html;q=0.7, unknown/unknown;q=0.1, application/unknown;q=0.1, */*;q=0.1|deflate, gzip, br, zstd|
-newsblur|samuelclay/NewsBlur utils/feed_fetcher.py uses feedparser.parse; captured from feedparser 6.0.11|application/atom+xml,application/rdf+xml,application/rss+xml,application/x-netcdf,application/xml;q=0.9,text/xml;q=0.2,*/*;q=0.1|gzip, deflate|
-feedbin|feedbin/feedkit lib/feedkit/request.rb (no Accept; "gzip, deflate")|NONE|gzip, deflate|
-tt-rss|tt-rss/tt-rss classes/UrlHelper.php (no Accept for feed updates); Guzzle's CurlFactory blanks curl's Accept and Accept-Encoding|NONE|NONE|
-netnewswire|Ranchero-Software/NetNewsWire Modules/RSWeb DownloadSession.swift (sets only User-Agent): URLSession defaults|*/*|gzip, deflate, br|
-thunderbird|mozilla/releases-comm-central mailnews/extensions/newsblog/FeedUtils.sys.mjs REQUEST_ACCEPT; Gecko's encodings|application/atom+xml,application/rss+xml;q=0.9,application/rdf+xml;q=0.8,application/xml;q=0.7,text/xml;q=0.7,*/*;q=0.1|gzip, deflate, br, zstd|
-newsboat|captured from Debian 12's newsboat 2.21.0 (libcurl's default Accept; rss/parser.cpp)|*/*|gzip, deflate|
-liferea|Liferea's header as quoted in emacs-elfeed/elfeed PR #386|application/atom+xml,application/xml;q=0.9,text/xml;q=0.8,*/*;q=0.7|gzip, deflate|
-quiterss|QuiteRSS's header as quoted in emacs-elfeed/elfeed PR #386 (QuiteRSS PR #759)|application/atom+xml,application/rss+xml;q=0.9,application/xml;q=0.8,text/xml;q=0.7,*/*;q=0.6|gzip, deflate|
-chromium|captured from Debian 12's Chromium 156 opening a feed URL (navigation)|text/html,application/xhtml+xml,application/xml;q=0.9,image/jxl,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7|gzip, deflate, br, zstd|document
-firefox|MDN "List of default Accept values", Firefox 92 and later; Sec-Fetch-Dest since Firefox 90|text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8|gzip, deflate, br, zstd|document
-safari|MDN (Safari) and a captured Safari 8 header; Sec-Fetch-Dest since Safari 16.4|text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8|gzip, deflate, br|document
-old-browser|Safari's header without Sec-Fetch-* (Safari before 16.4, or any browser over plain http): the Accept fallback|text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8|gzip, deflate, br|
-EOF
-)
+# The real request headers of readers and browsers, with their sources, shared with the
+# interop suite: name|source|Accept (NONE: none)|Accept-Encoding (NONE: none)|Sec-Fetch-Dest
+CLIENTS=$(grep -v '^#' "$ROOT/tests/interop/clients.txt" | grep -v '^$')
 mapfile -t CLIENT_LINES <<<"$CLIENTS"
 NREQ=600
 REPLAY_PATHS=(/feed.atom /feed.rss /feed.json)

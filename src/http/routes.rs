@@ -188,7 +188,7 @@ async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document) -> 
     headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
     // Public, read-only data that in-browser readers and widgets fetch from other origins.
     headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    headers.insert("x-cache", HeaderValue::from_static(if lookup == Lookup::Hit { "hit" } else { "miss" }));
+    headers.insert("x-tidings-cache", HeaderValue::from_static(if lookup == Lookup::Hit { "hit" } else { "miss" }));
     if matches!(document, Document::Headlines(_) | Document::Embed(_) | Document::EmbedScript) {
         // Loadable by pages that require it of cross-origin resources (COEP).
         headers.insert("cross-origin-resource-policy", HeaderValue::from_static("cross-origin"));

@@ -91,8 +91,8 @@ fn the_cache_renders_once_and_the_bytes_stay_the_same() {
     let server = TestServer::start(&data("site"));
     let first = server.get(FEED);
     let second = server.get(FEED);
-    assert_eq!(first.header("x-cache"), Some("miss"));
-    assert_eq!(second.header("x-cache"), Some("hit"));
+    assert_eq!(first.header("x-tidings-cache"), Some("miss"));
+    assert_eq!(second.header("x-tidings-cache"), Some("hit"));
     assert_eq!(first.body, second.body);
     // Another server over the same content agrees byte for byte: nothing depends on the clock.
     let other = TestServer::start_with(&data("site/content"), &data("site/feeds"), Some(&server.base_url));

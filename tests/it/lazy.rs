@@ -106,7 +106,7 @@ fn an_edit_changes_exactly_the_feeds_that_show_the_post() {
         if response.header("etag") != Some(etag.as_str()) {
             changed.insert(path);
         } else {
-            assert_eq!(response.header("x-cache"), Some("hit"), "{path}: unchanged, so not rendered again");
+            assert_eq!(response.header("x-tidings-cache"), Some("hit"), "{path}: unchanged, so not rendered again");
         }
     }
     assert_eq!(changed, shown_in, "exactly the pages that show the post change");
@@ -177,7 +177,7 @@ fn a_post_slower_than_the_render_budget_never_holds_up_its_feed() {
     let started = Instant::now();
     let first = server.get("/feed.json");
     assert_eq!(first.status, 200);
-    assert_eq!(first.header("x-cache"), Some("miss"));
+    assert_eq!(first.header("x-tidings-cache"), Some("miss"));
     assert!(started.elapsed() < Duration::from_secs(5), "the feed did not wait for the slow post");
     let first = crate::support::json(&first.body);
     assert_eq!(first["items"][1]["title"], "Big");
