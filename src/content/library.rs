@@ -319,18 +319,31 @@ impl Library {
         }
         self.scan_problems = scan_problems;
         self.layout = layout;
-        let present: BTreeSet<&Path> = found.iter().map(|f| f.relative.as_path()).collect();
-        let gone: Vec<Arc<Path>> = self.files.keys().filter(|p| !present.contains(&***p)).cloned().collect();
+        // One pass over both sorted lists (the walk is sorted by name, as the map's keys are):
+        // a poll of a large site that changed nothing costs a walk and a stat per file, not a
+        // tree lookup per file (`--watch poll`, issue 12).
+        let mut found = found;
+        if !found.is_sorted_by(|a, b| a.relative <= b.relative) {
+            found.sort_by(|a, b| a.relative.cmp(&b.relative));
+        }
+        let mut gone: Vec<Arc<Path>> = Vec::new();
+        let mut stale: Vec<PostFile> = Vec::new();
+        let mut known = self.files.iter().peekable();
+        for file in &found {
+            let path = file.relative.as_path();
+            while let Some((key, _)) = known.next_if(|(key, _)| &***key < path) {
+                gone.push(key.clone());
+            }
+            let entry = known.next_if(|(key, _)| &***key == path).map(|(_, entry)| entry);
+            let current = !force
+                && entry.is_some_and(|e| e.stamp.is_some() && e.stamp == Stamp::of(&dir.join(&file.relative)));
+            if !current {
+                stale.push(file.clone());
+            }
+        }
+        gone.extend(known.map(|(key, _)| key.clone()));
         let mut changes = Changes { removed: gone.len(), ..Changes::default() };
         self.remove(&gone);
-        let stale: Vec<PostFile> = found
-            .iter()
-            .filter(|file| {
-                let stamp = Stamp::of(&dir.join(&file.relative));
-                force || !self.files.get(file.relative.as_path()).is_some_and(|e| e.stamp.is_some() && e.stamp == stamp)
-            })
-            .cloned()
-            .collect();
         changes.reread = stale.len();
         let started = std::time::Instant::now();
         self.read_all(&stale);
