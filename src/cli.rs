@@ -121,6 +121,8 @@ struct BuildArgs {
     /// The folder to write into (created if needed).
     #[arg(long, env = "TIDINGS_OUT")]
     out: PathBuf,
+    #[command(flatten)]
+    upload: crate::s3::UploadArgs,
 }
 
 #[derive(Args, Debug)]
@@ -240,6 +242,13 @@ fn check(args: &CheckArgs) -> ExitCode {
 
 fn build(args: &BuildArgs) -> ExitCode {
     let started = std::time::Instant::now();
+    let upload = match args.upload.options() {
+        Ok(upload) => upload,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
     let library = match load_library(&args.source) {
         Ok(library) => library,
         Err(code) => return code,
@@ -259,10 +268,37 @@ fn build(args: &BuildArgs) -> ExitCode {
                 index.posts.len(),
                 args.out.display()
             );
-            ExitCode::SUCCESS
+            upload.map_or(ExitCode::SUCCESS, |options| upload_export(&args.out, &summary, &options))
         }
         Err(e) => {
             eprintln!("error: {}: cannot write: {e}", args.out.display());
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// `build --upload`: sends the export to the bucket and says what it did, on one line.
+fn upload_export(out: &std::path::Path, export: &crate::export::Summary, options: &crate::s3::Options) -> ExitCode {
+    match crate::s3::upload(out, &export.written, options) {
+        Ok(s) => {
+            let kept = if s.kept > 0 {
+                format!(" ({} not in the export kept; --s3-delete removes them)", s.kept)
+            } else {
+                String::new()
+            };
+            println!(
+                "upload: {} put, {} unchanged, {} deleted, {} bytes in {:.2} s -> {}{kept}",
+                s.put,
+                s.unchanged,
+                s.deleted,
+                s.bytes,
+                s.elapsed.as_secs_f64(),
+                options.destination
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("upload: {e}");
             ExitCode::from(EXIT_FAILURE)
         }
     }

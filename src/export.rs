@@ -23,6 +23,23 @@ pub struct Summary {
     pub bytes: u64,
     /// Wall time.
     pub elapsed: Duration,
+    /// Each document written, in no particular order: for `--upload`.
+    pub written: Vec<Written>,
+}
+
+/// One document of the export: its file and what `serve` sends with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Written {
+    /// The identity file, relative to the output folder, `/`-separated; the twins add `.gz`, `.br`.
+    pub path: String,
+    /// The `Content-Type` value.
+    pub media_type: &'static str,
+    /// The `Cache-Control` value.
+    pub cache_control: String,
+    /// The strong ETag of the identity bytes.
+    pub etag: String,
+    /// The strong ETag of the gzip bytes.
+    pub gzip_etag: String,
 }
 
 /// Every document of `index`: every page of every feed and the browser view of its first
@@ -78,7 +95,7 @@ pub fn write_all(index: &Index, out: &Path) -> std::io::Result<Summary> {
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let results: Vec<std::io::Result<(usize, u64)>> = documents
+    let results: Vec<std::io::Result<Option<(Written, u64)>>> = documents
         .par_iter()
         .map(|document| {
             let written = write_document(index, document, out);
@@ -89,20 +106,22 @@ pub fn write_all(index: &Index, out: &Path) -> std::io::Result<Summary> {
     progress.finish_and_clear();
     let mut summary = Summary { documents: documents.len(), ..Summary::default() };
     for result in results {
-        let (files, bytes) = result?;
-        summary.files += files;
-        summary.bytes += bytes;
+        if let Some((written, bytes)) = result? {
+            summary.files += 3;
+            summary.bytes += bytes;
+            summary.written.push(written);
+        }
     }
     summary.elapsed = started.elapsed();
     Ok(summary)
 }
 
-/// Writes one document and its twins; returns files and bytes written.
-fn write_document(index: &Index, document: &Document, out: &Path) -> std::io::Result<(usize, u64)> {
+/// Writes one document and its three files; returns what was written and its bytes.
+fn write_document(index: &Index, document: &Document, out: &Path) -> std::io::Result<Option<(Written, u64)>> {
     let (Some(relative), Some(rendered)) = (document.export_path(), complete_render(index, document)) else {
-        return Ok((0, 0));
+        return Ok(None);
     };
-    let path = out.join(relative);
+    let path = out.join(&relative);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
@@ -115,7 +134,14 @@ fn write_document(index: &Index, document: &Document, out: &Path) -> std::io::Re
         std::fs::write(&file, body)?;
         bytes += body.len() as u64;
     }
-    Ok((3, bytes))
+    let written = Written {
+        path: relative,
+        media_type: rendered.media_type,
+        cache_control: rendered.cache_control.to_str().unwrap_or_default().to_owned(),
+        etag: rendered.identity.etag.clone(),
+        gzip_etag: rendered.gzip.etag.clone(),
+    };
+    Ok(Some((written, bytes)))
 }
 
 /// The document with every body in it: a file is not served again, so unlike `serve` the

@@ -20,6 +20,7 @@
 //! - [`cache`]: rendered bytes, compressed twins and validators, keyed by what they show.
 //! - [`store`]: one byte budget for rendered bodies and documents.
 //! - [`export`]: `tidings build`, the static export.
+//! - [`s3`]: `tidings build --upload`, the export sent to S3-compatible storage, only what changed.
 //! - [`app`]: the running state: current index, cache, scheduled publishing.
 //! - [`http`]: the only code that knows hyper's server.
 //! - [`watch`]: live reload on file changes.
@@ -46,6 +47,7 @@ pub mod jekyll;
 pub mod markdown;
 pub mod metrics;
 pub mod probe;
+pub mod s3;
 pub mod sanitize;
 pub mod store;
 pub mod text;

@@ -53,3 +53,40 @@ fn the_static_export_has_the_bytes_serve_sends() {
     assert_eq!(checked, 12);
     assert!(!out.path().join("feeds/page/3").exists(), "no page past the end");
 }
+
+/// `build --upload` checks its settings before building: without credentials nothing is
+/// written and the one line says what is missing.
+#[test]
+fn an_upload_without_credentials_stops_before_building() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    let output = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["build", "--content", "tests/data/site/content", "--feeds", "tests/data/site/feeds", "--out"])
+        .arg(&out)
+        .args(["--upload", "s3://feeds/site", "--s3-endpoint", "http://127.0.0.1:9"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: --upload needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment\n"
+    );
+    assert!(!out.exists(), "nothing is built");
+}
+
+#[test]
+fn an_upload_destination_must_be_an_s3_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["build", "--out"])
+        .arg(dir.path())
+        .args(["--upload", "https://feeds.example/site"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("s3://BUCKET or s3://BUCKET/PREFIX"), "{stderr}");
+}
