@@ -335,8 +335,8 @@ impl Library {
                 gone.push(key.clone());
             }
             let entry = known.next_if(|(key, _)| &***key == path).map(|(_, entry)| entry);
-            let current = !force
-                && entry.is_some_and(|e| e.stamp.is_some() && e.stamp == Stamp::of(&dir.join(&file.relative)));
+            let current =
+                !force && entry.is_some_and(|e| e.stamp.is_some() && e.stamp == Stamp::of(&dir.join(&file.relative)));
             if !current {
                 stale.push(file.clone());
             }
