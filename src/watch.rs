@@ -277,6 +277,10 @@ async fn reload(app: &Arc<App>, what: Reload) {
     let app = app.clone();
     let started = std::time::Instant::now();
     match tokio::task::spawn_blocking(move || app.reload(what)).await {
+        // A poll that found nothing is no news.
+        Ok(changes) if changes.reread == 0 && changes.removed == 0 && !changes.config => {
+            tracing::debug!(ms = started.elapsed().as_millis() as u64, "nothing changed");
+        }
         Ok(changes) => tracing::info!(
             reread = changes.reread,
             removed = changes.removed,

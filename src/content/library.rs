@@ -319,29 +319,23 @@ impl Library {
         }
         self.scan_problems = scan_problems;
         self.layout = layout;
-        // One pass over both sorted lists (the walk is sorted by name, as the map's keys are):
-        // a poll of a large site that changed nothing costs a walk and a stat per file, not a
-        // tree lookup per file (`--watch poll`, issue 12).
-        let mut found = found;
-        if !found.is_sorted_by(|a, b| a.relative <= b.relative) {
-            found.sort_by(|a, b| a.relative.cmp(&b.relative));
-        }
-        let mut gone: Vec<Arc<Path>> = Vec::new();
-        let mut stale: Vec<PostFile> = Vec::new();
-        let mut known = self.files.iter().peekable();
-        for file in &found {
-            let path = file.relative.as_path();
-            while let Some((key, _)) = known.next_if(|(key, _)| &***key < path) {
-                gone.push(key.clone());
-            }
-            let entry = known.next_if(|(key, _)| &***key == path).map(|(_, entry)| entry);
-            let current =
-                !force && entry.is_some_and(|e| e.stamp.is_some() && e.stamp == Stamp::of(&dir.join(&file.relative)));
-            if !current {
-                stale.push(file.clone());
-            }
-        }
-        gone.extend(known.map(|(key, _)| key.clone()));
+        // Hash lookups, not tree lookups: a poll of a large site that changed nothing costs a
+        // walk and a stat per file, not a path-by-path comparison per file (issue 12).
+        let (gone, stale): (Vec<Arc<Path>>, Vec<PostFile>) = {
+            let known: HashMap<&Path, &Entry> = self.files.iter().map(|(path, entry)| (&**path, entry)).collect();
+            let present: HashSet<&Path> = found.iter().map(|f| f.relative.as_path()).collect();
+            let gone = self.files.keys().filter(|path| !present.contains(&***path)).cloned().collect();
+            let stale = found
+                .iter()
+                .filter(|file| {
+                    let entry = known.get(file.relative.as_path());
+                    force
+                        || !entry.is_some_and(|e| e.stamp.is_some() && e.stamp == Stamp::of(&dir.join(&file.relative)))
+                })
+                .cloned()
+                .collect();
+            (gone, stale)
+        };
         let mut changes = Changes { removed: gone.len(), ..Changes::default() };
         self.remove(&gone);
         changes.reread = stale.len();

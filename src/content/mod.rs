@@ -335,7 +335,9 @@ pub fn find_posts(
     let mut has_posts_folder = false;
     let outside = std::cell::RefCell::new(Vec::new());
     let root = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    let walker = walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name().into_iter();
+    // Unsorted: sorting 100k names in one folder through `Path::file_name` cost more than
+    // the walk; the list is sorted once, by bytes, below.
+    let walker = walkdir::WalkDir::new(dir).follow_links(true).into_iter();
     let walker = walker.filter_entry(|entry| {
         let name = entry.file_name().to_string_lossy();
         let is_dir = entry.file_type().is_dir();
@@ -367,6 +369,7 @@ pub fn find_posts(
         }
         files.push(entry.path().strip_prefix(dir).unwrap_or(entry.path()).to_path_buf());
     }
+    files.sort_unstable_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
     for link in outside.into_inner() {
         diagnostics.push(Diagnostic::warning(
             &link,
