@@ -39,7 +39,7 @@ pub enum Watch {
 }
 
 /// How often `--watch poll` looks when no interval is given.
-pub const DEFAULT_POLL: Duration = Duration::from_secs(2);
+pub const DEFAULT_POLL: Duration = Duration::from_secs(5);
 
 impl std::str::FromStr for Watch {
     type Err = String;
