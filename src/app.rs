@@ -50,7 +50,7 @@ pub struct App {
 impl App {
     /// State for `library` as seen at `now`.
     pub fn new(library: Library, now: DateTime<Utc>) -> App {
-        App::with_websub_policy(library, now, RetryPolicy::default())
+        App::with_websub_policy(library, now, RetryPolicy::WEBSUB)
     }
 
     /// Like [`App::new`], with its own retry policy for WebSub hubs.

@@ -27,6 +27,7 @@
 //! - [`websub`]: tells WebSub hubs which feeds changed.
 //! - [`metrics`]: counters for `/metrics`.
 //! - [`probe`]: `tidings probe`, the health check that needs no curl.
+//! - [`retry`]: how hard outgoing requests (WebSub pings, S3) are tried.
 //! - [`diagnostic`], [`text`], [`yaml`]: small shared helpers.
 
 #![warn(missing_docs)]
@@ -47,6 +48,7 @@ pub mod jekyll;
 pub mod markdown;
 pub mod metrics;
 pub mod probe;
+pub mod retry;
 pub mod s3;
 pub mod sanitize;
 pub mod store;

@@ -20,22 +20,8 @@ use crate::feed::{self, FeedKey};
 use crate::index::Index;
 use crate::metrics::Metrics;
 
-/// How hard to try to reach a hub.
-#[derive(Clone, Copy, Debug)]
-pub struct RetryPolicy {
-    /// Attempts per hub and URL, the first included.
-    pub attempts: u32,
-    /// Wait before the second attempt; doubled before each further one.
-    pub first_backoff: Duration,
-    /// Longest wait for one hub response.
-    pub timeout: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy { attempts: 4, first_backoff: Duration::from_secs(1), timeout: Duration::from_secs(10) }
-    }
-}
+/// How hard to try to reach a hub ([`RetryPolicy::WEBSUB`] unless a test says otherwise).
+pub use crate::retry::RetryPolicy;
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 

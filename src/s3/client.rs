@@ -19,22 +19,7 @@ const MAX_RESPONSE_BYTES: usize = 16 << 20;
 /// Longest wait for a TCP (and TLS) connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How hard to try one request.
-#[derive(Clone, Copy, Debug)]
-pub struct RetryPolicy {
-    /// Attempts, the first included.
-    pub attempts: u32,
-    /// Wait before the second attempt; doubled before each further one.
-    pub first_backoff: Duration,
-    /// Longest wait for one attempt, body included.
-    pub timeout: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy { attempts: 4, first_backoff: Duration::from_millis(500), timeout: Duration::from_secs(30) }
-    }
-}
+pub use crate::retry::RetryPolicy;
 
 /// Where requests go: scheme and authority, a base path, and the `Host` value signed.
 #[derive(Clone, Debug, PartialEq, Eq)]

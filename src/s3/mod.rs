@@ -139,7 +139,7 @@ impl UploadArgs {
             credentials,
             encoding: self.s3_encoding,
             delete: self.s3_delete,
-            policy: RetryPolicy::default(),
+            policy: RetryPolicy::S3,
         }))
     }
 }

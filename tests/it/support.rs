@@ -55,7 +55,7 @@ impl TestServer {
 
     /// Serves the given folders; `base_url` defaults to the server's own address.
     pub fn start_with(content_dir: &Path, feeds_dir: &Path, base_url: Option<&str>) -> TestServer {
-        Self::start_with_policy(content_dir, feeds_dir, base_url, RetryPolicy::default())
+        Self::start_with_policy(content_dir, feeds_dir, base_url, RetryPolicy::WEBSUB)
     }
 
     /// Like [`TestServer::start_with`], with a WebSub retry policy of the test's choosing.
@@ -71,7 +71,7 @@ impl TestServer {
 
     /// Serves `site_dir` with the given connection limits and timeouts.
     pub fn start_with_options(site_dir: &Path, options: ServerOptions) -> TestServer {
-        Self::start_full(&site_dir.join("content"), &site_dir.join("feeds"), None, RetryPolicy::default(), options)
+        Self::start_full(&site_dir.join("content"), &site_dir.join("feeds"), None, RetryPolicy::WEBSUB, options)
     }
 
     /// Serves the given folders with sources the test adjusts (cache budget, render budget).
@@ -82,13 +82,13 @@ impl TestServer {
         tune: impl FnOnce(&mut Sources),
     ) -> TestServer {
         let options = ServerOptions { first_byte_timeout: Duration::from_secs(2), ..ServerOptions::default() };
-        Self::start_inner(content_dir, feeds_dir, base_url, RetryPolicy::default(), options, tune, Watch::Notify)
+        Self::start_inner(content_dir, feeds_dir, base_url, RetryPolicy::WEBSUB, options, tune, Watch::Notify)
     }
 
     /// Serves the given folders, learning of changes the way `watch` says.
     pub fn start_watching(content_dir: &Path, feeds_dir: &Path, watch: Watch) -> TestServer {
         let options = ServerOptions { first_byte_timeout: Duration::from_secs(2), ..ServerOptions::default() };
-        Self::start_inner(content_dir, feeds_dir, None, RetryPolicy::default(), options, |_| {}, watch)
+        Self::start_inner(content_dir, feeds_dir, None, RetryPolicy::WEBSUB, options, |_| {}, watch)
     }
 
     fn start_full(
