@@ -45,7 +45,10 @@ pub fn is_navigation(sec_fetch_dest: Option<&str>, accept: Option<&str>) -> bool
     if let Some(dest) = sec_fetch_dest {
         return dest.trim().eq_ignore_ascii_case("document");
     }
-    let Some(accept) = accept else { return false };
+    // Most readers name no HTML at all: that answer costs no parsing on the poll path.
+    let Some(accept) = accept.filter(|a| a.as_bytes().windows(4).any(|w| w.eq_ignore_ascii_case(b"html"))) else {
+        return false;
+    };
     let mut html = 0.0f32;
     let mut feed = 0.0f32;
     for (token, q) in weighted(accept) {
