@@ -43,6 +43,9 @@ pub struct App {
     pub cache: FeedCache,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// How often a client may fetch a feed's whole body without validators; `None`: as
+    /// often as it likes.
+    pub polite: Option<crate::http::polite::PolitePolling>,
     /// The content and feeds folders, which diagnostics are shown relative to.
     roots: (std::path::PathBuf, std::path::PathBuf),
 }
@@ -75,7 +78,15 @@ impl App {
             schedule_changed: Notify::new(),
             cache,
             metrics,
+            polite: None,
         }
+    }
+
+    /// Refuses (`429`) full fetches of a feed without validators more often than once per
+    /// `interval` and client; `None` allows any.
+    pub fn with_min_poll_interval(mut self, interval: Option<std::time::Duration>) -> App {
+        self.polite = interval.map(crate::http::polite::PolitePolling::new);
+        self
     }
 
     /// The current snapshot; a request keeps the one it started with.

@@ -164,6 +164,11 @@ struct ServeArgs {
     /// interval, e.g. `poll=5s`, for network file systems that send no events), or `off`.
     #[arg(long, env = "TIDINGS_WATCH", default_value = "notify")]
     watch: watch::Watch,
+    /// Seconds a client (address and User-Agent) must wait between two fetches of a feed's
+    /// whole body without validators; sooner gets 429 with Retry-After. Conditional requests
+    /// are always answered. 0 (the default) refuses nothing.
+    #[arg(long, env = "TIDINGS_MIN_POLL_INTERVAL", default_value_t = 0)]
+    min_poll_interval: u64,
     /// Log format: `text` (for people) or `json` (for log collectors).
     #[arg(long, env = "TIDINGS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -361,7 +366,8 @@ async fn run_server(args: &ServeArgs) -> Result<(), String> {
         "listening on http://{local}/"
     );
     let (content_dir, feeds_dir) = (library.sources().content_dir.clone(), library.sources().feeds_dir.clone());
-    let app = Arc::new(App::new(library, chrono::Utc::now()));
+    let polite = (args.min_poll_interval > 0).then(|| std::time::Duration::from_secs(args.min_poll_interval));
+    let app = Arc::new(App::new(library, chrono::Utc::now()).with_min_poll_interval(polite));
     tokio::spawn(app.clone().publish_scheduled());
     tokio::spawn(reload_on_hangup(app.clone()));
     let _watcher = watch::spawn(app.clone(), &content_dir, &feeds_dir, args.watch)

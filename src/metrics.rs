@@ -67,6 +67,7 @@ pub struct Metrics {
     websub_ok: AtomicU64,
     websub_failed: AtomicU64,
     refused_connections: AtomicU64,
+    polls_refused: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -85,6 +86,7 @@ impl Default for Metrics {
             websub_ok: AtomicU64::new(0),
             websub_failed: AtomicU64::new(0),
             refused_connections: AtomicU64::new(0),
+            polls_refused: AtomicU64::new(0),
         }
     }
 }
@@ -147,6 +149,11 @@ impl Metrics {
     /// Counts a connection refused for being over the limit.
     pub fn refused(&self) {
         self.refused_connections.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a feed fetch refused (`429`) for coming too soon after the last.
+    pub fn poll_refused(&self) {
+        self.polls_refused.fetch_add(1, Relaxed);
     }
 
     /// The Prometheus text exposition of every metric.
@@ -242,6 +249,11 @@ impl Metrics {
             "# HELP tidings_refused_connections_total Connections refused for being over the limit.\n# TYPE tidings_refused_connections_total counter"
         );
         let _ = writeln!(out, "tidings_refused_connections_total {}", self.refused_connections.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP tidings_polls_refused_total Feed fetches without validators refused (429) for coming sooner than --min-poll-interval.\n# TYPE tidings_polls_refused_total counter"
+        );
+        let _ = writeln!(out, "tidings_polls_refused_total {}", self.polls_refused.load(Relaxed));
         out
     }
 }

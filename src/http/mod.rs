@@ -3,6 +3,7 @@
 
 pub mod conditional;
 pub mod negotiate;
+pub mod polite;
 pub mod routes;
 
 use std::convert::Infallible;

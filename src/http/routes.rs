@@ -93,6 +93,10 @@ async fn route<B>(req: &Request<B>, app: &App) -> (Route, Response<Body>) {
         Document::Feed(key) if is_navigation(req) => Document::View(key),
         other => other,
     };
+    if let (Document::Feed(_), Some(wait)) = (&document, too_soon(req, app)) {
+        app.metrics.poll_refused();
+        return (Route::Feed, too_many_polls(wait, app));
+    }
     let route = match document {
         Document::Feed(_) => Route::Feed,
         Document::View(_) => Route::View,
@@ -108,6 +112,37 @@ async fn route<B>(req: &Request<B>, app: &App) -> (Route, Response<Body>) {
         response.headers_mut().insert(VARY, HeaderValue::from_static("Accept-Encoding, Accept, Sec-Fetch-Dest"));
     }
     (route, response)
+}
+
+/// How long a client that fetches a feed's whole body without validators should still wait,
+/// under `--min-poll-interval`; `None` when it may fetch now. Conditional requests always may.
+fn too_soon<B>(req: &Request<B>, app: &App) -> Option<std::time::Duration> {
+    let policy = app.polite.as_ref()?;
+    let headers = req.headers();
+    if headers.contains_key(http::header::IF_NONE_MATCH) || headers.contains_key(http::header::IF_MODIFIED_SINCE) {
+        return None;
+    }
+    let peer = req.extensions().get::<super::Client>()?.peer.ip();
+    let agent = headers.get(http::header::USER_AGENT).map_or(&b""[..], HeaderValue::as_bytes);
+    let target = req.uri().path_and_query().map_or(req.uri().path(), |p| p.as_str());
+    policy.check(peer, agent, target, std::time::Instant::now())
+}
+
+/// `429` with `Retry-After` (whole seconds, rounded up) and what to do instead.
+fn too_many_polls(wait: std::time::Duration, app: &App) -> Response<Body> {
+    let interval = app.polite.as_ref().map_or(0, |p| p.interval().as_secs());
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut response = text(
+        StatusCode::TOO_MANY_REQUESTS,
+        &format!(
+            "too many polls: fetch this feed at most once every {interval} s, or send If-None-Match / \
+             If-Modified-Since with the ETag / Last-Modified you got (those are always answered); retry in {seconds} s\n"
+        ),
+    );
+    let headers = response.headers_mut();
+    headers.insert(http::header::RETRY_AFTER, HeaderValue::from(seconds));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// Whether the request is a browser navigation (see [`negotiate::is_navigation`]).

@@ -1,6 +1,7 @@
 //! HTTP behaviour over a real socket: validators, conditional GET, HEAD, errors, encodings.
 
 use std::io::Read;
+use std::time::Duration;
 
 use crate::support::{TestServer, data};
 
@@ -238,5 +239,41 @@ fn diagnostics_can_be_kept_from_strangers() {
         let server =
             TestServer::start_with_options(&data("bad"), ServerOptions { diagnostics: exposure, ..Default::default() });
         assert_eq!(server.get("/diagnostics").status, status, "{exposure:?}");
+    }
+}
+
+/// Issue 13, polite polling: with `--min-poll-interval`, a client that fetches a feed's whole
+/// body again too soon, without validators, gets `429` with `Retry-After`; one that sends
+/// validators is always answered; other clients and other feeds have their own allowance.
+#[test]
+fn a_client_that_ignores_validators_is_told_to_wait_and_one_that_uses_them_never_is() {
+    let server = TestServer::start_polite(&data("site"), Duration::from_secs(2));
+    let rude = [("User-Agent", "Rude/1.0")];
+    let first = server.request("GET", FEED, &rude);
+    assert_eq!(first.status, 200);
+    let again = server.request("GET", FEED, &rude);
+    assert_eq!(again.status, 429, "{}", again.text());
+    let wait: u64 = again.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=2).contains(&wait), "Retry-After {wait}");
+    assert_eq!(again.header("cache-control"), Some("no-store"));
+    assert!(again.text().contains("If-None-Match"), "says what to do instead: {}", again.text());
+    // Other feeds, other readers: their own allowance.
+    assert_eq!(server.request("GET", "/feed.rss", &rude).status, 200);
+    assert_eq!(server.request("GET", FEED, &[("User-Agent", "Other/2.0")]).status, 200);
+    // A reader that sends its validators is never refused, however often it asks.
+    let etag = first.header("etag").unwrap().to_owned();
+    for _ in 0..5 {
+        let polite = server.request("GET", FEED, &[("User-Agent", "Rude/1.0"), ("If-None-Match", &etag)]);
+        assert_eq!(polite.status, 304);
+    }
+    let metrics = server.get("/metrics").text();
+    assert!(metrics.contains("tidings_polls_refused_total 1\n"), "{metrics}");
+    // After the interval, a full fetch is allowed again.
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_eq!(server.request("GET", FEED, &rude).status, 200);
+    // Without the setting nobody is refused.
+    let open = TestServer::start(&data("site"));
+    for _ in 0..3 {
+        assert_eq!(open.request("GET", FEED, &rude).status, 200);
     }
 }

@@ -47,6 +47,25 @@ pub struct TestServer {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+/// How a test server runs, beside its folders.
+struct Setup {
+    policy: RetryPolicy,
+    options: ServerOptions,
+    watch: Watch,
+    polite: Option<Duration>,
+}
+
+impl Default for Setup {
+    fn default() -> Setup {
+        Setup {
+            policy: RetryPolicy::WEBSUB,
+            options: ServerOptions { first_byte_timeout: Duration::from_secs(2), ..ServerOptions::default() },
+            watch: Watch::Notify,
+            polite: None,
+        }
+    }
+}
+
 impl TestServer {
     /// Serves `site_dir/content` and `site_dir/feeds`, with the base URL set to where it listens.
     pub fn start(site_dir: &Path) -> TestServer {
@@ -65,13 +84,13 @@ impl TestServer {
         base_url: Option<&str>,
         policy: RetryPolicy,
     ) -> TestServer {
-        let options = ServerOptions { first_byte_timeout: Duration::from_secs(2), ..ServerOptions::default() };
-        Self::start_full(content_dir, feeds_dir, base_url, policy, options)
+        Self::start_inner(content_dir, feeds_dir, base_url, Setup { policy, ..Setup::default() }, |_| {})
     }
 
     /// Serves `site_dir` with the given connection limits and timeouts.
     pub fn start_with_options(site_dir: &Path, options: ServerOptions) -> TestServer {
-        Self::start_full(&site_dir.join("content"), &site_dir.join("feeds"), None, RetryPolicy::WEBSUB, options)
+        let setup = Setup { options, ..Setup::default() };
+        Self::start_inner(&site_dir.join("content"), &site_dir.join("feeds"), None, setup, |_| {})
     }
 
     /// Serves the given folders with sources the test adjusts (cache budget, render budget).
@@ -81,35 +100,28 @@ impl TestServer {
         base_url: Option<&str>,
         tune: impl FnOnce(&mut Sources),
     ) -> TestServer {
-        let options = ServerOptions { first_byte_timeout: Duration::from_secs(2), ..ServerOptions::default() };
-        Self::start_inner(content_dir, feeds_dir, base_url, RetryPolicy::WEBSUB, options, tune, Watch::Notify)
+        Self::start_inner(content_dir, feeds_dir, base_url, Setup::default(), tune)
     }
 
     /// Serves the given folders, learning of changes the way `watch` says.
     pub fn start_watching(content_dir: &Path, feeds_dir: &Path, watch: Watch) -> TestServer {
-        let options = ServerOptions { first_byte_timeout: Duration::from_secs(2), ..ServerOptions::default() };
-        Self::start_inner(content_dir, feeds_dir, None, RetryPolicy::WEBSUB, options, |_| {}, watch)
+        Self::start_inner(content_dir, feeds_dir, None, Setup { watch, ..Setup::default() }, |_| {})
     }
 
-    fn start_full(
-        content_dir: &Path,
-        feeds_dir: &Path,
-        base_url: Option<&str>,
-        policy: RetryPolicy,
-        options: ServerOptions,
-    ) -> TestServer {
-        Self::start_inner(content_dir, feeds_dir, base_url, policy, options, |_| {}, Watch::Notify)
+    /// Serves `site_dir` refusing (`429`) full fetches of a feed more often than `interval`.
+    pub fn start_polite(site_dir: &Path, interval: Duration) -> TestServer {
+        let setup = Setup { polite: Some(interval), ..Setup::default() };
+        Self::start_inner(&site_dir.join("content"), &site_dir.join("feeds"), None, setup, |_| {})
     }
 
     fn start_inner(
         content_dir: &Path,
         feeds_dir: &Path,
         base_url: Option<&str>,
-        policy: RetryPolicy,
-        options: ServerOptions,
+        setup: Setup,
         tune: impl FnOnce(&mut Sources),
-        watch: Watch,
     ) -> TestServer {
+        let Setup { policy, options, watch, polite } = setup;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -133,7 +145,8 @@ impl TestServer {
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
                 let (content_dir, feeds_dir) = (site.sources().content_dir.clone(), site.sources().feeds_dir.clone());
-                let app = Arc::new(App::with_websub_policy(site, chrono::Utc::now(), policy));
+                let app =
+                    Arc::new(App::with_websub_policy(site, chrono::Utc::now(), policy).with_min_poll_interval(polite));
                 tokio::spawn(app.clone().publish_scheduled());
                 let _watch = tidings::watch::spawn(app.clone(), &content_dir, &feeds_dir, watch).expect("watching");
                 ready.send(()).unwrap();
