@@ -98,6 +98,9 @@ pub struct FeedModel {
     pub pages: Pages,
     /// WebSub hubs that are told when the feed changes.
     pub hubs: Vec<String>,
+    /// How long the feed stays fresh (`Cache-Control: max-age`), in seconds: what RSS's
+    /// `<ttl>` and `sy:updatePeriod` tell readers.
+    pub max_age_secs: u64,
     /// The newest item's last change; the Unix epoch for an empty feed.
     pub updated: DateTime<FixedOffset>,
     /// The feed's author (the site's default author, or the site itself).
@@ -258,6 +261,7 @@ impl FeedModel {
             home_url: format!("{}/", config.base_url),
             pages,
             hubs: config.websub_hubs.iter().map(|h| xml_safe(h)).collect(),
+            max_age_secs: config.max_age_secs,
             updated,
             author,
             items,

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, FixedOffset};
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
+use rss::extension::syndication::{self, SyndicationExtension, UpdatePeriod};
 use rss::extension::{Extension, ExtensionMap};
 use rss::{Category, Channel, Guid, Item};
 
@@ -120,6 +121,8 @@ pub fn write(model: &FeedModel) -> Vec<u8> {
     if model.items.iter().any(|i| i.image.is_some()) {
         namespaces.insert("media".to_owned(), MEDIA_NS.to_owned());
     }
+    namespaces.insert("sy".to_owned(), syndication::NAMESPACE.to_owned());
+    let (period, frequency) = update_schedule(model.max_age_secs);
     let channel = Channel {
         title: model.title.clone(),
         link: model.home_url.clone(),
@@ -130,6 +133,10 @@ pub fn write(model: &FeedModel) -> Vec<u8> {
         generator: Some("tidings".to_owned()),
         docs: Some("https://www.rssboard.org/rss-specification".to_owned()),
         atom_ext: Some(AtomExtension { links }),
+        // How often to poll, from the freshness the server sends: minutes (RSS 2.0) and the
+        // syndication module's period and times per period (what aggregators read).
+        ttl: Some(model.max_age_secs.div_ceil(60).max(1).to_string()),
+        syndication_ext: Some(SyndicationExtension { period, frequency, ..SyndicationExtension::default() }),
         namespaces,
         items,
         ..Default::default()
@@ -143,9 +150,36 @@ pub fn write(model: &FeedModel) -> Vec<u8> {
     out
 }
 
+/// The syndication module's schedule for a feed fresh for `max_age` seconds: the shortest
+/// period at least that long, and how many times per period (at least once).
+fn update_schedule(max_age: u64) -> (UpdatePeriod, u32) {
+    let periods = [
+        (UpdatePeriod::Hourly, 3_600),
+        (UpdatePeriod::Daily, 86_400),
+        (UpdatePeriod::Weekly, 604_800),
+        (UpdatePeriod::Monthly, 2_592_000),
+    ];
+    let max_age = max_age.max(1);
+    for (period, seconds) in periods {
+        if max_age <= seconds {
+            return (period, u32::try_from(seconds / max_age).unwrap_or(u32::MAX));
+        }
+    }
+    (UpdatePeriod::Yearly, 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_schedule_follows_max_age() {
+        assert_eq!(update_schedule(300), (UpdatePeriod::Hourly, 12));
+        assert_eq!(update_schedule(3_600), (UpdatePeriod::Hourly, 1));
+        assert_eq!(update_schedule(7_200), (UpdatePeriod::Daily, 12));
+        assert_eq!(update_schedule(0), (UpdatePeriod::Hourly, 3_600));
+        assert_eq!(update_schedule(100_000_000), (UpdatePeriod::Yearly, 1));
+    }
 
     #[test]
     fn entity_references_become_numeric_outside_cdata_only() {

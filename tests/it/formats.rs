@@ -282,3 +282,23 @@ fn assert_absolute_urls(html: &str, path: &str) {
         }
     }
 }
+
+/// Issue 13, polite polling: RSS says how often to poll, from the freshness the server sends
+/// (`max_age`, 300 s on the sample site): `<ttl>` in minutes and the syndication module's
+/// period and frequency, in the namespace aggregators read.
+#[test]
+fn rss_says_how_often_to_poll() {
+    let server = TestServer::start(&data("site"));
+    let response = server.get("/categories/operations/feed.rss");
+    assert_eq!(response.header("cache-control").map(|c| c.starts_with("public, max-age=300,")), Some(true));
+    let text = response.text();
+    let doc = parse_xml(&text);
+    let channel = doc.descendants().find(|n| n.has_tag_name("channel")).unwrap();
+    let child = |ns: &str, name: &str| {
+        channel.children().find(|n| n.tag_name().name() == name && n.tag_name().namespace().unwrap_or("") == ns)
+    };
+    assert_eq!(child("", "ttl").and_then(|n| n.text()), Some("5"));
+    let sy = "http://purl.org/rss/1.0/modules/syndication/";
+    assert_eq!(child(sy, "updatePeriod").and_then(|n| n.text()), Some("hourly"));
+    assert_eq!(child(sy, "updateFrequency").and_then(|n| n.text()), Some("12"));
+}
