@@ -136,7 +136,7 @@ pub fn write(model: &FeedModel) -> Vec<u8> {
         // How often to poll, from the freshness the server sends: minutes (RSS 2.0) and the
         // syndication module's period and times per period (what aggregators read).
         ttl: Some(model.max_age_secs.div_ceil(60).max(1).to_string()),
-        syndication_ext: Some(SyndicationExtension { period, frequency, ..SyndicationExtension::default() }),
+        syndication_ext: Some(SyndicationExtension { period, frequency, base: update_base(model) }),
         namespaces,
         items,
         ..Default::default()
@@ -148,6 +148,12 @@ pub fn write(model: &FeedModel) -> Vec<u8> {
     out.extend_from_slice(DECLARATION.as_bytes());
     numeric_references(body, &mut out);
     out
+}
+
+/// `sy:updateBase`, when the schedule counts from: the feed's newest change (the module's
+/// default, 1970, is an "implausible date" to the W3C validator).
+fn update_base(model: &FeedModel) -> String {
+    if model.items.is_empty() { "2000-01-01T00:00:00+00:00".to_owned() } else { model.updated.to_rfc3339() }
 }
 
 /// The syndication module's schedule for a feed fresh for `max_age` seconds: the shortest

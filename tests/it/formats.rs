@@ -301,4 +301,6 @@ fn rss_says_how_often_to_poll() {
     let sy = "http://purl.org/rss/1.0/modules/syndication/";
     assert_eq!(child(sy, "updatePeriod").and_then(|n| n.text()), Some("hourly"));
     assert_eq!(child(sy, "updateFrequency").and_then(|n| n.text()), Some("12"));
+    // Counted from the newest change: the module's default, 1970, is "implausible" to W3C.
+    assert_eq!(child(sy, "updateBase").and_then(|n| n.text()), Some("2026-10-06T08:15:00+01:00"));
 }
