@@ -16,6 +16,7 @@ use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 
 use crate::app::{App, Reload};
+use crate::content::Stamp;
 
 /// Quiet time that ends a burst of file events (editors write a file in several steps).
 pub const DEBOUNCE: Duration = Duration::from_millis(10);
@@ -239,15 +240,14 @@ struct ConfigSignature {
     includes: Vec<FileStamp>,
 }
 
-/// A file's name, size, inode and change times: what differs when it is written or replaced.
-#[derive(Debug, PartialEq, Eq)]
-struct FileStamp(PathBuf, u64, u64, i64, i64, i64, i64);
+/// A file's name and stamp: what differs when it is written, replaced or removed.
+type FileStamp = (PathBuf, Stamp);
 
 impl ConfigSignature {
     fn of(content: &Path, feeds: &Path) -> ConfigSignature {
         let mut config = Vec::new();
         for file in [content.join("_config.yml"), content.join("_data/authors.yml")] {
-            config.extend(FileStamp::of(&file));
+            config.extend(Stamp::of(&file).map(|stamp| (file, stamp)));
         }
         stamp_folder(feeds, &mut config);
         stamp_folder(&content.join("_authors"), &mut config);
@@ -257,19 +257,12 @@ impl ConfigSignature {
     }
 }
 
-impl FileStamp {
-    fn of(path: &Path) -> Option<FileStamp> {
-        let m = std::fs::metadata(path).ok()?;
-        Some(FileStamp(path.to_path_buf(), m.len(), m.ino(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec()))
-    }
-}
-
 /// The stamps of the files in `dir` (not below it), in name order.
 fn stamp_folder(dir: &Path, out: &mut Vec<FileStamp>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
-    out.extend(paths.iter().filter_map(|p| FileStamp::of(p)));
+    out.extend(paths.into_iter().filter_map(|path| Stamp::of(&path).map(|stamp| (path, stamp))));
 }
 
 async fn reload(app: &Arc<App>, what: Reload) {

@@ -23,9 +23,10 @@ use crate::store::Store;
 /// then breaks keeps its last good body (files unchanged since start are rendered from disk).
 const KEPT_TEXT_BYTES: usize = 32 * 1024 * 1024;
 
-/// What a file looked like when it was last read: a change of either means read it again.
+/// What a file looked like when it was last read: a change of any part means read it again.
+/// Live reload's polling tells changed settings files by it too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Stamp {
+pub struct Stamp {
     modified: Option<SystemTime>,
     len: u64,
     /// Inode and status-change time: a file replaced by another (a new checkout, a copy that
@@ -35,7 +36,8 @@ struct Stamp {
 }
 
 impl Stamp {
-    fn of(path: &Path) -> Option<Stamp> {
+    /// The stamp of the file at `path`; `None` when it cannot be read.
+    pub fn of(path: &Path) -> Option<Stamp> {
         Stamp::of_metadata(&std::fs::metadata(path).ok()?)
     }
 
@@ -320,22 +322,20 @@ impl Library {
         self.scan_problems = scan_problems;
         self.layout = layout;
         // Hash lookups, not tree lookups: a poll of a large site that changed nothing costs a
-        // walk and a stat per file, not a path-by-path comparison per file (issue 12).
-        let (gone, stale): (Vec<Arc<Path>>, Vec<PostFile>) = {
-            let known: HashMap<&Path, &Entry> = self.files.iter().map(|(path, entry)| (&**path, entry)).collect();
-            let present: HashSet<&Path> = found.iter().map(|f| f.relative.as_path()).collect();
-            let gone = self.files.keys().filter(|path| !present.contains(&***path)).cloned().collect();
-            let stale = found
-                .iter()
-                .filter(|file| {
-                    let entry = known.get(file.relative.as_path());
-                    force
-                        || !entry.is_some_and(|e| e.stamp.is_some() && e.stamp == Stamp::of(&dir.join(&file.relative)))
-                })
-                .cloned()
-                .collect();
-            (gone, stale)
-        };
+        // walk and a stat per file, not a path-by-path comparison per file (issue 12). What is
+        // left of the known files once every found one is taken out is gone.
+        let mut known: HashMap<&Path, (&Arc<Path>, &Entry)> =
+            self.files.iter().map(|(path, entry)| (&**path, (path, entry))).collect();
+        let mut stale: Vec<PostFile> = Vec::new();
+        for file in &found {
+            let entry = known.remove(file.relative.as_path()).map(|(_, entry)| entry);
+            let current = entry.is_some_and(|e| e.stamp.is_some() && e.stamp == Stamp::of(&dir.join(&file.relative)));
+            if force || !current {
+                stale.push(file.clone());
+            }
+        }
+        let mut gone: Vec<Arc<Path>> = known.into_values().map(|(path, _)| path.clone()).collect();
+        gone.sort();
         let mut changes = Changes { removed: gone.len(), ..Changes::default() };
         self.remove(&gone);
         changes.reread = stale.len();
