@@ -202,7 +202,7 @@ expect_config healthcheck '{{json .HealthCheck.Test}}' "$HEALTH_CMD"
 expect_config 'healthcheck interval/timeout/start-period/retries' \
     '{{.HealthCheck.Interval.Nanoseconds}} {{.HealthCheck.Timeout.Nanoseconds}} {{.HealthCheck.StartPeriod.Nanoseconds}} {{.HealthCheck.Retries}}' \
     "$HEALTH_TIMING"
-if podman image inspect --format '{{json .Config.Env}}' "$IMAGE" | grep -q '"TIDINGS_ADDR=0.0.0.0:8080"'; then
+if grep -q '"TIDINGS_ADDR=0.0.0.0:8080"' <<<"$(podman image inspect --format '{{json .Config.Env}}' "$IMAGE")"; then
     pass "env TIDINGS_ADDR=0.0.0.0:8080"
 else
     fail "env TIDINGS_ADDR=0.0.0.0:8080 missing"
@@ -259,7 +259,7 @@ wait_feed() {
     local t i
     t=$(now_ms)
     for i in $(seq 1 $((RELOAD_WAIT * 4))); do
-        if in_ns "$1" http://127.0.0.1:8080/feed.atom 2>/dev/null | grep -qF "$2"; then
+        if grep -qF "$2" <<<"$(in_ns "$1" http://127.0.0.1:8080/feed.atom 2>/dev/null)"; then
             [ "$3" = present ] && { secs "$t"; return 0; }
         else
             [ "$3" = absent ] && { secs "$t"; return 0; }
@@ -381,7 +381,7 @@ podman run -d --name "$NAME-mounted" "${HARDENED[@]}" \
     -e TIDINGS_CACHE_BYTES=32M -e TIDINGS_LOG_FORMAT=json -e TIDINGS_DIAGNOSTICS=local \
     "$IMAGE" >/dev/null
 if wait_ready "$NAME-mounted"; then pass "GET /readyz -> ready after $(secs "$t") s"; else fail "GET /readyz never answered ready"; fi
-if in_ns "$NAME-mounted" http://127.0.0.1:8080/feed.rss | grep -q 'Smoke Mounted Site'; then
+if grep -q 'Smoke Mounted Site' <<<"$(in_ns "$NAME-mounted" http://127.0.0.1:8080/feed.rss)"; then
     pass "the mounted feeds/site.yaml is served"
 else
     fail "the mounted feeds/site.yaml is not what is served"
@@ -389,7 +389,7 @@ fi
 
 title="Smoke reload check $$ $RANDOM"
 post="$TMP/site/content/_posts/$(date +%Y-%m-%d)-smoke-reload-$$.md"
-if in_ns "$NAME-mounted" http://127.0.0.1:8080/feed.atom | grep -qF "$title"; then
+if grep -qF "$title" <<<"$(in_ns "$NAME-mounted" http://127.0.0.1:8080/feed.atom)"; then
     fail "the feed has the new post's title before it is written"
 fi
 printf -- '---\ntitle: %s\nauthor: tim\n---\n\nWritten on the host while the container runs.\n' "$title" >"$post"

@@ -373,7 +373,7 @@ post="$TMP/site/content/_posts/2019-11-12-caching-and-the-vary-header.md"
 marker="s3-smoke-edit-$$-$RANDOM"
 printf '\nAn edit for the object-storage smoke test: %s.\n' "$marker" >>"$post"
 deadline=$((SECONDS + 30))
-until curl -s --max-time 2 "$SERVE_URL/feed.json" | grep -q "$marker"; do
+until grep -q "$marker" <<<"$(curl -s --max-time 2 "$SERVE_URL/feed.json")"; do
     [ $SECONDS -lt $deadline ] || die "tidings serve did not reload the edited post within 30 s"
     sleep 0.2
 done
@@ -401,7 +401,7 @@ report verify "$TMP/out3" site/ identity
 step "5. a change of headers only (max_age) re-sends every object with the new Cache-Control"
 printf '\nmax_age: 77\n' >>"$TMP/site/feeds/site.yaml"
 deadline=$((SECONDS + 30))
-until curl -s -o /dev/null -D - --max-time 2 "$SERVE_URL/feed.atom" | grep -qi '^cache-control:.*max-age=77'; do
+until grep -qi '^cache-control:.*max-age=77' <<<"$(curl -s -o /dev/null -D - --max-time 2 "$SERVE_URL/feed.atom")"; do
     [ $SECONDS -lt $deadline ] || die "tidings serve did not reload site.yaml within 30 s"
     sleep 0.2
 done
