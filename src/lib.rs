@@ -37,6 +37,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod content;
+pub mod db;
 pub mod diagnostic;
 pub mod discovery;
 pub mod export;

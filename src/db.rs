@@ -1,0 +1,779 @@
+//! The service's own state: the built-in hub's subscriptions and the subscriber counts, in
+//! SQLite (a file, the default) or PostgreSQL (`postgres://…`, shared by replicas).
+//!
+//! Every query is written once, with `?` placeholders and only `BIGINT` and `TEXT` values,
+//! in the SQL both engines take (`INSERT … ON CONFLICT … DO UPDATE`); the two adapters at the
+//! bottom only bind values and read rows. The schema is a list of numbered migrations,
+//! applied in order, each in its own transaction, and recorded in `schema_migrations`.
+//!
+//! Why rusqlite and tokio-postgres rather than one crate for both (sqlx): each is the
+//! maintained standard driver of its engine, neither needs a macro or a live database to
+//! compile, and the two adapters together are shorter than the feature flags and `Any`
+//! driver rules sqlx would need. SQLite calls are short (WAL, no sync per commit) and run
+//! under one connection's lock on the calling task; PostgreSQL gets one connection, opened
+//! again when it breaks. Nothing here is on a request's path: counts are written in batches.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDate;
+
+/// A value bound to a query or read from a row: the two types the schema uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// A `BIGINT`.
+    Int(i64),
+    /// A `TEXT`.
+    Text(String),
+}
+
+impl Value {
+    fn int(&self) -> i64 {
+        match self {
+            Value::Int(n) => *n,
+            Value::Text(t) => t.parse().unwrap_or(0),
+        }
+    }
+
+    fn text(self) -> String {
+        match self {
+            Value::Int(n) => n.to_string(),
+            Value::Text(t) => t,
+        }
+    }
+}
+
+impl From<i64> for Value {
+    fn from(n: i64) -> Value {
+        Value::Int(n)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(t: &str) -> Value {
+        Value::Text(t.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(t: String) -> Value {
+        Value::Text(t)
+    }
+}
+
+/// What went wrong talking to the database, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbError(pub String);
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DbError {}
+
+/// The schema, one migration per step; never edit a released one, add the next.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    "CREATE TABLE hub_subscriptions (
+        topic TEXT NOT NULL,
+        callback TEXT NOT NULL,
+        callback_host TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        lease_seconds BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (topic, callback)
+    );
+    CREATE INDEX hub_subscriptions_host ON hub_subscriptions (callback_host);
+    CREATE TABLE reported_subscribers (
+        feed TEXT NOT NULL,
+        day TEXT NOT NULL,
+        aggregator TEXT NOT NULL,
+        feed_id TEXT NOT NULL,
+        subscribers BIGINT NOT NULL,
+        seen_at BIGINT NOT NULL,
+        PRIMARY KEY (feed, day, aggregator, feed_id)
+    );
+    CREATE TABLE pollers (
+        feed TEXT NOT NULL,
+        day TEXT NOT NULL,
+        poller TEXT NOT NULL,
+        PRIMARY KEY (feed, day, poller)
+    );
+    CREATE TABLE daily (
+        feed TEXT NOT NULL,
+        day TEXT NOT NULL,
+        pollers BIGINT NOT NULL,
+        websub BIGINT NOT NULL,
+        PRIMARY KEY (feed, day)
+    );
+    CREATE TABLE salts (
+        day TEXT PRIMARY KEY,
+        salt TEXT NOT NULL
+    )",
+)];
+
+/// How many days of counts are kept.
+pub const KEEP_DAYS: i64 = 400;
+
+/// One hub subscription: who gets which feed, until when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subscription {
+    /// The feed's absolute URL.
+    pub topic: String,
+    /// Where the feed is POSTed.
+    pub callback: String,
+    /// The callback's host, for the per-host cap.
+    pub callback_host: String,
+    /// The subscriber's `hub.secret` (empty: deliveries are not signed).
+    pub secret: String,
+    /// The lease granted, in seconds.
+    pub lease_seconds: i64,
+    /// When the lease ends (Unix seconds).
+    pub expires_at: i64,
+    /// When it was first verified (Unix seconds).
+    pub created_at: i64,
+}
+
+/// A day's counts to add, gathered in memory between two writes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CountBatch {
+    /// (feed, day, aggregator, aggregator's feed id or "") → (subscribers, seen at).
+    pub reported: BTreeMap<(String, NaiveDate, String, String), (i64, i64)>,
+    /// (feed, day, salted hash of a poller).
+    pub pollers: Vec<(String, NaiveDate, String)>,
+}
+
+impl CountBatch {
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.reported.is_empty() && self.pollers.is_empty()
+    }
+}
+
+/// A feed's figures for one day, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DayCounts {
+    /// The feed's URL path.
+    pub feed: String,
+    /// The day (UTC).
+    pub day: NaiveDate,
+    /// Aggregator → subscribers it announced last that day, summed over its feed ids.
+    pub reported: BTreeMap<String, u64>,
+    /// Distinct other pollers that day.
+    pub pollers: u64,
+    /// Hub subscriptions that day.
+    pub websub: u64,
+}
+
+/// The database: cheap to clone, safe to share.
+#[derive(Clone)]
+pub struct Db {
+    backend: Arc<Backend>,
+    /// Where it is, without a password, for messages.
+    pub description: String,
+}
+
+enum Backend {
+    Sqlite(Mutex<rusqlite::Connection>),
+    Postgres(tokio::sync::Mutex<Option<tokio_postgres::Client>>, String),
+}
+
+impl Db {
+    /// Opens (creating if needed) the database `spec` names, `postgres://…` or
+    /// `postgresql://…` for PostgreSQL, anything else a SQLite file, and brings its schema up
+    /// to date.
+    pub async fn open(spec: &str) -> Result<Db, DbError> {
+        let db = if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+            let description = redact(spec);
+            let client = pg_connect(spec, &description).await?;
+            Db {
+                backend: Arc::new(Backend::Postgres(tokio::sync::Mutex::new(Some(client)), spec.to_owned())),
+                description,
+            }
+        } else {
+            let path = std::path::PathBuf::from(spec);
+            let description = path.display().to_string();
+            let opened = description.clone();
+            let connection = tokio::task::spawn_blocking(move || open_sqlite(&path, &opened))
+                .await
+                .map_err(|e| DbError(format!("{description}: {e}")))??;
+            Db { backend: Arc::new(Backend::Sqlite(Mutex::new(connection))), description }
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Whether this is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(*self.backend, Backend::Postgres(..))
+    }
+
+    /// Applies the migrations not yet applied; replicas starting together take turns.
+    async fn migrate(&self) -> Result<(), DbError> {
+        self.batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        )
+        .await?;
+        if self.is_postgres() {
+            // One replica migrates at a time; the lock goes with the session.
+            self.batch("SELECT pg_advisory_lock(7151300013)").await?;
+        }
+        let outcome = async {
+            let done = self.query("SELECT version FROM schema_migrations", vec![]).await?;
+            let done: Vec<i64> = done.iter().map(|row| row[0].int()).collect();
+            for (version, sql) in MIGRATIONS {
+                if done.contains(version) {
+                    continue;
+                }
+                let record = format!(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES ({version}, {})",
+                    chrono::Utc::now().timestamp()
+                );
+                self.batch(&format!("BEGIN; {sql}; {record}; COMMIT"))
+                    .await
+                    .map_err(|e| DbError(format!("{}: migration {version} failed: {e}", self.description)))?;
+                tracing::info!(database = %self.description, version, "database schema migrated");
+            }
+            Ok(())
+        }
+        .await;
+        if self.is_postgres() {
+            self.batch("SELECT pg_advisory_unlock(7151300013)").await?;
+        }
+        outcome
+    }
+
+    /// Adds or renews a subscription (one per topic and callback).
+    pub async fn put_subscription(&self, s: &Subscription) -> Result<(), DbError> {
+        self.execute(
+            "INSERT INTO hub_subscriptions (topic, callback, callback_host, secret, lease_seconds, expires_at, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (topic, callback) DO UPDATE SET secret = excluded.secret,
+                lease_seconds = excluded.lease_seconds, expires_at = excluded.expires_at",
+            vec![
+                s.topic.as_str().into(),
+                s.callback.as_str().into(),
+                s.callback_host.as_str().into(),
+                s.secret.as_str().into(),
+                s.lease_seconds.into(),
+                s.expires_at.into(),
+                s.created_at.into(),
+            ],
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Removes a subscription; whether there was one.
+    pub async fn delete_subscription(&self, topic: &str, callback: &str) -> Result<bool, DbError> {
+        let n = self
+            .execute(
+                "DELETE FROM hub_subscriptions WHERE topic = ? AND callback = ?",
+                vec![topic.into(), callback.into()],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    /// The subscriptions to `topic` whose lease runs past `now`, oldest first.
+    pub async fn subscriptions(&self, topic: &str, now: i64) -> Result<Vec<Subscription>, DbError> {
+        let rows = self
+            .query(
+                "SELECT topic, callback, callback_host, secret, lease_seconds, expires_at, created_at
+                 FROM hub_subscriptions WHERE topic = ? AND expires_at > ? ORDER BY created_at, callback",
+                vec![topic.into(), now.into()],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let mut row = row.into_iter();
+                let mut next = || row.next().unwrap_or(Value::Int(0));
+                Subscription {
+                    topic: next().text(),
+                    callback: next().text(),
+                    callback_host: next().text(),
+                    secret: next().text(),
+                    lease_seconds: next().int(),
+                    expires_at: next().int(),
+                    created_at: next().int(),
+                }
+            })
+            .collect())
+    }
+
+    /// How many live subscriptions have callbacks on `host`.
+    pub async fn subscriptions_on_host(&self, host: &str, now: i64) -> Result<u64, DbError> {
+        let rows = self
+            .query(
+                "SELECT COUNT(*) FROM hub_subscriptions WHERE callback_host = ? AND expires_at > ?",
+                vec![host.into(), now.into()],
+            )
+            .await?;
+        Ok(rows.first().map_or(0, |row| row[0].int().max(0) as u64))
+    }
+
+    /// Live subscriptions per topic.
+    pub async fn subscription_counts(&self, now: i64) -> Result<BTreeMap<String, u64>, DbError> {
+        let rows = self
+            .query(
+                "SELECT topic, COUNT(*) FROM hub_subscriptions WHERE expires_at > ? GROUP BY topic",
+                vec![now.into()],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let mut row = row.into_iter();
+                let topic = row.next().map(Value::text).unwrap_or_default();
+                (topic, row.next().map_or(0, |n| n.int().max(0) as u64))
+            })
+            .collect())
+    }
+
+    /// Deletes subscriptions whose lease ended by `now`; how many.
+    pub async fn expire_subscriptions(&self, now: i64) -> Result<u64, DbError> {
+        self.execute("DELETE FROM hub_subscriptions WHERE expires_at <= ?", vec![now.into()]).await
+    }
+
+    /// The salt of `day`'s poller hashes (made and stored on first use, so that replicas and
+    /// restarts agree), and every older salt deleted: once its day is over no hash can be
+    /// tied to an address again.
+    pub async fn salt(&self, day: NaiveDate, fresh: &str) -> Result<String, DbError> {
+        let day = day.to_string();
+        self.execute("DELETE FROM salts WHERE day < ?", vec![day.as_str().into()]).await?;
+        self.execute(
+            "INSERT INTO salts (day, salt) VALUES (?, ?) ON CONFLICT (day) DO NOTHING",
+            vec![day.as_str().into(), fresh.into()],
+        )
+        .await?;
+        let rows = self.query("SELECT salt FROM salts WHERE day = ?", vec![day.into()]).await?;
+        Ok(rows.into_iter().next().and_then(|row| row.into_iter().next()).map(Value::text).unwrap_or_default())
+    }
+
+    /// Writes a batch of counts, then each touched day's totals: distinct pollers, and the
+    /// hub's live subscriptions per feed path (`websub`, topic paths) for `today`.
+    pub async fn add_counts(
+        &self,
+        batch: &CountBatch,
+        websub: &BTreeMap<String, u64>,
+        today: NaiveDate,
+    ) -> Result<(), DbError> {
+        self.batch("BEGIN").await?;
+        let outcome = self.add_counts_in_transaction(batch, websub, today).await;
+        self.batch(if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" }).await?;
+        outcome
+    }
+
+    async fn add_counts_in_transaction(
+        &self,
+        batch: &CountBatch,
+        websub: &BTreeMap<String, u64>,
+        today: NaiveDate,
+    ) -> Result<(), DbError> {
+        for ((feed, day, aggregator, feed_id), (subscribers, seen)) in &batch.reported {
+            self.execute(
+                "INSERT INTO reported_subscribers (feed, day, aggregator, feed_id, subscribers, seen_at)
+                 VALUES (?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (feed, day, aggregator, feed_id) DO UPDATE
+                 SET subscribers = excluded.subscribers, seen_at = excluded.seen_at
+                 WHERE reported_subscribers.seen_at <= excluded.seen_at",
+                vec![
+                    feed.as_str().into(),
+                    day.to_string().into(),
+                    aggregator.as_str().into(),
+                    feed_id.as_str().into(),
+                    (*subscribers).into(),
+                    (*seen).into(),
+                ],
+            )
+            .await?;
+        }
+        let mut touched: std::collections::BTreeSet<(String, NaiveDate)> = std::collections::BTreeSet::new();
+        for (feed, day, poller) in &batch.pollers {
+            self.execute(
+                "INSERT INTO pollers (feed, day, poller) VALUES (?, ?, ?) ON CONFLICT (feed, day, poller) DO NOTHING",
+                vec![feed.as_str().into(), day.to_string().into(), poller.as_str().into()],
+            )
+            .await?;
+            touched.insert((feed.clone(), *day));
+        }
+        for feed in websub.keys() {
+            touched.insert((feed.clone(), today));
+        }
+        for (feed, day) in touched {
+            let day_text = day.to_string();
+            let pollers = self
+                .query(
+                    "SELECT COUNT(*) FROM pollers WHERE feed = ? AND day = ?",
+                    vec![feed.as_str().into(), day_text.as_str().into()],
+                )
+                .await?
+                .first()
+                .map_or(0, |row| row[0].int());
+            // Hub subscriptions are known for today only; a past day keeps what it had.
+            let (websub, keep) = if day == today {
+                (websub.get(&feed).copied().unwrap_or(0) as i64, "excluded.websub")
+            } else {
+                (0, "daily.websub")
+            };
+            let sql = format!(
+                "INSERT INTO daily (feed, day, pollers, websub) VALUES (?, ?, ?, ?)
+                 ON CONFLICT (feed, day) DO UPDATE SET pollers = excluded.pollers, websub = {keep}"
+            );
+            self.execute(&sql, vec![feed.into(), day_text.into(), pollers.into(), websub.into()]).await?;
+        }
+        // The poller hashes of past days are only needed as a count, which `daily` keeps.
+        let yesterday = today.pred_opt().unwrap_or(today).to_string();
+        self.execute("DELETE FROM pollers WHERE day < ?", vec![yesterday.into()]).await?;
+        let oldest = (today - chrono::Duration::days(KEEP_DAYS)).to_string();
+        self.execute("DELETE FROM reported_subscribers WHERE day < ?", vec![oldest.as_str().into()]).await?;
+        self.execute("DELETE FROM daily WHERE day < ?", vec![oldest.into()]).await?;
+        Ok(())
+    }
+
+    /// Every feed's figures for the days from `first` to `last`, by feed then day.
+    pub async fn counts(&self, first: NaiveDate, last: NaiveDate) -> Result<Vec<DayCounts>, DbError> {
+        let range = || vec![Value::from(first.to_string()), Value::from(last.to_string())];
+        let mut days: BTreeMap<(String, String), DayCounts> = BTreeMap::new();
+        fn entry(
+            days: &mut BTreeMap<(String, String), DayCounts>,
+            feed: String,
+            day: String,
+        ) -> Option<&mut DayCounts> {
+            let date = day.parse::<NaiveDate>().ok()?;
+            Some(days.entry((feed.clone(), day)).or_insert_with(|| DayCounts {
+                feed,
+                day: date,
+                reported: BTreeMap::new(),
+                pollers: 0,
+                websub: 0,
+            }))
+        }
+        for row in
+            self.query("SELECT feed, day, pollers, websub FROM daily WHERE day >= ? AND day <= ?", range()).await?
+        {
+            let mut row = row.into_iter();
+            let (feed, day) = (row.next().map(Value::text), row.next().map(Value::text));
+            let (pollers, websub) = (row.next().map_or(0, |v| v.int()), row.next().map_or(0, |v| v.int()));
+            if let (Some(feed), Some(day)) = (feed, day)
+                && let Some(counts) = entry(&mut days, feed, day)
+            {
+                counts.pollers = pollers.max(0) as u64;
+                counts.websub = websub.max(0) as u64;
+            }
+        }
+        for row in self
+            .query(
+                "SELECT feed, day, aggregator, subscribers FROM reported_subscribers WHERE day >= ? AND day <= ?",
+                range(),
+            )
+            .await?
+        {
+            let mut row = row.into_iter();
+            let (feed, day, aggregator) =
+                (row.next().map(Value::text), row.next().map(Value::text), row.next().map(Value::text));
+            let subscribers = row.next().map_or(0, |v| v.int().max(0) as u64);
+            if let (Some(feed), Some(day), Some(aggregator)) = (feed, day, aggregator)
+                && let Some(counts) = entry(&mut days, feed, day)
+            {
+                *counts.reported.entry(aggregator).or_default() += subscribers;
+            }
+        }
+        Ok(days.into_values().collect())
+    }
+
+    /// Runs statements that take no values (the schema).
+    async fn batch(&self, sql: &str) -> Result<(), DbError> {
+        match &*self.backend {
+            Backend::Sqlite(connection) => {
+                let connection = lock(connection);
+                connection.execute_batch(sql).map_err(|e| self.error(e))
+            }
+            Backend::Postgres(..) => {
+                let client = self.pg().await?;
+                pg_client(&client)?.batch_execute(sql).await.map_err(|e| self.error(e))
+            }
+        }
+    }
+
+    /// Runs one statement; how many rows it changed.
+    async fn execute(&self, sql: &str, values: Vec<Value>) -> Result<u64, DbError> {
+        match &*self.backend {
+            Backend::Sqlite(connection) => {
+                let connection = lock(connection);
+                let mut statement = connection.prepare_cached(sql).map_err(|e| self.error(e))?;
+                statement
+                    .execute(rusqlite::params_from_iter(values.iter().map(sqlite_value)))
+                    .map(|n| n as u64)
+                    .map_err(|e| self.error(e))
+            }
+            Backend::Postgres(..) => {
+                let client = self.pg().await?;
+                let params = pg_params(&values);
+                pg_client(&client)?
+                    .execute(numbered_placeholders(sql).as_str(), &params)
+                    .await
+                    .map_err(|e| self.error(e))
+            }
+        }
+    }
+
+    /// Runs one query; its rows.
+    async fn query(&self, sql: &str, values: Vec<Value>) -> Result<Vec<Vec<Value>>, DbError> {
+        match &*self.backend {
+            Backend::Sqlite(connection) => {
+                let connection = lock(connection);
+                let mut statement = connection.prepare_cached(sql).map_err(|e| self.error(e))?;
+                let columns = statement.column_count();
+                let mut rows = statement
+                    .query(rusqlite::params_from_iter(values.iter().map(sqlite_value)))
+                    .map_err(|e| self.error(e))?;
+                let mut out = Vec::new();
+                while let Some(row) = rows.next().map_err(|e| self.error(e))? {
+                    let mut values = Vec::with_capacity(columns);
+                    for i in 0..columns {
+                        values.push(match row.get_ref(i).map_err(|e| self.error(e))? {
+                            rusqlite::types::ValueRef::Integer(n) => Value::Int(n),
+                            rusqlite::types::ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                            rusqlite::types::ValueRef::Real(r) => Value::Int(r as i64),
+                            rusqlite::types::ValueRef::Null | rusqlite::types::ValueRef::Blob(_) => {
+                                Value::Text(String::new())
+                            }
+                        });
+                    }
+                    out.push(values);
+                }
+                Ok(out)
+            }
+            Backend::Postgres(..) => {
+                let client = self.pg().await?;
+                let params = pg_params(&values);
+                let rows = pg_client(&client)?
+                    .query(numbered_placeholders(sql).as_str(), &params)
+                    .await
+                    .map_err(|e| self.error(e))?;
+                rows.iter()
+                    .map(|row| {
+                        (0..row.len())
+                            .map(|i| {
+                                let value = if *row.columns()[i].type_() == tokio_postgres::types::Type::INT8 {
+                                    row.try_get::<_, Option<i64>>(i).map(|n| Value::Int(n.unwrap_or(0)))
+                                } else if *row.columns()[i].type_() == tokio_postgres::types::Type::INT4 {
+                                    row.try_get::<_, Option<i32>>(i).map(|n| Value::Int(i64::from(n.unwrap_or(0))))
+                                } else {
+                                    row.try_get::<_, Option<String>>(i).map(|t| Value::Text(t.unwrap_or_default()))
+                                };
+                                value.map_err(|e| self.error(e))
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// The PostgreSQL connection, opened again if it had closed (a restarted server).
+    async fn pg(&self) -> Result<tokio::sync::MutexGuard<'_, Option<tokio_postgres::Client>>, DbError> {
+        let Backend::Postgres(slot, spec) = &*self.backend else {
+            return Err(DbError(format!("{}: not a PostgreSQL database", self.description)));
+        };
+        let mut slot = slot.lock().await;
+        if slot.as_ref().is_none_or(tokio_postgres::Client::is_closed) {
+            *slot = Some(pg_connect(spec, &self.description).await?);
+        }
+        Ok(slot)
+    }
+
+    fn error(&self, e: impl std::fmt::Display) -> DbError {
+        DbError(format!("{}: {e}", self.description))
+    }
+}
+
+fn pg_client(slot: &Option<tokio_postgres::Client>) -> Result<&tokio_postgres::Client, DbError> {
+    slot.as_ref().ok_or_else(|| DbError("PostgreSQL: not connected".into()))
+}
+
+fn lock(connection: &Mutex<rusqlite::Connection>) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+    connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn open_sqlite(path: &std::path::Path, description: &str) -> Result<rusqlite::Connection, DbError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        return Err(DbError(format!(
+            "{description}: the folder {} does not exist: create it, or point --database elsewhere",
+            parent.display()
+        )));
+    }
+    let connection = rusqlite::Connection::open(path).map_err(|e| {
+        DbError(format!("{description}: cannot open the database: {e}; check the path and its permissions"))
+    })?;
+    // WAL: readers (`tidings stats`) never wait for the server's writes; a busy timeout for
+    // the rare moment two processes write.
+    connection
+        .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
+        .map_err(|e| DbError(format!("{description}: {e}")))?;
+    Ok(connection)
+}
+
+async fn pg_connect(spec: &str, description: &str) -> Result<tokio_postgres::Client, DbError> {
+    let connecting = tokio_postgres::connect(spec, tokio_postgres::NoTls);
+    let (client, connection) = tokio::time::timeout(std::time::Duration::from_secs(10), connecting)
+        .await
+        .map_err(|_| DbError(format!("{description}: no answer within 10 s; is PostgreSQL running there?")))?
+        .map_err(|e| DbError(format!("{description}: cannot connect: {e}")))?;
+    let description = description.to_owned();
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::warn!(database = %description, error = %e, "database connection closed");
+        }
+    });
+    Ok(client)
+}
+
+fn sqlite_value(value: &Value) -> rusqlite::types::Value {
+    match value {
+        Value::Int(n) => rusqlite::types::Value::Integer(*n),
+        Value::Text(t) => rusqlite::types::Value::Text(t.clone()),
+    }
+}
+
+fn pg_params(values: &[Value]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
+    values
+        .iter()
+        .map(|v| match v {
+            Value::Int(n) => n as &(dyn tokio_postgres::types::ToSql + Sync),
+            Value::Text(t) => t as &(dyn tokio_postgres::types::ToSql + Sync),
+        })
+        .collect()
+}
+
+/// `?` placeholders as PostgreSQL's `$1`, `$2`, … (the queries here have no `?` in literals).
+fn numbered_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A connection string without its password.
+fn redact(spec: &str) -> String {
+    match url::Url::parse(spec) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => spec.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn subscription(topic: &str, callback: &str, expires_at: i64) -> Subscription {
+        Subscription {
+            topic: topic.into(),
+            callback: callback.into(),
+            callback_host: url::Url::parse(callback).unwrap().host_str().unwrap().into(),
+            secret: "s".into(),
+            lease_seconds: 100,
+            expires_at,
+            created_at: 1,
+        }
+    }
+
+    /// The same checks for either engine.
+    pub(crate) async fn exercise(db: &Db) {
+        let topic = "https://x.example/feed.atom";
+        db.put_subscription(&subscription(topic, "https://a.example/cb", 1000)).await.unwrap();
+        db.put_subscription(&subscription(topic, "https://b.example/cb", 50)).await.unwrap();
+        // Renewal replaces the lease.
+        db.put_subscription(&subscription(topic, "https://a.example/cb", 2000)).await.unwrap();
+        let live = db.subscriptions(topic, 100).await.unwrap();
+        assert_eq!(live.len(), 1);
+        assert_eq!(live[0].expires_at, 2000);
+        assert_eq!(db.subscriptions_on_host("a.example", 100).await.unwrap(), 1);
+        assert_eq!(db.subscription_counts(10).await.unwrap().get(topic), Some(&2));
+        assert_eq!(db.expire_subscriptions(100).await.unwrap(), 1);
+        assert!(db.delete_subscription(topic, "https://a.example/cb").await.unwrap());
+        assert!(!db.delete_subscription(topic, "https://a.example/cb").await.unwrap());
+
+        let salt = db.salt(day("2026-11-29"), "first").await.unwrap();
+        assert_eq!(salt, "first");
+        assert_eq!(db.salt(day("2026-11-29"), "second").await.unwrap(), "first");
+        assert_eq!(db.salt(day("2026-11-30"), "third").await.unwrap(), "third");
+
+        let mut batch = CountBatch::default();
+        batch.reported.insert(("/feed.atom".into(), day("2026-11-30"), "feedly".into(), String::new()), (120, 10));
+        batch.reported.insert(("/feed.atom".into(), day("2026-11-30"), "feedbin".into(), "1".into()), (3, 10));
+        batch.reported.insert(("/feed.atom".into(), day("2026-11-30"), "feedbin".into(), "2".into()), (4, 10));
+        batch.pollers.push(("/feed.atom".into(), day("2026-11-30"), "h1".into()));
+        batch.pollers.push(("/feed.atom".into(), day("2026-11-30"), "h2".into()));
+        let websub = BTreeMap::from([("/feed.atom".to_owned(), 2)]);
+        db.add_counts(&batch, &websub, day("2026-11-30")).await.unwrap();
+        // The same pollers again and an older Feedly count change nothing; a newer one does.
+        let mut again = CountBatch::default();
+        again.pollers.push(("/feed.atom".into(), day("2026-11-30"), "h1".into()));
+        again.reported.insert(("/feed.atom".into(), day("2026-11-30"), "feedly".into(), String::new()), (1, 5));
+        db.add_counts(&again, &websub, day("2026-11-30")).await.unwrap();
+        let counts = db.counts(day("2026-11-01"), day("2026-11-30")).await.unwrap();
+        assert_eq!(counts.len(), 1);
+        let c = &counts[0];
+        assert_eq!((c.pollers, c.websub), (2, 2));
+        assert_eq!(c.reported.get("feedly"), Some(&120));
+        assert_eq!(c.reported.get("feedbin"), Some(&7));
+    }
+
+    #[tokio::test]
+    async fn sqlite_keeps_subscriptions_and_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tidings.db");
+        let db = Db::open(path.to_str().unwrap()).await.unwrap();
+        exercise(&db).await;
+        drop(db);
+        // Opening again migrates nothing and keeps what was written.
+        let db = Db::open(path.to_str().unwrap()).await.unwrap();
+        assert_eq!(db.counts(day("2026-11-30"), day("2026-11-30")).await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn postgres_if_available() {
+        let Ok(url) = std::env::var("TIDINGS_TEST_POSTGRES") else {
+            eprintln!("SKIPPED: set TIDINGS_TEST_POSTGRES=postgres://… to test PostgreSQL");
+            return;
+        };
+        let db = Db::open(&url).await.unwrap();
+        db.batch("DELETE FROM hub_subscriptions; DELETE FROM reported_subscribers; DELETE FROM pollers; DELETE FROM daily; DELETE FROM salts").await.unwrap();
+        exercise(&db).await;
+    }
+
+    #[tokio::test]
+    async fn a_missing_folder_is_explained() {
+        let err = Db::open("/nonexistent/folder/tidings.db").await.err().unwrap();
+        assert!(err.0.contains("does not exist"), "{err}");
+    }
+
+    #[test]
+    fn placeholders_are_numbered_and_passwords_hidden() {
+        assert_eq!(numbered_placeholders("a = ? AND b = ?"), "a = $1 AND b = $2");
+        assert_eq!(redact("postgres://u:pw@h/db"), "postgres://u:***@h/db");
+    }
+}
