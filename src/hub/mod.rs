@@ -1,0 +1,4 @@
+//! The built-in WebSub hub (W3C WebSub §5–8): subscribers ask it to push the site's feeds to
+//! their callbacks. [`request`] reads their requests.
+
+pub mod request;
