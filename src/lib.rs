@@ -25,6 +25,7 @@
 //! - [`http`]: the only code that knows hyper's server.
 //! - [`watch`]: live reload on file changes.
 //! - [`websub`]: tells WebSub hubs which feeds changed.
+//! - [`hub`]: the built-in WebSub hub: subscription requests and calls to subscribers.
 //! - [`metrics`]: counters for `/metrics`.
 //! - [`probe`]: `tidings probe`, the health check that needs no curl.
 //! - [`retry`]: how hard outgoing requests (WebSub pings, S3) are tried.
@@ -44,6 +45,7 @@ pub mod export;
 pub mod feed;
 pub mod headlines;
 pub mod http;
+pub mod hub;
 pub mod index;
 pub mod jekyll;
 pub mod markdown;
