@@ -26,6 +26,7 @@
 //! - [`watch`]: live reload on file changes.
 //! - [`websub`]: tells WebSub hubs which feeds changed.
 //! - [`metrics`]: counters for `/metrics`.
+//! - [`counts`]: subscriber counts: who announces how many in the User-Agent. Pure.
 //! - [`probe`]: `tidings probe`, the health check that needs no curl.
 //! - [`retry`]: how hard outgoing requests (WebSub pings, S3) are tried.
 //! - [`diagnostic`], [`text`], [`yaml`]: small shared helpers.
@@ -37,6 +38,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod content;
+pub mod counts;
 pub mod diagnostic;
 pub mod discovery;
 pub mod export;
