@@ -26,7 +26,7 @@
 //! - [`watch`]: live reload on file changes.
 //! - [`websub`]: tells WebSub hubs which feeds changed.
 //! - [`metrics`]: counters for `/metrics`.
-//! - [`counts`]: subscriber counts: who announces how many in the User-Agent. Pure.
+//! - [`counts`]: subscriber counts: who announces how many in the User-Agent; the stats table and page. Pure.
 //! - [`probe`]: `tidings probe`, the health check that needs no curl.
 //! - [`retry`]: how hard outgoing requests (WebSub pings, S3) are tried.
 //! - [`diagnostic`], [`text`], [`yaml`]: small shared helpers.

@@ -9,8 +9,8 @@
 //!
 //! The count is the first `N subscribers` / `N subscriber` / `N readers` (any case; `1,234`
 //! grouping allowed) or `Subscriber Count: N` in the string. Which aggregator said it is the
-//! known name that appears first in the string ([`display_name`] lists them); a count from
-//! an unknown one is attributed to [`OTHER`]. Anyone can send any User-Agent, so a count is a
+//! known one (see `KNOWN`) whose name appears first in the string; a count from an unknown
+//! one is attributed to [`OTHER`]. Anyone can send any User-Agent, so a count is a
 //! claim, not a proof: counts above [`MAX_PLAUSIBLE`] are refused, and User-Agents longer than
 //! [`MAX_USER_AGENT`] bytes are not read at all, which bounds the work a request can cause (the
 //! regex crate matches in linear time, without backtracking).
