@@ -27,6 +27,7 @@
 //! - [`websub`]: tells WebSub hubs which feeds changed.
 //! - [`hub`]: the built-in WebSub hub: subscription requests and calls to subscribers.
 //! - [`metrics`]: counters for `/metrics`.
+//! - [`counts`]: subscriber counts: who announces how many in the User-Agent; the stats table and page. Pure.
 //! - [`probe`]: `tidings probe`, the health check that needs no curl.
 //! - [`retry`]: how hard outgoing requests (WebSub pings, S3) are tried.
 //! - [`diagnostic`], [`text`], [`yaml`]: small shared helpers.
@@ -38,6 +39,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod content;
+pub mod counts;
 pub mod db;
 pub mod diagnostic;
 pub mod discovery;
