@@ -11,6 +11,9 @@
 #
 # Usage: scripts/websub-smoke.sh TIDINGS_BINARY   (or TIDINGS_BINARY=... in the environment)
 #
+# With WEBSUB_TEST=tests/deploy/builtin_hub.py it runs, in the same environment, the test of
+# tidings' own hub (`serve --hub`) with flask-websub's subscriber instead (scripts/hub-smoke.sh).
+#
 # Installs what it needs, idempotently (a second run asks no registry):
 #   Debian:  openssl (the hub's throwaway certificate) and python3-venv, only if missing;
 #            `apt-get update` runs only when something is missing.
@@ -30,6 +33,7 @@ WEBSUB_HOME=${WEBSUB_HOME:-/tmp/tidings-websub}
 VENV="$WEBSUB_HOME/venv"
 REQ=tests/deploy/websub-requirements.txt
 TIMEOUT=${WEBSUB_TIMEOUT:-240}
+TEST=${WEBSUB_TEST:-tests/deploy/websub_hub.py}
 
 say() { printf 'websub-smoke: %s\n' "$*"; }
 die() { printf 'websub-smoke: error: %s\n' "$*" >&2; exit 1; }
@@ -76,9 +80,9 @@ else
 fi
 say "$("$VENV/bin/python" -c 'import sys; from importlib.metadata import version as v; print("python %s, flask-websub %s, celery %s" % (sys.version.split()[0], v("flask-websub"), v("celery")))')"
 
-say "running tests/deploy/websub_hub.py against $BINARY"
+say "running $TEST against $BINARY"
 status=0
-timeout --kill-after=10 "$TIMEOUT" "$VENV/bin/python" tests/deploy/websub_hub.py "$BINARY" "$@" || status=$?
+timeout --kill-after=10 "$TIMEOUT" "$VENV/bin/python" "$TEST" "$BINARY" "$@" || status=$?
 if [ "$status" -eq 0 ]; then
   say "PASS"
 else

@@ -1,4 +1,4 @@
-//! The command line: `serve`, `check`, `build` and `probe`, each a few lines over one loaded site. The only
+//! The command line: `serve`, `check`, `build`, `probe` and `stats`, each a few lines over one loaded site. The only
 //! code (with `main`) that prints or chooses exit codes.
 
 use std::net::SocketAddr;
@@ -37,6 +37,39 @@ enum Command {
     Build(BuildArgs),
     /// GET a URL of a running server; exit 0 on a 2xx answer, 1 otherwise (for HEALTHCHECK).
     Probe(ProbeArgs),
+    /// Print each feed's subscribers: aggregators' own counts, distinct pollers, hub subscriptions.
+    Stats(StatsArgs),
+}
+
+/// Where the hub's subscriptions and the subscriber counts are kept.
+#[derive(Args, Debug)]
+struct DatabaseArgs {
+    /// The database: a SQLite file (created on first use) or `postgres://user@host/name`
+    /// (shared by replicas) [default: `tidings.db` beside the content folder].
+    #[arg(long, env = "TIDINGS_DATABASE")]
+    database: Option<String>,
+}
+
+impl DatabaseArgs {
+    /// The database to open for the site whose posts are in `content`.
+    fn spec(&self, content: &std::path::Path) -> String {
+        self.database.clone().unwrap_or_else(|| {
+            let beside = content.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            beside.join("tidings.db").display().to_string()
+        })
+    }
+}
+
+#[derive(Args, Debug)]
+struct StatsArgs {
+    /// The folder of posts (the default database is beside it).
+    #[arg(long, env = "TIDINGS_CONTENT", default_value = "content")]
+    content: PathBuf,
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// The day to show, `YYYY-MM-DD` (UTC) [default: today].
+    #[arg(long)]
+    day: Option<chrono::NaiveDate>,
 }
 
 /// Where the site comes from; shared by every command.
@@ -110,6 +143,7 @@ impl SourceArgs {
             max_post_bytes: self.max_post_bytes,
             render_budget: std::time::Duration::from_millis(self.render_budget_ms),
             cache_bytes: self.cache_bytes,
+            hub: false,
         })
     }
 }
@@ -172,6 +206,33 @@ struct ServeArgs {
     /// Log format: `text` (for people) or `json` (for log collectors).
     #[arg(long, env = "TIDINGS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Run a WebSub hub at `/hub` (W3C WebSub): feeds advertise it, it verifies
+    /// subscriptions and POSTs each changed feed to its subscribers.
+    #[arg(long, env = "TIDINGS_HUB")]
+    hub: bool,
+    /// Let the hub call back to loopback, private and link-local addresses (tests, private
+    /// networks); refused by default, since strangers choose the callback URLs.
+    #[arg(long, env = "TIDINGS_HUB_ALLOW_PRIVATE")]
+    hub_allow_private: bool,
+    /// The hub's lease when a subscriber asks for none, in seconds.
+    #[arg(long, env = "TIDINGS_HUB_LEASE", default_value_t = crate::hub::request::LeasePolicy::DEFAULT.default)]
+    hub_lease: u64,
+    /// The longest lease the hub grants, in seconds.
+    #[arg(long, env = "TIDINGS_HUB_MAX_LEASE", default_value_t = crate::hub::request::LeasePolicy::DEFAULT.max)]
+    hub_max_lease: u64,
+    /// Count each feed's subscribers per day (aggregators' announced counts, distinct
+    /// pollers by a daily-salted hash, hub subscriptions) into the database.
+    #[arg(long, env = "TIDINGS_COUNT_SUBSCRIBERS")]
+    count_subscribers: bool,
+    /// Seconds between two writes of the counts.
+    #[arg(long, env = "TIDINGS_COUNTS_EVERY", default_value_t = crate::counts::FLUSH_INTERVAL_SECS)]
+    counts_every: u64,
+    /// Serve the counts at `/stats` to requests with this token (`Authorization: Bearer
+    /// TOKEN` or `?token=TOKEN`); without it `/stats` does not exist.
+    #[arg(long, env = "TIDINGS_STATS_TOKEN", hide_env_values = true)]
+    stats_token: Option<String>,
+    #[command(flatten)]
+    database: DatabaseArgs,
 }
 
 /// How `serve` writes its log and `check` its report.
@@ -191,6 +252,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve(&args),
         Command::Build(args) => build(&args),
         Command::Probe(args) => probe(&args),
+        Command::Stats(args) => stats(&args),
     }
 }
 
@@ -322,6 +384,41 @@ fn probe(args: &ProbeArgs) -> ExitCode {
     }
 }
 
+fn stats(args: &StatsArgs) -> ExitCode {
+    let spec = args.database.spec(&args.content);
+    if !spec.starts_with("postgres") && !std::path::Path::new(&spec).exists() {
+        eprintln!(
+            "error: {spec}: no database yet; `tidings serve --count-subscribers` (or --hub) creates it, or name one with --database"
+        );
+        return ExitCode::from(EXIT_FAILURE);
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let day = args.day.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let rows = runtime.block_on(async {
+        let db = crate::db::Db::open(&spec).await?;
+        db.counts(day - chrono::Duration::days(crate::db::KEEP_DAYS), day).await
+    });
+    match rows {
+        Ok(rows) => {
+            let _ = std::io::Write::write_all(
+                &mut std::io::stdout().lock(),
+                crate::counts::report::table(&rows, day).as_bytes(),
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
@@ -345,7 +442,20 @@ fn serve(args: &ServeArgs) -> ExitCode {
 }
 
 async fn run_server(args: &ServeArgs) -> Result<(), String> {
-    let sources = args.source.sources()?;
+    let mut sources = args.source.sources()?;
+    sources.hub = args.hub;
+    let needs_database = args.hub || args.count_subscribers;
+    let db = if needs_database {
+        let spec = args.database.spec(&sources.content_dir);
+        let db = crate::db::Db::open(&spec).await.map_err(|e| e.to_string())?;
+        tracing::info!(database = %db.description, "database open");
+        Some(db)
+    } else {
+        None
+    };
+    if args.stats_token.is_some() && !args.count_subscribers {
+        tracing::warn!("--stats-token without --count-subscribers: /stats has nothing to show and stays off");
+    }
     let library = tokio::task::spawn_blocking(move || content::Library::load(&sources))
         .await
         .map_err(|e| format!("loading content failed: {e}"))?
@@ -367,7 +477,26 @@ async fn run_server(args: &ServeArgs) -> Result<(), String> {
     );
     let (content_dir, feeds_dir) = (library.sources().content_dir.clone(), library.sources().feeds_dir.clone());
     let polite = (args.min_poll_interval > 0).then(|| std::time::Duration::from_secs(args.min_poll_interval));
-    let app = Arc::new(App::new(library, chrono::Utc::now()).with_min_poll_interval(polite));
+    let mut app = App::new(library, chrono::Utc::now()).with_min_poll_interval(polite);
+    if let (true, Some(db)) = (args.hub, &db) {
+        let mut settings = crate::hub::service::HubSettings::new(args.hub_allow_private);
+        settings.leases.default = args.hub_lease.max(settings.leases.min);
+        settings.leases.max = args.hub_max_lease.max(settings.leases.default);
+        let hub = crate::hub::service::Hub::new(db.clone(), settings, app.metrics.clone());
+        tokio::spawn(hub.clone().expire_leases());
+        tracing::info!(url = app.index().config.hub_url.as_deref().unwrap_or(""), "WebSub hub on");
+        app = app.with_hub(hub);
+    }
+    if let (true, Some(db)) = (args.count_subscribers, &db) {
+        let recorder =
+            crate::counts::recorder::Recorder::new(db.clone(), chrono::Utc::now()).await.map_err(|e| e.to_string())?;
+        app = app.with_counts(recorder);
+        app.stats_token = args.stats_token.clone().filter(|t| !t.is_empty());
+    }
+    let app = Arc::new(app);
+    if app.counts.is_some() {
+        tokio::spawn(app.clone().write_counts(std::time::Duration::from_secs(args.counts_every.max(1))));
+    }
     tokio::spawn(app.clone().publish_scheduled());
     tokio::spawn(reload_on_hangup(app.clone()));
     let _watcher = watch::spawn(app.clone(), &content_dir, &feeds_dir, args.watch)
@@ -379,7 +508,9 @@ async fn run_server(args: &ServeArgs) -> Result<(), String> {
         diagnostics: args.diagnostics,
         ..ServerOptions::default()
     };
-    http::serve(listener, app, options, shutdown_signal()).await.map_err(|e| format!("server failed: {e}"))?;
+    http::serve(listener, app.clone(), options, shutdown_signal()).await.map_err(|e| format!("server failed: {e}"))?;
+    // What was counted since the last write.
+    app.flush_counts().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -154,19 +154,7 @@ impl CountBatch {
 }
 
 /// A feed's figures for one day, as stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DayCounts {
-    /// The feed's URL path.
-    pub feed: String,
-    /// The day (UTC).
-    pub day: NaiveDate,
-    /// Aggregator → subscribers it announced last that day, summed over its feed ids.
-    pub reported: BTreeMap<String, u64>,
-    /// Distinct other pollers that day.
-    pub pollers: u64,
-    /// Hub subscriptions that day.
-    pub websub: u64,
-}
+pub use crate::counts::report::DayRow as DayCounts;
 
 /// The database: cheap to clone, safe to share.
 #[derive(Clone)]

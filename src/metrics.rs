@@ -20,15 +20,26 @@ pub enum Route {
     Asset,
     /// `/headlines.json` and `/embed/…`.
     Headlines,
-    /// `/healthz`, `/readyz`, `/diagnostics`, `/metrics`.
+    /// `/healthz`, `/readyz`, `/diagnostics`, `/metrics`, `/stats`.
     Ops,
+    /// The built-in WebSub hub's endpoint.
+    Hub,
     /// Anything else (404s, bad methods).
     Other,
 }
 
 impl Route {
-    const ALL: [Route; 8] =
-        [Route::Feed, Route::View, Route::Opml, Route::Home, Route::Asset, Route::Headlines, Route::Ops, Route::Other];
+    const ALL: [Route; 9] = [
+        Route::Feed,
+        Route::View,
+        Route::Opml,
+        Route::Home,
+        Route::Asset,
+        Route::Headlines,
+        Route::Ops,
+        Route::Hub,
+        Route::Other,
+    ];
 
     fn label(self) -> &'static str {
         match self {
@@ -39,13 +50,14 @@ impl Route {
             Route::Asset => "asset",
             Route::Headlines => "headlines",
             Route::Ops => "ops",
+            Route::Hub => "hub",
             Route::Other => "other",
         }
     }
 }
 
 /// Status codes counted one by one; any other is counted as `other`.
-const STATUSES: [u16; 10] = [200, 304, 400, 404, 405, 414, 429, 431, 500, 503];
+const STATUSES: [u16; 11] = [200, 202, 304, 400, 404, 405, 414, 429, 431, 500, 503];
 /// Upper bounds of the render-time histogram, in seconds.
 const RENDER_BUCKETS: [f64; 11] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
 
@@ -68,6 +80,12 @@ pub struct Metrics {
     websub_failed: AtomicU64,
     refused_connections: AtomicU64,
     polls_refused: AtomicU64,
+    hub_verified: AtomicU64,
+    hub_unverified: AtomicU64,
+    hub_delivered: AtomicU64,
+    hub_undelivered: AtomicU64,
+    /// Subscriber gauges as last written by the counts recorder (Prometheus lines).
+    subscriber_gauges: std::sync::Mutex<String>,
 }
 
 impl Default for Metrics {
@@ -87,6 +105,11 @@ impl Default for Metrics {
             websub_failed: AtomicU64::new(0),
             refused_connections: AtomicU64::new(0),
             polls_refused: AtomicU64::new(0),
+            hub_verified: AtomicU64::new(0),
+            hub_unverified: AtomicU64::new(0),
+            hub_delivered: AtomicU64::new(0),
+            hub_undelivered: AtomicU64::new(0),
+            subscriber_gauges: std::sync::Mutex::new(String::new()),
         }
     }
 }
@@ -154,6 +177,22 @@ impl Metrics {
     /// Counts a feed fetch refused (`429`) for coming too soon after the last.
     pub fn poll_refused(&self) {
         self.polls_refused.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a subscription request's verification of intent by the built-in hub.
+    pub fn hub_verification(&self, confirmed: bool) {
+        if confirmed { &self.hub_verified } else { &self.hub_unverified }.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a content delivery by the built-in hub (after its retries).
+    pub fn hub_delivery(&self, ok: bool) {
+        if ok { &self.hub_delivered } else { &self.hub_undelivered }.fetch_add(1, Relaxed);
+    }
+
+    /// Replaces the subscriber gauges (complete Prometheus lines, `# HELP` and `# TYPE`
+    /// included), written by the counts recorder after each flush.
+    pub fn set_subscriber_gauges(&self, text: String) {
+        *self.subscriber_gauges.lock().unwrap_or_else(|p| p.into_inner()) = text;
     }
 
     /// The Prometheus text exposition of every metric.
@@ -254,6 +293,25 @@ impl Metrics {
             "# HELP tidings_polls_refused_total Feed fetches without validators refused (429) for coming sooner than --min-poll-interval.\n# TYPE tidings_polls_refused_total counter"
         );
         let _ = writeln!(out, "tidings_polls_refused_total {}", self.polls_refused.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP tidings_hub_verifications_total Subscription requests to the built-in hub, by whether the subscriber confirmed.\n# TYPE tidings_hub_verifications_total counter"
+        );
+        let _ = writeln!(
+            out,
+            "tidings_hub_verifications_total{{result=\"confirmed\"}} {}",
+            self.hub_verified.load(Relaxed)
+        );
+        let _ =
+            writeln!(out, "tidings_hub_verifications_total{{result=\"failed\"}} {}", self.hub_unverified.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP tidings_hub_deliveries_total Feed deliveries by the built-in hub, after retries.\n# TYPE tidings_hub_deliveries_total counter"
+        );
+        let _ = writeln!(out, "tidings_hub_deliveries_total{{result=\"ok\"}} {}", self.hub_delivered.load(Relaxed));
+        let _ =
+            writeln!(out, "tidings_hub_deliveries_total{{result=\"failed\"}} {}", self.hub_undelivered.load(Relaxed));
+        out.push_str(&self.subscriber_gauges.lock().unwrap_or_else(|p| p.into_inner()));
         out
     }
 }

@@ -32,6 +32,8 @@ pub struct Publisher {
     client: HttpsClient,
     metrics: Arc<Metrics>,
     cache: FeedCache,
+    /// The built-in hub (`serve --hub`), which delivers changed feeds to its subscribers.
+    builtin: Option<crate::hub::service::Hub>,
 }
 
 /// How often a feed's public URL is asked again while `websub.confirm` waits for it.
@@ -47,14 +49,21 @@ impl Publisher {
         let connector =
             hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots().https_or_http().enable_http1().build();
         let client = Client::builder(TokioExecutor::new()).build(connector);
-        Publisher { policy, client, metrics, cache }
+        Publisher { policy, client, metrics, cache, builtin: None }
+    }
+
+    /// Hands changed feeds to the built-in hub too.
+    pub fn with_builtin_hub(mut self, hub: crate::hub::service::Hub) -> Publisher {
+        self.builtin = Some(hub);
+        self
     }
 
     /// Starts telling the hubs of [`hubs_to_tell`] about the feeds that differ between `old`
     /// and `new`, in the background. Must be called within the tokio runtime.
     pub fn notify(&self, old: Arc<Index>, new: Arc<Index>) {
         let hubs = hubs_to_tell(&old, &new);
-        if hubs.is_empty() {
+        let builtin = self.builtin.clone().filter(|_| new.config.hub_url.is_some());
+        if hubs.is_empty() && builtin.is_none() {
             return;
         }
         let publisher = self.clone();
@@ -67,8 +76,14 @@ impl Publisher {
                     return;
                 }
             };
+            if let Some(hub) = builtin {
+                hub.distribute(new.clone(), keys.clone(), publisher.cache.clone());
+            }
             let mut pings = tokio::task::JoinSet::new();
             for key in keys {
+                if hubs.is_empty() {
+                    break;
+                }
                 let (publisher, hubs, new) = (publisher.clone(), hubs.clone(), new.clone());
                 pings.spawn(async move {
                     let url = format!("{}{}", new.config.base_url, key.path());
@@ -167,14 +182,15 @@ impl Publisher {
     }
 }
 
-/// The hubs to tell about a change from `old` to `new`: those `new` names (the ones its feeds
+/// The hubs to ping about a change from `old` to `new`: those `new` names (the ones its feeds
 /// advertise, where subscribers now subscribe), then those only `old` named, so that when
 /// `websub.hubs` changes, the subscribers of a hub being left get the feed naming its
-/// successor. Pure.
+/// successor. The built-in hub is not pinged: it hears of changes directly. Pure.
 pub fn hubs_to_tell(old: &Index, new: &Index) -> Vec<String> {
-    let mut hubs = new.config.websub_hubs.clone();
-    for hub in &old.config.websub_hubs {
-        if !hubs.contains(hub) {
+    let builtin = [&old.config.hub_url, &new.config.hub_url];
+    let mut hubs: Vec<String> = Vec::new();
+    for hub in new.config.websub_hubs.iter().chain(&old.config.websub_hubs) {
+        if !hubs.contains(hub) && !builtin.iter().any(|b| b.as_deref() == Some(hub.as_str())) {
             hubs.push(hub.clone());
         }
     }

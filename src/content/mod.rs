@@ -107,6 +107,8 @@ pub struct Sources {
     pub render_budget: std::time::Duration,
     /// Bytes of rendered bodies and documents kept (one budget for both).
     pub cache_bytes: u64,
+    /// The built-in WebSub hub is on (`serve --hub`): feeds advertise it first.
+    pub hub: bool,
 }
 
 impl Sources {
@@ -120,6 +122,7 @@ impl Sources {
             max_post_bytes: MAX_POST_BYTES,
             render_budget: RENDER_BUDGET,
             cache_bytes: crate::store::DEFAULT_BUDGET,
+            hub: false,
         }
     }
 }
@@ -179,6 +182,12 @@ fn load_config(sources: &Sources, diagnostics: &mut Vec<Diagnostic>) -> Result<S
     config.curated = load_curated(&sources.feeds_dir, diagnostics);
     if let Some(url) = &sources.base_url {
         config.set_base_url(url).map_err(|m| Diagnostic::error(Path::new("--base-url"), None, None, m))?;
+    }
+    if sources.hub {
+        let hub = format!("{}{}", config.base_url, crate::hub::service::HUB_PATH);
+        config.websub_hubs.retain(|h| *h != hub);
+        config.websub_hubs.insert(0, hub.clone());
+        config.hub_url = Some(hub);
     }
     Ok(config)
 }

@@ -16,6 +16,7 @@ use crate::discovery::OPML_PATH;
 use crate::feed::FeedKey;
 use crate::feed::legacy::Legacy;
 use crate::headlines;
+use crate::hub::service::HUB_PATH;
 use crate::metrics::Route;
 
 /// Longest request URI accepted; feed URLs are far shorter.
@@ -25,8 +26,16 @@ pub const MAX_URI_BYTES: usize = 8 * 1024;
 pub type Body = Full<Bytes>;
 
 /// Answers one request. Never fails: every problem is a status code.
-pub async fn handle<B>(req: Request<B>, app: &App) -> Response<Body> {
-    let (route, mut response) = route(&req, app).await;
+pub async fn handle<B>(req: Request<B>, app: &App) -> Response<Body>
+where
+    B: hyper::body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let (route, mut response) = if req.uri().path() == HUB_PATH && app.hub.is_some() {
+        (Route::Hub, hub(req, app).await)
+    } else {
+        route(&req, app).await
+    };
     // No response is ever to be read as another type than the one it says.
     response.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     let bytes = hyper::body::Body::size_hint(response.body()).exact().unwrap_or(0) as usize;
@@ -55,6 +64,7 @@ async fn route<B>(req: &Request<B>, app: &App) -> (Route, Response<Body>) {
         "/readyz" => return (Route::Ops, text(StatusCode::OK, "ready\n")),
         "/diagnostics" => return (Route::Ops, diagnostics(req, app)),
         "/metrics" => return (Route::Ops, metrics(app)),
+        "/stats" => return (Route::Ops, stats(req, app).await),
         "/" => Document::Home,
         OPML_PATH => Document::Opml,
         "/embed.js" => Document::EmbedScript,
@@ -106,6 +116,14 @@ async fn route<B>(req: &Request<B>, app: &App) -> (Route, Response<Body>) {
         Document::Headlines(_) | Document::Embed(_) => Route::Headlines,
     };
     let mut response = serve_document(req, app, &document).await;
+    if let (Document::Feed(key), Some(counts)) = (&document, &app.counts)
+        && key.page == 1
+        && matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED)
+        && let Some(client) = req.extensions().get::<super::Client>()
+    {
+        let agent = req.headers().get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+        counts.record(&key.path(), client.peer.ip(), agent, chrono::Utc::now());
+    }
     if at_feed_url {
         // Shared caches must keep the page and the feed apart (see deploy/nginx-replicas.conf
         // for a cache key that does so with two variants instead of one per Accept string).
@@ -252,6 +270,95 @@ async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document) -> 
         }
     }
     response
+}
+
+/// Longest subscription request body the hub reads.
+const MAX_HUB_BODY: usize = 16 * 1024;
+
+/// The built-in hub's endpoint: `POST` a subscription request, `202` when it is taken (the
+/// verification follows), else the status and why.
+async fn hub<B>(req: Request<B>, app: &App) -> Response<Body>
+where
+    B: hyper::body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let Some(hub) = &app.hub else { return not_found() };
+    if req.method() != Method::POST {
+        let mut response = text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "this is a WebSub hub: POST hub.mode=subscribe, hub.topic and hub.callback here (W3C WebSub 5.1)\n",
+        );
+        response.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let form = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    });
+    if !form {
+        return text(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the subscription request as application/x-www-form-urlencoded (W3C WebSub 5.1)\n",
+        );
+    }
+    let body = http_body_util::Limited::new(req.into_body(), MAX_HUB_BODY);
+    let body =
+        match tokio::time::timeout(std::time::Duration::from_secs(10), http_body_util::BodyExt::collect(body)).await {
+            Ok(Ok(collected)) => collected.to_bytes(),
+            Ok(Err(e)) => {
+                return text(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &format!("the request body could not be read ({e}); send at most {MAX_HUB_BODY} bytes\n"),
+                );
+            }
+            Err(_) => return text(StatusCode::REQUEST_TIMEOUT, "the request body took longer than 10 s\n"),
+        };
+    match hub.take(&body, &app.index()).await {
+        Ok(()) => text(
+            StatusCode::ACCEPTED,
+            "accepted: the hub now asks the callback to confirm with a GET carrying hub.challenge\n",
+        ),
+        Err(refused) => text(refused.status, &format!("{}\n", refused.message)),
+    }
+}
+
+/// `/stats`: the subscriber counts page, for those who have the token (`Authorization:
+/// Bearer TOKEN` or `?token=TOKEN`); a `404` for everyone else, and always when no token is
+/// configured.
+async fn stats<B>(req: &Request<B>, app: &App) -> Response<Body> {
+    let (Some(expected), Some(counts)) = (&app.stats_token, &app.counts) else { return not_found() };
+    let bearer = req
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let query = req.uri().query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token").map(|(_, v)| v.into_owned())
+    });
+    let given = bearer.map(str::to_owned).or(query);
+    if !given.is_some_and(|t| constant_time_eq(t.as_bytes(), expected.as_bytes())) {
+        return not_found();
+    }
+    let today = chrono::Utc::now().date_naive();
+    let first = today - chrono::Duration::days(89);
+    let rows = match counts.db().counts(first, today).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::error!("/stats: {e}");
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "the counts cannot be read from the database right now\n");
+        }
+    };
+    let page = crate::counts::report::page(&rows, today, &app.index().config.title);
+    let mut response = uncached(plain(StatusCode::OK, "text/html; charset=utf-8", page));
+    response.headers_mut().insert("content-security-policy", HeaderValue::from_static(HOME_CSP));
+    response.headers_mut().insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    response.headers_mut().insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    response
+}
+
+/// Whether two byte strings are equal, in time that depends only on their lengths.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Every current problem as JSON (see [`crate::diagnostic::to_json`]).

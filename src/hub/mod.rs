@@ -1,6 +1,8 @@
 //! The built-in WebSub hub (W3C WebSub §5–8): subscribers ask it to push the site's feeds to
 //! their callbacks. [`request`] reads their requests; [`callback`] talks to their callbacks
-//! without letting strangers aim it at private addresses.
+//! without letting strangers aim it at private addresses; [`service`] keeps subscriptions and
+//! delivers changed feeds.
 
 pub mod callback;
 pub mod request;
+pub mod service;

@@ -92,6 +92,7 @@ fn every_corpus_feed_is_well_formed() {
             max_post_bytes: tidings::content::MAX_POST_BYTES,
             render_budget: tidings::content::RENDER_BUDGET,
             cache_bytes: tidings::store::DEFAULT_BUDGET,
+            hub: false,
         };
         let site = content::load(&sources).unwrap();
         assert!(site.posts.len() > 50, "{}: only {} posts", corpus.display(), site.posts.len());
@@ -127,6 +128,7 @@ fn jekyll_sources(dir: &Path) -> Sources {
         max_post_bytes: tidings::content::MAX_POST_BYTES,
         render_budget: tidings::content::RENDER_BUDGET,
         cache_bytes: tidings::store::DEFAULT_BUDGET,
+        hub: false,
     }
 }
 

@@ -8,6 +8,7 @@ mod fuzz;
 mod golden;
 mod headlines;
 mod http;
+mod hub;
 mod jekyll;
 mod lazy;
 mod limits;

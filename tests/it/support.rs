@@ -53,7 +53,19 @@ struct Setup {
     options: ServerOptions,
     watch: Watch,
     polite: Option<Duration>,
+    hub: Option<HubSetup>,
 }
+
+/// The built-in hub and subscriber counts, for [`TestServer::start_hub`].
+pub struct HubSetup {
+    /// The SQLite file (or `postgres://…`).
+    pub database: String,
+    /// Whether callbacks at private addresses are allowed.
+    pub allow_private: bool,
+}
+
+/// The `/stats` token of servers started with [`TestServer::start_hub`].
+pub const STATS_TOKEN: &str = "test-token";
 
 impl Default for Setup {
     fn default() -> Setup {
@@ -62,6 +74,7 @@ impl Default for Setup {
             options: ServerOptions { first_byte_timeout: Duration::from_secs(2), ..ServerOptions::default() },
             watch: Watch::Notify,
             polite: None,
+            hub: None,
         }
     }
 }
@@ -114,6 +127,13 @@ impl TestServer {
         Self::start_inner(&site_dir.join("content"), &site_dir.join("feeds"), None, setup, |_| {})
     }
 
+    /// Serves `site_dir` with the built-in WebSub hub and subscriber counts (written every
+    /// 200 ms), `/stats` open to [`STATS_TOKEN`]; `base_url` defaults to its own address.
+    pub fn start_hub(site_dir: &Path, hub: HubSetup, base_url: Option<&str>) -> TestServer {
+        let setup = Setup { hub: Some(hub), ..Setup::default() };
+        Self::start_inner(&site_dir.join("content"), &site_dir.join("feeds"), base_url, setup, |_| {})
+    }
+
     fn start_inner(
         content_dir: &Path,
         feeds_dir: &Path,
@@ -121,7 +141,7 @@ impl TestServer {
         setup: Setup,
         tune: impl FnOnce(&mut Sources),
     ) -> TestServer {
-        let Setup { policy, options, watch, polite } = setup;
+        let Setup { policy, options, watch, polite, hub } = setup;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -135,6 +155,7 @@ impl TestServer {
             max_post_bytes: content::MAX_POST_BYTES,
             render_budget: tidings::content::RENDER_BUDGET,
             cache_bytes: tidings::store::DEFAULT_BUDGET,
+            hub: hub.is_some(),
         };
         tune(&mut sources);
         let site = content::Library::load(&sources).expect("site loads");
@@ -145,8 +166,25 @@ impl TestServer {
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
                 let (content_dir, feeds_dir) = (site.sources().content_dir.clone(), site.sources().feeds_dir.clone());
-                let app =
-                    Arc::new(App::with_websub_policy(site, chrono::Utc::now(), policy).with_min_poll_interval(polite));
+                let mut app = App::with_websub_policy(site, chrono::Utc::now(), policy).with_min_poll_interval(polite);
+                if let Some(hub) = hub {
+                    let db = tidings::db::Db::open(&hub.database).await.expect("database opens");
+                    let mut settings = tidings::hub::service::HubSettings::new(hub.allow_private);
+                    settings.retry = RetryPolicy {
+                        attempts: 2,
+                        first_backoff: Duration::from_millis(100),
+                        timeout: Duration::from_secs(5),
+                    };
+                    let hub = tidings::hub::service::Hub::new(db.clone(), settings, app.metrics.clone());
+                    app = app.with_hub(hub);
+                    let recorder = tidings::counts::recorder::Recorder::new(db, chrono::Utc::now()).await.unwrap();
+                    app = app.with_counts(recorder);
+                    app.stats_token = Some(STATS_TOKEN.to_owned());
+                }
+                let app = Arc::new(app);
+                if app.counts.is_some() {
+                    tokio::spawn(app.clone().write_counts(Duration::from_millis(200)));
+                }
                 tokio::spawn(app.clone().publish_scheduled());
                 let _watch = tidings::watch::spawn(app.clone(), &content_dir, &feeds_dir, watch).expect("watching");
                 ready.send(()).unwrap();
@@ -169,6 +207,18 @@ impl TestServer {
     /// Sends one request on a new connection and reads the whole response.
     pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
         request(self.addr, method, path, headers)
+    }
+
+    /// POSTs a form (`application/x-www-form-urlencoded`) of `pairs` to `path`.
+    pub fn post_form(&self, path: &str, pairs: &[(&str, &str)]) -> Response {
+        let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        request_with_body(
+            self.addr,
+            "POST",
+            path,
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            body.as_bytes(),
+        )
     }
 }
 
@@ -208,14 +258,29 @@ impl Response {
 
 /// One HTTP/1.1 request with `Connection: close`; the response is read to the end.
 pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+    request_with_body(addr, method, path, headers, b"")
+}
+
+/// Like [`request`], with a body (its `Content-Length` is added).
+pub fn request_with_body(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
+    if !body.is_empty() {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read response");
     parse_response(&raw, method == "HEAD")

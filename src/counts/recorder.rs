@@ -1,0 +1,207 @@
+//! Counting subscribers as feeds are fetched, cheaply and without keeping addresses: a
+//! request adds to an in-memory batch (an aggregator's announced count, or a salted hash of
+//! the poller's address and User-Agent), and the batch goes to the database every so often.
+//! The salt is the day's, shared through the database by replicas and restarts, and deleted
+//! when the day is over, after which no hash can be tied to an address again.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use hmac::{KeyInit, Mac};
+
+use super::agents;
+use crate::db::{CountBatch, Db, DbError};
+
+/// Poller hashes kept between two writes at most; past it new pollers wait for the next
+/// write (counted as dropped in the log), so a flood of addresses cannot grow memory.
+pub const MAX_PENDING: usize = 100_000;
+
+/// The recorder: cheap to clone, one per process.
+#[derive(Clone)]
+pub struct Recorder {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    pending: Mutex<Pending>,
+    salt: Mutex<(NaiveDate, String)>,
+}
+
+#[derive(Default)]
+struct Pending {
+    batch: CountBatch,
+    hashes: HashSet<(String, NaiveDate, String)>,
+    dropped: u64,
+}
+
+impl Recorder {
+    /// A recorder writing to `db`, with the salt of `now`'s day.
+    pub async fn new(db: Db, now: DateTime<Utc>) -> Result<Recorder, DbError> {
+        let day = now.date_naive();
+        let salt = db.salt(day, &crate::hub::service::random_hex(32)).await?;
+        Ok(Recorder {
+            inner: Arc::new(Inner { db, pending: Mutex::new(Pending::default()), salt: Mutex::new((day, salt)) }),
+        })
+    }
+
+    /// Where counts are written.
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// Notes one fetch of the feed at `feed` (its URL path) by `peer` with `user_agent`.
+    pub fn record(&self, feed: &str, peer: IpAddr, user_agent: &str, now: DateTime<Utc>) {
+        let day = now.date_naive();
+        if let Some(reported) = agents::reported(user_agent) {
+            let key = (feed.to_owned(), day, reported.aggregator.to_owned(), reported.feed_id.unwrap_or_default());
+            let mut pending = lock(&self.inner.pending);
+            pending.batch.reported.insert(key, (reported.subscribers.min(i64::MAX as u64) as i64, now.timestamp()));
+            return;
+        }
+        let poller = {
+            let mut salt = lock(&self.inner.salt);
+            if salt.0 != day {
+                // A new day: a fresh salt until the next write stores it (or adopts the one
+                // another replica stored first).
+                *salt = (day, crate::hub::service::random_hex(32));
+            }
+            poller_hash(&salt.1, peer, user_agent)
+        };
+        let key = (feed.to_owned(), day, poller);
+        let mut pending = lock(&self.inner.pending);
+        if pending.hashes.contains(&key) {
+            return;
+        }
+        if pending.hashes.len() >= MAX_PENDING {
+            pending.dropped += 1;
+            return;
+        }
+        pending.hashes.insert(key.clone());
+        pending.batch.pollers.push(key);
+    }
+
+    /// Writes what was gathered, with the hub's live subscriptions per feed path (`websub`)
+    /// for `now`'s day; returns today's figures per feed as Prometheus gauge lines.
+    pub async fn flush(&self, websub: &BTreeMap<String, u64>, now: DateTime<Utc>) -> Result<String, DbError> {
+        let today = now.date_naive();
+        let (batch, dropped) = {
+            let mut pending = lock(&self.inner.pending);
+            let taken = std::mem::take(&mut *pending);
+            (taken.batch, taken.dropped)
+        };
+        if dropped > 0 {
+            tracing::warn!(dropped, "more distinct pollers than the counts keep between writes; some were not counted");
+        }
+        let fresh = lock(&self.inner.salt).1.clone();
+        let stored = self.inner.db.salt(today, &fresh).await?;
+        if stored != fresh {
+            *lock(&self.inner.salt) = (today, stored);
+        }
+        if let Err(e) = self.inner.db.add_counts(&batch, websub, today).await {
+            // Keep what was gathered for the next try.
+            let mut pending = lock(&self.inner.pending);
+            for (key, value) in batch.reported {
+                pending.batch.reported.entry(key).or_insert(value);
+            }
+            for key in batch.pollers {
+                if pending.hashes.len() < MAX_PENDING && pending.hashes.insert(key.clone()) {
+                    pending.batch.pollers.push(key);
+                }
+            }
+            return Err(e);
+        }
+        let counts = self.inner.db.counts(today, today).await?;
+        Ok(gauges(&counts))
+    }
+}
+
+/// The salted hash that stands for one poller on one day: HMAC-SHA256 of its address and
+/// User-Agent under the day's salt, 16 bytes in hex.
+fn poller_hash(salt: &str, peer: IpAddr, user_agent: &str) -> String {
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(salt.as_bytes()) else { return String::new() };
+    mac.update(peer.to_string().as_bytes());
+    mac.update(b"\n");
+    mac.update(user_agent.as_bytes());
+    mac.finalize().into_bytes()[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Today's figures as `tidings_feed_subscribers{feed,source}` gauges.
+fn gauges(counts: &[crate::db::DayCounts]) -> String {
+    let mut out = String::from(
+        "# HELP tidings_feed_subscribers A feed's subscribers today, by source: what an aggregator announced, \
+         distinct other pollers, or built-in hub subscriptions.\n# TYPE tidings_feed_subscribers gauge\n",
+    );
+    for day in counts {
+        let feed = label(&day.feed);
+        for (aggregator, n) in &day.reported {
+            out.push_str(&format!(
+                "tidings_feed_subscribers{{feed=\"{feed}\",source=\"{}\"}} {n}\n",
+                label(aggregator)
+            ));
+        }
+        out.push_str(&format!("tidings_feed_subscribers{{feed=\"{feed}\",source=\"pollers\"}} {}\n", day.pollers));
+        out.push_str(&format!("tidings_feed_subscribers{{feed=\"{feed}\",source=\"websub\"}} {}\n", day.websub));
+    }
+    out
+}
+
+/// A Prometheus label value, escaped.
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn counts_pollers_once_and_aggregators_by_their_word() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path().join("t.db").to_str().unwrap()).await.unwrap();
+        let now: DateTime<Utc> = "2026-11-30T12:00:00Z".parse().unwrap();
+        let recorder = Recorder::new(db.clone(), now).await.unwrap();
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "2001:db8::1".parse().unwrap();
+        for _ in 0..3 {
+            recorder.record("/feed.atom", a, "Mozilla/5.0 Firefox/140.0", now);
+        }
+        recorder.record("/feed.atom", a, "NetNewsWire (RSS Reader; https://netnewswire.com/)", now);
+        recorder.record("/feed.atom", b, "Mozilla/5.0 Firefox/140.0", now);
+        recorder.record(
+            "/feed.atom",
+            a,
+            "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 123 subscribers; like FeedFetcher-Google)",
+            now,
+        );
+        let websub = BTreeMap::from([("/feed.atom".to_owned(), 1)]);
+        let text = recorder.flush(&websub, now).await.unwrap();
+        assert!(text.contains("tidings_feed_subscribers{feed=\"/feed.atom\",source=\"pollers\"} 3\n"), "{text}");
+        assert!(text.contains("source=\"feedly\"} 123\n"), "{text}");
+        assert!(text.contains("source=\"websub\"} 1\n"), "{text}");
+        // The same poller after the write is still one poller; no address is stored.
+        recorder.record("/feed.atom", a, "Mozilla/5.0 Firefox/140.0", now);
+        let text = recorder.flush(&websub, now).await.unwrap();
+        assert!(text.contains("source=\"pollers\"} 3\n"), "{text}");
+        let file = std::fs::read(dir.path().join("t.db")).unwrap();
+        let wal = std::fs::read(dir.path().join("t.db-wal")).unwrap_or_default();
+        for stored in [file, wal] {
+            let stored = String::from_utf8_lossy(&stored);
+            assert!(!stored.contains("192.0.2.1") && !stored.contains("2001:db8"), "an address was stored");
+        }
+    }
+
+    #[test]
+    fn hashes_depend_on_the_salt() {
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(poller_hash("s", ip, "ua"), poller_hash("s", ip, "ua"));
+        assert_ne!(poller_hash("s", ip, "ua"), poller_hash("t", ip, "ua"));
+        assert_eq!(poller_hash("s", ip, "ua").len(), 32);
+    }
+}

@@ -1,0 +1,340 @@
+//! The built-in WebSub hub over a real server: subscription with verification of intent,
+//! signed delivery of exactly the feeds an edit changes, unsubscription, subscriptions kept
+//! across a restart, callbacks at private addresses refused before any connection, and the
+//! `/stats` page behind its token.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hmac::{KeyInit, Mac};
+
+use crate::support::{HubSetup, STATS_TOKEN, TestServer};
+
+/// What a callback received.
+#[derive(Clone, Debug)]
+struct Received {
+    method: String,
+    target: String,
+    headers: BTreeMap<String, String>,
+    body: Vec<u8>,
+}
+
+/// A WebSub subscriber's callback on 127.0.0.1: echoes `hub.challenge` to GETs (or answers
+/// `verify_status` without it), answers 204 to POSTs, and records everything.
+struct Callback {
+    url: String,
+    seen: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Callback {
+    fn start(verify_status: Option<&'static str>) -> Callback {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/callback?client=7", listener.local_addr().unwrap());
+        let seen: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let recorded = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let Some(received) = read_request(&mut stream) else { continue };
+                let answer = if received.method == "GET" {
+                    match verify_status {
+                        Some(status) => format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+                        None => {
+                            let query = received.target.split_once('?').map_or("", |(_, q)| q);
+                            let challenge = url::form_urlencoded::parse(query.as_bytes())
+                                .find(|(k, _)| k == "hub.challenge")
+                                .map(|(_, v)| v.into_owned())
+                                .unwrap_or_default();
+                            format!(
+                                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{challenge}",
+                                challenge.len()
+                            )
+                        }
+                    }
+                } else {
+                    "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".to_owned()
+                };
+                let _ = stream.write_all(answer.as_bytes());
+                recorded.lock().unwrap().push(received);
+            }
+        });
+        Callback { url, seen }
+    }
+
+    fn posts(&self) -> Vec<Received> {
+        self.seen.lock().unwrap().iter().filter(|r| r.method == "POST").cloned().collect()
+    }
+
+    fn gets(&self) -> Vec<Received> {
+        self.seen.lock().unwrap().iter().filter(|r| r.method == "GET").cloned().collect()
+    }
+}
+
+fn read_request(stream: &mut std::net::TcpStream) -> Option<Received> {
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let (method, target) = (parts.next()?.to_owned(), parts.next()?.to_owned());
+    let mut headers = BTreeMap::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
+        }
+    }
+    let length = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(Received { method, target, headers, body })
+}
+
+fn wait_for<T>(what: &str, timeout: Duration, mut done: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = done() {
+            return value;
+        }
+        assert!(started.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn site(dir: &Path) {
+    let (content, feeds) = (dir.join("content"), dir.join("feeds"));
+    std::fs::create_dir_all(content.join("_posts")).unwrap();
+    std::fs::create_dir_all(&feeds).unwrap();
+    std::fs::write(feeds.join("site.yaml"), "title: Hubbed\n").unwrap();
+    std::fs::write(content.join("_posts/2020-01-01-old.md"), "---\ntitle: Old news\ncategory: Archive\n---\nOld.\n")
+        .unwrap();
+    std::fs::write(content.join("_posts/2021-01-01-ops.md"), "---\ntitle: Ops news\ncategory: Ops\n---\nOps.\n")
+        .unwrap();
+}
+
+fn hub(dir: &Path, allow_private: bool) -> HubSetup {
+    HubSetup { database: dir.join("tidings.db").display().to_string(), allow_private }
+}
+
+#[test]
+fn subscribe_deliver_signed_restart_unsubscribe_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("tidings.db").display().to_string();
+    round_trip(dir.path(), &database);
+}
+
+#[test]
+fn subscribe_deliver_signed_restart_unsubscribe_postgres() {
+    let Ok(database) = std::env::var("TIDINGS_TEST_POSTGRES") else {
+        eprintln!(
+            "SKIPPED: set TIDINGS_TEST_POSTGRES=postgres://… (scripts/postgres.sh start) to run the hub on PostgreSQL"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    round_trip(dir.path(), &database);
+}
+
+fn sign(secret: &str, body: &[u8]) -> String {
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    let bytes = mac.finalize().into_bytes();
+    format!("sha256={}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// Subscribe, a signed delivery of exactly the changed feed, `/stats`, and a restart that
+/// keeps the subscription, on `database`.
+fn round_trip(dir: &Path, database: &str) {
+    let setup = || HubSetup { database: database.to_owned(), allow_private: true };
+    site(dir);
+    let callback = Callback::start(None);
+    let server = TestServer::start_hub(dir, setup(), None);
+    let base = server.base_url.clone();
+    let topic = format!("{base}/categories/ops/feed.atom");
+    let untouched = Callback::start(None);
+
+    // The feeds advertise the hub, first, in the body and the Link header.
+    let feed = server.get("/categories/ops/feed.atom");
+    assert!(feed.text().contains(&format!("<link href=\"{base}/hub\" rel=\"hub\"/>")), "{}", feed.text());
+    assert!(feed.headers.iter().any(|(n, v)| n == "link" && v == &format!("<{base}/hub>; rel=\"hub\"")));
+
+    let answer = server.post_form(
+        "/hub",
+        &[
+            ("hub.mode", "subscribe"),
+            ("hub.topic", &topic),
+            ("hub.callback", &callback.url),
+            ("hub.secret", "s3cret"),
+            ("hub.lease_seconds", "7200"),
+        ],
+    );
+    assert_eq!(answer.status, 202, "{}", answer.text());
+    let archive = format!("{base}/categories/archive/feed.atom");
+    let other = server
+        .post_form("/hub", &[("hub.mode", "subscribe"), ("hub.topic", &archive), ("hub.callback", &untouched.url)]);
+    assert_eq!(other.status, 202, "{}", other.text());
+    // Verification of intent: a GET to the callback, its own query kept, with the challenge.
+    let verify = wait_for("the verification GET", Duration::from_secs(10), || callback.gets().pop());
+    assert!(verify.target.starts_with("/callback?client=7&hub.mode=subscribe&hub.topic="), "{}", verify.target);
+    assert!(verify.target.contains("hub.lease_seconds=7200"), "{}", verify.target);
+    wait_for("the other verification", Duration::from_secs(10), || untouched.gets().pop());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(callback.posts().is_empty(), "nothing is delivered before an edit");
+
+    // An edit to the Ops post: the Ops feed (every format that shows it) is delivered, signed.
+    let post = dir.join("content/_posts/2021-01-01-ops.md");
+    std::fs::write(&post, "---\ntitle: Ops news, edited\ncategory: Ops\n---\nOps.\n").unwrap();
+    let delivery = wait_for("the delivery", Duration::from_secs(10), || callback.posts().pop());
+    assert_eq!(delivery.headers.get("content-type").map(String::as_str), Some("application/atom+xml; charset=utf-8"));
+    assert!(String::from_utf8_lossy(&delivery.body).contains("Ops news, edited"));
+    assert_eq!(delivery.headers.get("x-hub-signature"), Some(&sign("s3cret", &delivery.body)));
+    assert_eq!(delivery.body, server.request("GET", "/categories/ops/feed.atom", &[]).body);
+    assert!(delivery.target.starts_with("/callback?client=7"), "{}", delivery.target);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(callback.posts().len(), 1, "delivered once");
+    assert!(untouched.posts().is_empty(), "the Archive feed did not change and was not delivered");
+
+    // `/stats`: behind the token.
+    assert_eq!(server.get("/stats").status, 404);
+    let page = wait_for("the counts written", Duration::from_secs(10), || {
+        let page = server.request("GET", "/stats", &[("Authorization", &format!("Bearer {STATS_TOKEN}"))]);
+        (page.status == 200 && page.text().contains("/categories/ops/feed.atom")).then_some(page)
+    });
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    crate::support::parse_xml(&page.text().replacen("<!DOCTYPE html>", "", 1));
+
+    // A restart keeps the subscription: a new server on the same database (and the same
+    // public base URL, as behind a proxy) delivers the next edit.
+    drop(server);
+    let server = TestServer::start_hub(dir, setup(), Some(&base));
+    std::fs::write(&post, "---\ntitle: Ops news, after a restart\ncategory: Ops\n---\nOps.\n").unwrap();
+    let delivery = wait_for("the delivery after the restart", Duration::from_secs(10), || {
+        callback.posts().into_iter().find(|p| String::from_utf8_lossy(&p.body).contains("after a restart"))
+    });
+    assert_eq!(delivery.headers.get("x-hub-signature"), Some(&sign("s3cret", &delivery.body)));
+    drop(server);
+}
+
+#[test]
+fn unsubscribe_is_verified_and_stops_deliveries() {
+    let dir = tempfile::tempdir().unwrap();
+    site(dir.path());
+    let callback = Callback::start(None);
+    let server = TestServer::start_hub(dir.path(), hub(dir.path(), true), None);
+    let topic = format!("{}/feed.json", server.base_url);
+    let form = |mode| vec![("hub.mode", mode), ("hub.topic", topic.as_str()), ("hub.callback", callback.url.as_str())];
+    assert_eq!(server.post_form("/hub", &form("subscribe")).status, 202);
+    wait_for("subscribe verified", Duration::from_secs(10), || callback.gets().pop());
+    assert_eq!(server.post_form("/hub", &form("unsubscribe")).status, 202);
+    wait_for("unsubscribe verified", Duration::from_secs(10), || {
+        callback.gets().iter().find(|g| g.target.contains("hub.mode=unsubscribe")).cloned()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let post = dir.path().join("content/_posts/2021-01-01-ops.md");
+    std::fs::write(&post, "---\ntitle: After unsubscribing\ncategory: Ops\n---\nOps.\n").unwrap();
+    wait_for("the edit served", Duration::from_secs(10), || {
+        server.get("/feed.json").text().contains("After unsubscribing").then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(callback.posts().is_empty(), "no delivery after unsubscribing");
+}
+
+#[test]
+fn a_callback_that_does_not_echo_the_challenge_is_not_subscribed() {
+    let dir = tempfile::tempdir().unwrap();
+    site(dir.path());
+    for status in ["404 Not Found", "302 Found\r\nLocation: http://127.0.0.1:9/elsewhere"] {
+        let callback = Callback::start(Some(status));
+        let server = TestServer::start_hub(dir.path(), hub(dir.path(), true), None);
+        let topic = format!("{}/feed.atom", server.base_url);
+        let answer = server
+            .post_form("/hub", &[("hub.mode", "subscribe"), ("hub.topic", &topic), ("hub.callback", &callback.url)]);
+        assert_eq!(answer.status, 202);
+        wait_for("the verification GET", Duration::from_secs(10), || callback.gets().pop());
+        std::thread::sleep(Duration::from_millis(200));
+        std::fs::write(dir.path().join("content/_posts/2022-01-01-new.md"), format!("---\ntitle: {status}\n---\nx\n"))
+            .unwrap();
+        wait_for("the edit served", Duration::from_secs(10), || {
+            server.get("/feed.atom").text().contains("title").then_some(())
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(callback.posts().is_empty(), "{status}: not subscribed, nothing delivered");
+        assert_eq!(callback.gets().len(), 1, "{status}: one GET, no redirect followed");
+    }
+}
+
+#[test]
+fn callbacks_at_private_addresses_are_refused_before_connecting() {
+    let dir = tempfile::tempdir().unwrap();
+    site(dir.path());
+    let server = TestServer::start_hub(dir.path(), hub(dir.path(), false), None);
+    let topic = format!("{}/feed.atom", server.base_url);
+    // A listener the refused callbacks point at: it must never see a connection.
+    let trap = TcpListener::bind("127.0.0.1:0").unwrap();
+    trap.set_nonblocking(true).unwrap();
+    let port = trap.local_addr().unwrap().port();
+    let callbacks = [
+        format!("http://127.0.0.1:{port}/cb"),
+        format!("http://localhost:{port}/cb"),
+        format!("http://[::1]:{port}/cb"),
+        "http://10.0.0.1/cb".to_owned(),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://192.168.1.1/cb".to_owned(),
+        "http://[::ffff:127.0.0.1]/cb".to_owned(),
+    ];
+    for callback in &callbacks {
+        let answer =
+            server.post_form("/hub", &[("hub.mode", "subscribe"), ("hub.topic", &topic), ("hub.callback", callback)]);
+        assert_eq!(answer.status, 400, "{callback}: {}", answer.text());
+        assert!(answer.text().contains("--hub-allow-private"), "{callback}: {}", answer.text());
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(trap.accept().is_err(), "a refused callback was connected to");
+}
+
+#[test]
+fn bad_requests_say_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    site(dir.path());
+    let server = TestServer::start_hub(dir.path(), hub(dir.path(), true), None);
+    let base = server.base_url.clone();
+    let cb = "http://127.0.0.1:9/cb";
+    let cases: [(Vec<(&str, &str)>, &str); 4] = [
+        (
+            vec![("hub.mode", "subscribe"), ("hub.topic", "https://elsewhere.example/feed"), ("hub.callback", cb)],
+            "not a feed of this site",
+        ),
+        (vec![("hub.mode", "publish"), ("hub.topic", "x")], "publish"),
+        (vec![("hub.mode", "subscribe"), ("hub.callback", cb)], "hub.topic"),
+        (vec![("hub.mode", "subscribe"), ("hub.topic", "x"), ("hub.callback", "ftp://x/")], "hub.callback"),
+    ];
+    for (form, expected) in cases {
+        let answer = server.post_form("/hub", &form);
+        assert_eq!(answer.status, 400, "{form:?}");
+        assert!(answer.text().contains(expected), "{form:?}: {}", answer.text());
+    }
+    let later = format!("{base}/feed.atom?page=2");
+    let answer = server.post_form("/hub", &[("hub.mode", "subscribe"), ("hub.topic", &later), ("hub.callback", cb)]);
+    assert_eq!(answer.status, 400);
+    assert!(answer.text().contains("first page"), "{}", answer.text());
+    assert_eq!(server.get("/hub").status, 405);
+    let plain = crate::support::request_with_body(server.addr, "POST", "/hub", &[("Content-Type", "text/plain")], b"x");
+    assert_eq!(plain.status, 415);
+}
+
+#[test]
+fn without_the_hub_there_is_no_hub() {
+    let dir = tempfile::tempdir().unwrap();
+    site(dir.path());
+    let server = TestServer::start(dir.path());
+    assert_eq!(server.post_form("/hub", &[("hub.mode", "subscribe")]).status, 405);
+    assert!(!server.get("/feed.atom").text().contains("rel=\"hub\""));
+    assert_eq!(server.get("/stats").status, 404);
+}
