@@ -74,9 +74,10 @@ impl std::fmt::Display for DbError {
 impl std::error::Error for DbError {}
 
 /// The schema, one migration per step; never edit a released one, add the next.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE hub_subscriptions (
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE hub_subscriptions (
         topic TEXT NOT NULL,
         callback TEXT NOT NULL,
         callback_host TEXT NOT NULL,
@@ -113,7 +114,21 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         day TEXT PRIMARY KEY,
         salt TEXT NOT NULL
     )",
-)];
+    ),
+    (
+        2,
+        "CREATE TABLE hub_deliveries (
+        topic TEXT NOT NULL,
+        callback TEXT NOT NULL,
+        etag TEXT NOT NULL,
+        claimed_at BIGINT NOT NULL,
+        PRIMARY KEY (topic, callback, etag)
+    )",
+    ),
+];
+
+/// How long a replica's claim on a delivery keeps the others from making it, in seconds.
+pub const CLAIM_SECS: i64 = 120;
 
 /// How many days of counts are kept.
 pub const KEEP_DAYS: i64 = 400;
@@ -322,9 +337,27 @@ impl Db {
             .collect())
     }
 
-    /// Deletes subscriptions whose lease ended by `now`; how many.
+    /// Deletes subscriptions whose lease ended by `now`, and delivery claims older than a
+    /// day; how many subscriptions.
     pub async fn expire_subscriptions(&self, now: i64) -> Result<u64, DbError> {
+        self.execute("DELETE FROM hub_deliveries WHERE claimed_at < ?", vec![(now - 86_400).into()]).await?;
         self.execute("DELETE FROM hub_subscriptions WHERE expires_at <= ?", vec![now.into()]).await
+    }
+
+    /// Claims the delivery of the feed version `etag` of `topic` to `callback`: true for the
+    /// first to ask (this process delivers it), false when another replica did within the
+    /// last [`CLAIM_SECS`] (replicas see an edit within seconds of each other; a version
+    /// that comes back later, after an edit is undone, is delivered again).
+    pub async fn claim_delivery(&self, topic: &str, callback: &str, etag: &str, now: i64) -> Result<bool, DbError> {
+        let n = self
+            .execute(
+                "INSERT INTO hub_deliveries (topic, callback, etag, claimed_at) VALUES (?, ?, ?, ?)
+                 ON CONFLICT (topic, callback, etag) DO UPDATE SET claimed_at = excluded.claimed_at
+                 WHERE hub_deliveries.claimed_at < ?",
+                vec![topic.into(), callback.into(), etag.into(), now.into(), (now - CLAIM_SECS).into()],
+            )
+            .await?;
+        Ok(n == 1)
     }
 
     /// The salt of `day`'s poller hashes (made and stored on first use, so that replicas and
@@ -703,6 +736,13 @@ mod tests {
         assert_eq!(db.expire_subscriptions(100).await.unwrap(), 1);
         assert!(db.delete_subscription(topic, "https://a.example/cb").await.unwrap());
         assert!(!db.delete_subscription(topic, "https://a.example/cb").await.unwrap());
+        // One delivery per version and callback, whoever asks first.
+        let etag = format!("\"{}\"", crate::hub::service::random_hex(8));
+        assert!(db.claim_delivery(topic, "https://a.example/cb", &etag, 100).await.unwrap());
+        assert!(!db.claim_delivery(topic, "https://a.example/cb", &etag, 101).await.unwrap());
+        assert!(db.claim_delivery(topic, "https://b.example/cb", &etag, 101).await.unwrap());
+        // The same version again, long after (an undone edit), is delivered again.
+        assert!(db.claim_delivery(topic, "https://a.example/cb", &etag, 100 + CLAIM_SECS + 1).await.unwrap());
 
         let salt = db.salt(day("2026-11-29"), "first").await.unwrap();
         assert_eq!(salt, "first");
@@ -749,7 +789,7 @@ mod tests {
             return;
         };
         let db = Db::open(&url).await.unwrap();
-        db.batch("DELETE FROM hub_subscriptions; DELETE FROM reported_subscribers; DELETE FROM pollers; DELETE FROM daily; DELETE FROM salts").await.unwrap();
+        db.batch("DELETE FROM hub_subscriptions; DELETE FROM hub_deliveries; DELETE FROM reported_subscribers; DELETE FROM pollers; DELETE FROM daily; DELETE FROM salts").await.unwrap();
         exercise(&db).await;
     }
 

@@ -185,15 +185,29 @@ impl Hub {
         }
     }
 
-    /// Delivers the feeds of `keys` as `index` has them to their subscribers, in the
-    /// background: each feed is rendered (or taken from the cache) once, then POSTed to every
-    /// live subscription of its URL.
-    pub fn distribute(&self, index: Arc<Index>, keys: Vec<FeedKey>, cache: FeedCache) {
+    /// Delivers the feeds of `changed` (first pages, no old URLs) as `index` has them to their
+    /// subscribers, in the background. Each subscribed topic, old feed URLs included (a
+    /// Jekyll site's `/feed.xml` is its site feed), whose feed changed is rendered (or taken
+    /// from the cache) once and POSTed to every live subscription, each claimed in the
+    /// database first, so that replicas sharing one never deliver the same bytes twice.
+    pub fn distribute(&self, index: Arc<Index>, changed: Vec<FeedKey>, cache: FeedCache) {
         let hub = self.clone();
         tokio::spawn(async move {
+            let Some(hub_url) = index.config.hub_url.clone() else { return };
             let now = now();
-            for key in keys {
-                let topic = format!("{}{}", index.config.base_url, key.path());
+            let topics = match hub.db.subscription_counts(now).await {
+                Ok(topics) => topics,
+                Err(e) => {
+                    tracing::error!("WebSub subscriptions not read: {e}");
+                    return;
+                }
+            };
+            let changed: std::collections::HashSet<FeedKey> = changed.into_iter().collect();
+            for topic in topics.into_keys() {
+                let Some(key) = key_of(&topic, &index) else { continue };
+                if !changed.contains(&FeedKey { alias: None, ..key.clone() }) {
+                    continue;
+                }
                 let subscriptions = match hub.db.subscriptions(&topic, now).await {
                     Ok(s) => s,
                     Err(e) => {
@@ -201,19 +215,20 @@ impl Hub {
                         continue;
                     }
                 };
-                if subscriptions.is_empty() {
-                    continue;
-                }
                 let Some((rendered, _)) = cache.get(&index, &Document::Feed(key)).await else { continue };
-                let Some(hub_url) = index.config.hub_url.clone() else { return };
-                let content = Content {
+                let content = Arc::new(Content {
                     body: rendered.identity.body.clone(),
+                    etag: rendered.identity.etag.clone(),
                     media_type: rendered.media_type,
-                    hub_url,
+                    hub_url: hub_url.clone(),
                     topic: topic.clone(),
-                };
-                let content = Arc::new(content);
+                });
                 for subscription in subscriptions {
+                    match hub.db.claim_delivery(&topic, &subscription.callback, &content.etag, now).await {
+                        Ok(true) => {}
+                        Ok(false) => continue, // another replica has it
+                        Err(e) => tracing::warn!(topic, "delivery not claimed, delivering anyway: {e}"),
+                    }
                     let Ok(permit) = hub.calls.clone().acquire_owned().await else { return };
                     let (hub, content) = (hub.clone(), content.clone());
                     tokio::spawn(async move {
@@ -298,36 +313,47 @@ impl Hub {
 /// What one feed change delivers.
 struct Content {
     body: Bytes,
+    /// The body's entity tag: one delivery per subscriber and version.
+    etag: String,
     media_type: &'static str,
     hub_url: String,
     topic: String,
 }
 
-/// The canonical URL of a topic, if it is the first page of one of the site's feeds.
+/// The canonical URL of a topic, if it is the first page of one of the site's feeds (at its
+/// own URL or at an old one the site still serves it at).
 fn topic_of(topic: &str, index: &Index) -> Result<String, String> {
     let base = &index.config.base_url;
-    let not_ours = || {
+    let key = key_of(topic, index).ok_or_else(|| {
         format!(
             "hub.topic: {topic:?} is not a feed of this site; this hub only distributes the site's own feeds, \
              e.g. {base}/feed.atom (see {base}/feeds.opml for all of them)"
         )
-    };
-    let rest = topic.strip_prefix(base.as_str()).ok_or_else(not_ours)?;
+    })?;
+    if key.page != 1 {
+        let first = FeedKey { page: 1, ..key };
+        return Err(format!(
+            "hub.topic: {topic:?} is a later page; subscribe to the feed's first page, {base}{}",
+            first.path()
+        ));
+    }
+    Ok(format!("{base}{}", key.path()))
+}
+
+/// The feed a topic URL names, if the site has it now (any page; old URLs too).
+fn key_of(topic: &str, index: &Index) -> Option<FeedKey> {
+    let rest = topic.strip_prefix(index.config.base_url.as_str())?;
     let (path, query) = rest.split_once('?').map_or((rest, None), |(p, q)| (p, Some(q)));
     let key = match FeedKey::from_request(path, query) {
         Ok(Some(key)) => key,
-        _ => return Err(not_ours()),
+        Ok(None) => match feed::legacy::route(path, query, &index.config) {
+            Some(feed::legacy::Legacy::Feed(key)) => key,
+            _ => return None,
+        },
+        Err(_) => return None,
     };
-    if key.page != 1 {
-        return Err(format!(
-            "hub.topic: {topic:?} is a later page; subscribe to the feed's first page, {base}{}",
-            key.path()
-        ));
-    }
-    if !feed::all_keys(index).contains(&key) {
-        return Err(not_ours());
-    }
-    Ok(format!("{base}{}", key.path()))
+    let first = FeedKey { page: 1, alias: None, ..key.clone() };
+    feed::all_keys(index).contains(&first).then_some(key)
 }
 
 fn callback_host(url: &url::Url) -> String {

@@ -338,3 +338,56 @@ fn without_the_hub_there_is_no_hub() {
     assert!(!server.get("/feed.atom").text().contains("rel=\"hub\""));
     assert_eq!(server.get("/stats").status, 404);
 }
+
+#[test]
+fn replicas_sharing_a_database_deliver_each_change_once() {
+    let dir = tempfile::tempdir().unwrap();
+    site(dir.path());
+    let callback = Callback::start(None);
+    let first = TestServer::start_hub(dir.path(), hub(dir.path(), true), None);
+    let base = first.base_url.clone();
+    // The second replica: same content, same database, same public base URL.
+    let second = TestServer::start_hub(dir.path(), hub(dir.path(), true), Some(&base));
+    let topic = format!("{base}/feed.atom");
+    let answer =
+        second.post_form("/hub", &[("hub.mode", "subscribe"), ("hub.topic", &topic), ("hub.callback", &callback.url)]);
+    assert_eq!(answer.status, 202, "{}", answer.text());
+    wait_for("the verification", Duration::from_secs(10), || callback.gets().pop());
+    std::thread::sleep(Duration::from_millis(300));
+    let post = dir.path().join("content/_posts/2021-01-01-ops.md");
+    std::fs::write(&post, "---\ntitle: Seen by both replicas\ncategory: Ops\n---\nOps.\n").unwrap();
+    wait_for("both replicas serve the edit", Duration::from_secs(10), || {
+        let seen = |s: &TestServer| s.get("/feed.atom").text().contains("Seen by both replicas");
+        (seen(&first) && seen(&second)).then_some(())
+    });
+    wait_for("a delivery", Duration::from_secs(10), || callback.posts().pop());
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(callback.posts().len(), 1, "one delivery for the two replicas");
+}
+
+#[test]
+fn a_jekyll_sites_old_feed_url_is_a_topic() {
+    let dir = tempfile::tempdir().unwrap();
+    let (content, feeds) = (dir.path().join("content"), dir.path().join("feeds"));
+    std::fs::create_dir_all(content.join("_posts")).unwrap();
+    std::fs::create_dir_all(&feeds).unwrap();
+    std::fs::write(content.join("_config.yml"), "title: Jekyll blog\n").unwrap();
+    let post = content.join("_posts/2021-01-01-hello.md");
+    std::fs::write(&post, "---\ntitle: Hello\n---\nHi.\n").unwrap();
+    let callback = Callback::start(None);
+    let server = TestServer::start_hub(dir.path(), hub(dir.path(), true), None);
+    let topic = format!("{}/feed.xml", server.base_url);
+    assert!(server.get("/feed.xml").text().contains(&format!("{}/hub", server.base_url)));
+    let answer =
+        server.post_form("/hub", &[("hub.mode", "subscribe"), ("hub.topic", &topic), ("hub.callback", &callback.url)]);
+    assert_eq!(answer.status, 202, "{}", answer.text());
+    let verify = wait_for("the verification", Duration::from_secs(10), || callback.gets().pop());
+    assert!(verify.target.contains("feed.xml"), "{}", verify.target);
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(&post, "---\ntitle: Hello again\n---\nHi.\n").unwrap();
+    let delivery = wait_for("the delivery", Duration::from_secs(10), || callback.posts().pop());
+    let body = String::from_utf8_lossy(&delivery.body).into_owned();
+    assert!(body.contains("Hello again"), "{body}");
+    assert!(body.contains(&format!("href=\"{topic}\" rel=\"self\"")), "the old URL's own bytes: {body}");
+    assert_eq!(delivery.body, server.get("/feed.xml").body);
+}
