@@ -130,6 +130,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
 /// How long a replica's claim on a delivery keeps the others from making it, in seconds.
 pub const CLAIM_SECS: i64 = 120;
 
+/// Feed ids kept per feed, day and aggregator (an aggregator that polls one feed under
+/// several ids of its own has a few; more is someone making them up).
+pub const MAX_FEED_IDS: usize = 20;
+
 /// How many days of counts are kept.
 pub const KEEP_DAYS: i64 = 400;
 
@@ -396,6 +400,17 @@ impl Db {
         today: NaiveDate,
     ) -> Result<(), DbError> {
         for ((feed, day, aggregator, feed_id), (subscribers, seen)) in &batch.reported {
+            // Anyone can claim to be an aggregator with a feed id of their choosing: past
+            // MAX_FEED_IDS ids for one feed, day and aggregator, new ids are not kept.
+            let known = self
+                .query(
+                    "SELECT feed_id FROM reported_subscribers WHERE feed = ? AND day = ? AND aggregator = ?",
+                    vec![feed.as_str().into(), day.to_string().into(), aggregator.as_str().into()],
+                )
+                .await?;
+            if known.len() >= MAX_FEED_IDS && !known.iter().any(|row| row[0] == Value::Text(feed_id.clone())) {
+                continue;
+            }
             self.execute(
                 "INSERT INTO reported_subscribers (feed, day, aggregator, feed_id, subscribers, seen_at)
                  VALUES (?, ?, ?, ?, ?, ?)
@@ -762,6 +777,17 @@ mod tests {
         again.pollers.push(("/feed.atom".into(), day("2026-11-30"), "h1".into()));
         again.reported.insert(("/feed.atom".into(), day("2026-11-30"), "feedly".into(), String::new()), (1, 5));
         db.add_counts(&again, &websub, day("2026-11-30")).await.unwrap();
+        // Made-up feed ids stop counting past MAX_FEED_IDS.
+        let mut flood = CountBatch::default();
+        for id in 0..MAX_FEED_IDS + 5 {
+            flood
+                .reported
+                .insert(("/feed.atom".into(), day("2026-11-30"), "feedbin".into(), format!("x{id}")), (1000, 20));
+        }
+        db.add_counts(&flood, &websub, day("2026-11-30")).await.unwrap();
+        let counts = db.counts(day("2026-11-01"), day("2026-11-30")).await.unwrap();
+        assert_eq!(counts[0].reported.get("feedbin"), Some(&(7 + 1000 * (MAX_FEED_IDS as u64 - 2))));
+        db.batch("DELETE FROM reported_subscribers WHERE feed_id LIKE 'x%'").await.unwrap();
         let counts = db.counts(day("2026-11-01"), day("2026-11-30")).await.unwrap();
         assert_eq!(counts.len(), 1);
         let c = &counts[0];

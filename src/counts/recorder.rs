@@ -14,8 +14,9 @@ use hmac::{KeyInit, Mac};
 use super::agents;
 use crate::db::{CountBatch, Db, DbError};
 
-/// Poller hashes kept between two writes at most; past it new pollers wait for the next
-/// write (counted as dropped in the log), so a flood of addresses cannot grow memory.
+/// Poller hashes (and, apart, announced counts) kept between two writes at most; past it
+/// new ones are not counted until the next write (the log says how many were dropped), so
+/// a flood of addresses or made-up User-Agents cannot grow memory.
 pub const MAX_PENDING: usize = 100_000;
 
 /// The recorder: cheap to clone, one per process.
@@ -58,6 +59,10 @@ impl Recorder {
         if let Some(reported) = agents::reported(user_agent) {
             let key = (feed.to_owned(), day, reported.aggregator.to_owned(), reported.feed_id.unwrap_or_default());
             let mut pending = lock(&self.inner.pending);
+            if pending.batch.reported.len() >= MAX_PENDING && !pending.batch.reported.contains_key(&key) {
+                pending.dropped += 1;
+                return;
+            }
             pending.batch.reported.insert(key, (reported.subscribers.min(i64::MAX as u64) as i64, now.timestamp()));
             return;
         }
