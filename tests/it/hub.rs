@@ -120,7 +120,7 @@ fn site(dir: &Path) {
 }
 
 fn hub(dir: &Path, allow_private: bool) -> HubSetup {
-    HubSetup { database: dir.join("tidings.db").display().to_string(), allow_private }
+    HubSetup { database: dir.join("tidings.db").display().to_string(), allow_private, max_per_host: 100 }
 }
 
 #[test]
@@ -152,7 +152,7 @@ fn sign(secret: &str, body: &[u8]) -> String {
 /// Subscribe, a signed delivery of exactly the changed feed, `/stats`, and a restart that
 /// keeps the subscription, on `database`.
 fn round_trip(dir: &Path, database: &str) {
-    let setup = || HubSetup { database: database.to_owned(), allow_private: true };
+    let setup = || HubSetup { database: database.to_owned(), allow_private: true, max_per_host: 100 };
     site(dir);
     let callback = Callback::start(None);
     let server = TestServer::start_hub(dir, setup(), None);
@@ -390,4 +390,27 @@ fn a_jekyll_sites_old_feed_url_is_a_topic() {
     assert!(body.contains("Hello again"), "{body}");
     assert!(body.contains(&format!("href=\"{topic}\" rel=\"self\"")), "the old URL's own bytes: {body}");
     assert_eq!(delivery.body, server.get("/feed.xml").body);
+}
+
+#[test]
+fn subscriptions_per_callback_host_are_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    site(dir.path());
+    let setup = HubSetup { max_per_host: 2, ..hub(dir.path(), true) };
+    let server = TestServer::start_hub(dir.path(), setup, None);
+    let callback = Callback::start(None);
+    let subscribe = |topic: &str| {
+        let topic = format!("{}{topic}", server.base_url);
+        server.post_form("/hub", &[("hub.mode", "subscribe"), ("hub.topic", &topic), ("hub.callback", &callback.url)])
+    };
+    for (i, topic) in ["/feed.atom", "/feed.rss"].iter().enumerate() {
+        assert_eq!(subscribe(topic).status, 202);
+        wait_for("the verification", Duration::from_secs(10), || (callback.gets().len() > i).then_some(()));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let third = subscribe("/feed.json");
+    assert_eq!(third.status, 400, "{}", third.text());
+    assert!(third.text().contains("already has 2 subscriptions"), "{}", third.text());
+    // A renewal of one it has is not a new one.
+    assert_eq!(subscribe("/feed.atom").status, 202);
 }

@@ -62,6 +62,8 @@ pub struct HubSetup {
     pub database: String,
     /// Whether callbacks at private addresses are allowed.
     pub allow_private: bool,
+    /// Live subscriptions at most per callback host.
+    pub max_per_host: u64,
 }
 
 /// The `/stats` token of servers started with [`TestServer::start_hub`].
@@ -170,6 +172,7 @@ impl TestServer {
                 if let Some(hub) = hub {
                     let db = tidings::db::Db::open(&hub.database).await.expect("database opens");
                     let mut settings = tidings::hub::service::HubSettings::new(hub.allow_private);
+                    settings.max_per_host = hub.max_per_host;
                     settings.retry = RetryPolicy {
                         attempts: 2,
                         first_backoff: Duration::from_millis(100),
