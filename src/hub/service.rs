@@ -35,6 +35,9 @@ pub struct HubSettings {
     pub retry: RetryPolicy,
     /// Verifications and deliveries in flight at most; past it requests get 503.
     pub concurrency: usize,
+    /// Verifications in flight at most per callback host; past it requests get 429, so that
+    /// the hub cannot be used to send a host a stream of GETs.
+    pub verifications_per_host: usize,
 }
 
 impl HubSettings {
@@ -51,6 +54,7 @@ impl HubSettings {
             max_per_host: 100,
             retry: RetryPolicy { attempts: 4, first_backoff: Duration::from_secs(2), timeout: Duration::from_secs(10) },
             concurrency: 64,
+            verifications_per_host: 4,
         }
     }
 }
@@ -77,13 +81,15 @@ pub struct Hub {
     settings: Arc<HubSettings>,
     metrics: Arc<Metrics>,
     calls: Arc<Semaphore>,
+    /// Verifications in flight per callback host.
+    verifying: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
 }
 
 impl Hub {
     /// A hub keeping its subscriptions in `db`.
     pub fn new(db: Db, settings: HubSettings, metrics: Arc<Metrics>) -> Hub {
         let calls = Arc::new(Semaphore::new(settings.concurrency.max(1)));
-        Hub { db, settings: Arc::new(settings), metrics, calls }
+        Hub { db, settings: Arc::new(settings), metrics, calls, verifying: Arc::default() }
     }
 
     /// Where subscriptions are kept.
@@ -122,10 +128,19 @@ impl Hub {
                 message: "the hub is busy verifying other subscriptions: try again in a minute".into(),
             });
         };
+        let Some(slot) = VerifyingSlot::take(&self.verifying, &host, self.settings.verifications_per_host) else {
+            return Err(Refused {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                message: format!(
+                    "the hub is already verifying {} subscriptions at {host}: answer those first",
+                    self.settings.verifications_per_host
+                ),
+            });
+        };
         let hub = self.clone();
         tokio::spawn(async move {
             hub.verify(request, topic, host).await;
-            drop(permit);
+            drop((permit, slot));
         });
         Ok(())
     }
@@ -305,6 +320,41 @@ impl Hub {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "WebSub leases ended"),
                 Err(e) => tracing::warn!("WebSub leases not expired: {e}"),
+            }
+        }
+    }
+}
+
+/// One verification in flight for a host, counted until dropped.
+struct VerifyingSlot {
+    counts: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+    host: String,
+}
+
+impl VerifyingSlot {
+    /// A slot for `host` if it has fewer than `most` verifications in flight.
+    fn take(
+        counts: &Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+        host: &str,
+        most: usize,
+    ) -> Option<VerifyingSlot> {
+        let mut map = counts.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(host.to_owned()).or_default();
+        if *n >= most {
+            return None;
+        }
+        *n += 1;
+        Some(VerifyingSlot { counts: counts.clone(), host: host.to_owned() })
+    }
+}
+
+impl Drop for VerifyingSlot {
+    fn drop(&mut self) {
+        let mut map = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.host) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.host);
             }
         }
     }

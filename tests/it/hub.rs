@@ -414,3 +414,32 @@ fn subscriptions_per_callback_host_are_capped() {
     // A renewal of one it has is not a new one.
     assert_eq!(subscribe("/feed.atom").status, 202);
 }
+
+#[test]
+fn verifications_per_callback_host_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    site(dir.path());
+    let server = TestServer::start_hub(dir.path(), hub(dir.path(), true), None);
+    // A callback that takes connections and never answers: verifications stay in flight.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/cb", silent.local_addr().unwrap());
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let holder = held.clone();
+    std::thread::spawn(move || {
+        for stream in silent.incoming().flatten() {
+            holder.lock().unwrap().push(stream);
+        }
+    });
+    let topic = format!("{}/feed.atom", server.base_url);
+    let statuses: Vec<u16> = (0..6)
+        .map(|i| {
+            let callback = format!("{url}?n={i}");
+            server
+                .post_form("/hub", &[("hub.mode", "subscribe"), ("hub.topic", &topic), ("hub.callback", &callback)])
+                .status
+        })
+        .collect();
+    assert_eq!(statuses, [202, 202, 202, 202, 429, 429]);
+    let refused = server.post_form("/hub", &[("hub.mode", "subscribe"), ("hub.topic", &topic), ("hub.callback", &url)]);
+    assert!(refused.text().contains("already verifying 4 subscriptions at 127.0.0.1"), "{}", refused.text());
+}
