@@ -647,7 +647,10 @@ fn open_sqlite(path: &std::path::Path, description: &str) -> Result<rusqlite::Co
         )));
     }
     let connection = rusqlite::Connection::open(path).map_err(|e| {
-        DbError(format!("{description}: cannot open the database: {e}; check the path and its permissions"))
+        DbError(format!(
+            "{description}: cannot open the database: {e}; check the path and its permissions, or point \
+             --database (TIDINGS_DATABASE) at a writable place"
+        ))
     })?;
     // WAL: readers (`tidings stats`) never wait for the server's writes; a busy timeout for
     // the rare moment two processes write.
