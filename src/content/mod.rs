@@ -56,10 +56,11 @@ pub struct Post {
     /// When it was last changed, if the front matter says.
     pub updated: Option<DateTime<FixedOffset>>,
     /// Absolute URL of the post.
-    pub url: String,
+    pub url: Arc<str>,
     /// Stable id: a front-matter `id` (a URI), a WordPress `guid`, else jekyll-feed's id in a
-    /// Jekyll site, else the URL.
-    pub id: String,
+    /// Jekyll site, else the URL (then the same allocation as `url`: a million posts keep a
+    /// million URLs once).
+    pub id: Arc<str>,
     /// Categories in the order written, without duplicates (shared between posts).
     pub categories: Vec<Arc<Term>>,
     /// Tags in the order written, without duplicates (shared between posts).

@@ -301,17 +301,27 @@ impl Front<'_> {
     /// The post this front matter describes (its body is rendered later, from `pinned` when
     /// given, else from its file), with the warnings about it.
     pub fn into_post(self, hash: u128, pinned: Option<Pinned>) -> (Post, Vec<Diagnostic>) {
+        // Exactly sized (a million posts' spare capacity is megabytes), and the id shares the
+        // URL's allocation when they are equal.
+        let url: Arc<str> = Arc::from(self.url.as_str());
+        let id = if self.id == *url { url.clone() } else { Arc::from(self.id) };
+        let mut title = self.title;
+        title.shrink_to_fit();
+        let image = self.image.map(|mut image| {
+            image.shrink_to_fit();
+            image
+        });
         let post = Post {
             source: Arc::from(self.file.relative.as_path()),
-            title: self.title,
+            title,
             published: self.published,
             updated: self.updated,
-            url: self.url.to_string(),
-            id: self.id,
+            url,
+            id,
             categories: shared(self.categories),
             tags: shared(self.tags),
             authors: shared(self.authors),
-            image: self.image,
+            image,
             lang: self.lang,
             hash,
             pinned,

@@ -32,7 +32,7 @@ fn the_ops_team_post() {
     let post = parse("_posts/this-is-operations.md", OPS).unwrap();
     assert_eq!(post.title, "The ops team");
     assert_eq!(post.published.to_rfc3339(), "2014-12-03T00:00:00+00:00");
-    assert_eq!(post.url, "https://blog.example.com/operations/2014/12/03/this-is-operations.html");
+    assert_eq!(&*post.url, "https://blog.example.com/operations/2014/12/03/this-is-operations.html");
     assert_eq!(post.categories, [Arc::new(Term { name: "Operations".into(), slug: "operations".into() })]);
     assert_eq!(post.authors[0].name, "Tim Ward");
     assert_eq!(post.image, None);
@@ -48,7 +48,7 @@ fn default_permalink_uses_categories_date_and_file_slug() {
     let post =
         parse("_posts/2024-05-01-Hello-World.md", "---\ntitle: Hi\ncategories: Tech News\nimage: pic.jpg\n---\nx\n")
             .unwrap();
-    assert_eq!(post.url, "https://blog.example.com/tech/news/2024/05/01/Hello-World.html");
+    assert_eq!(&*post.url, "https://blog.example.com/tech/news/2024/05/01/Hello-World.html");
     assert_eq!(post.image.as_deref(), Some("https://blog.example.com/tech/news/2024/05/01/pic.jpg"));
     assert_eq!(post.authors, []);
 }
@@ -57,7 +57,7 @@ fn default_permalink_uses_categories_date_and_file_slug() {
 fn folders_above_posts_are_categories() {
     let post = parse("blog/_posts/2024-05-01-x.md", "---\ntitle: Hi\ncategory: Blog\n---\n").unwrap();
     assert_eq!(post.categories.len(), 1);
-    assert_eq!(post.url, "https://blog.example.com/blog/2024/05/01/x.html");
+    assert_eq!(&*post.url, "https://blog.example.com/blog/2024/05/01/x.html");
 }
 
 #[test]

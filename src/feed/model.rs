@@ -131,7 +131,7 @@ pub enum Members<'a> {
     /// Every visible post: positions `0..n`.
     All(usize),
     /// These positions.
-    Some(&'a [usize]),
+    Some(&'a [u32]),
 }
 
 impl<'a> Members<'a> {
@@ -154,7 +154,7 @@ impl<'a> Members<'a> {
         let start = skip.min(end);
         match self {
             Members::All(_) => (start..end).collect(),
-            Members::Some(list) => list[start..end].to_vec(),
+            Members::Some(list) => list[start..end].iter().map(|&i| i as usize).collect(),
         }
     }
 }

@@ -231,7 +231,7 @@ fn jekyll_corpora_load_with_no_error_on_a_published_post() {
         assert!(errors.is_empty(), "{}: {errors:#?}", corpus.display());
         assert!(site.posts.len() > 50, "{}: only {} posts", corpus.display(), site.posts.len());
         // jekyll-feed's ids repeat (bitcoincore's meetings); feeds must not.
-        let mut ids: Vec<&str> = site.posts.iter().map(|p| p.id.as_str()).collect();
+        let mut ids: Vec<&str> = site.posts.iter().map(|p| &*p.id).collect();
         ids.sort();
         let repeated: Vec<&&str> = ids.windows(2).filter(|w| w[0] == w[1]).map(|w| &w[0]).collect();
         assert!(repeated.is_empty(), "{}: ids repeat: {repeated:?}", corpus.display());
@@ -462,9 +462,9 @@ fn jekyll_md_compatibility_cases() {
         };
         assert!(!published.is_empty(), "{corpus} {file}: published, but Jekyll leaves it out");
         assert_eq!(post.published.to_rfc3339(), *published, "{corpus} {file}");
-        assert_eq!(post.url, format!("{base}{link}"), "{corpus} {file}");
+        assert_eq!(*post.url, format!("{base}{link}"), "{corpus} {file}");
         if !id.is_empty() {
-            assert_eq!(post.id, format!("{base}{id}"), "{corpus} {file}");
+            assert_eq!(*post.id, format!("{base}{id}"), "{corpus} {file}");
         }
         let names: Vec<&str> = post.categories.iter().chain(&post.tags).map(|t| t.name.as_str()).collect();
         for term in *terms {
