@@ -42,6 +42,7 @@ pub mod content;
 pub mod counts;
 pub mod db;
 pub mod diagnostic;
+pub mod digest;
 pub mod discovery;
 pub mod export;
 pub mod feed;

@@ -79,11 +79,11 @@ impl Publisher {
             if let Some(hub) = builtin {
                 hub.distribute(new.clone(), keys.clone(), publisher.cache.clone());
             }
+            if hubs.is_empty() {
+                return;
+            }
             let mut pings = tokio::task::JoinSet::new();
             for key in keys {
-                if hubs.is_empty() {
-                    break;
-                }
                 let (publisher, hubs, new) = (publisher.clone(), hubs.clone(), new.clone());
                 pings.spawn(async move {
                     let url = format!("{}{}", new.config.base_url, key.path());

@@ -9,7 +9,6 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use hmac::{KeyInit, Mac};
 
 use super::agents;
 use crate::db::{CountBatch, Db, DbError};
@@ -42,7 +41,7 @@ impl Recorder {
     /// A recorder writing to `db`, with the salt of `now`'s day.
     pub async fn new(db: Db, now: DateTime<Utc>) -> Result<Recorder, DbError> {
         let day = now.date_naive();
-        let salt = db.salt(day, &crate::hub::service::random_hex(32)).await?;
+        let salt = db.salt(day, &crate::digest::random_hex(32)).await?;
         Ok(Recorder {
             inner: Arc::new(Inner { db, pending: Mutex::new(Pending::default()), salt: Mutex::new((day, salt)) }),
         })
@@ -71,7 +70,7 @@ impl Recorder {
             if salt.0 != day {
                 // A new day: a fresh salt until the next write stores it (or adopts the one
                 // another replica stored first).
-                *salt = (day, crate::hub::service::random_hex(32));
+                *salt = (day, crate::digest::random_hex(32));
             }
             poller_hash(&salt.1, peer, user_agent)
         };
@@ -126,11 +125,8 @@ impl Recorder {
 /// The salted hash that stands for one poller on one day: HMAC-SHA256 of its address and
 /// User-Agent under the day's salt, 16 bytes in hex.
 fn poller_hash(salt: &str, peer: IpAddr, user_agent: &str) -> String {
-    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(salt.as_bytes()) else { return String::new() };
-    mac.update(peer.to_string().as_bytes());
-    mac.update(b"\n");
-    mac.update(user_agent.as_bytes());
-    mac.finalize().into_bytes()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    let mac = crate::digest::hmac_sha256(salt.as_bytes(), format!("{peer}\n{user_agent}").as_bytes());
+    crate::digest::hex(&mac[..16])
 }
 
 /// Today's figures as `tidings_feed_subscribers{feed,source}` gauges.

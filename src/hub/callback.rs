@@ -288,16 +288,7 @@ pub async fn post(
 
 /// `sha256=<hex>`: the `X-Hub-Signature` of `body` under `secret` (HMAC-SHA256).
 pub fn signature(secret: &[u8], body: &[u8]) -> String {
-    use hmac::{KeyInit, Mac};
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC accepts any key length");
-    mac.update(body);
-    let digest = mac.finalize().into_bytes();
-    let mut out = String::with_capacity(7 + 2 * digest.len());
-    out.push_str("sha256=");
-    for byte in digest {
-        out.push_str(&format!("{byte:02x}"));
-    }
-    out
+    format!("sha256={}", crate::digest::hex(&crate::digest::hmac_sha256(secret, body)))
 }
 
 /// A response whose body is still to be read, and the task that drives its connection

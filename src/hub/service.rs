@@ -148,7 +148,7 @@ impl Hub {
     /// Asks the callback to confirm (§5.3): a GET with a challenge it must echo. Only then is
     /// the subscription stored or removed.
     async fn verify(&self, request: HubRequest, topic: String, host: String) {
-        let challenge = random_hex(16);
+        let challenge = crate::digest::random_hex(16);
         let lease = self.settings.leases.grant(request.lease_seconds);
         let mut url = request.callback.clone();
         {
@@ -402,8 +402,8 @@ fn key_of(topic: &str, index: &Index) -> Option<FeedKey> {
         },
         Err(_) => return None,
     };
-    let first = FeedKey { page: 1, alias: None, ..key.clone() };
-    feed::all_keys(index).contains(&first).then_some(key)
+    // The scope's description is the index's own lookup: no list of every feed is made.
+    feed::model::describe(index, &key.scope).is_some().then_some(key)
 }
 
 fn callback_host(url: &url::Url) -> String {
@@ -427,23 +427,4 @@ fn internal(e: crate::db::DbError) -> Refused {
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
-}
-
-/// `bytes` random bytes from the system's generator, as hex.
-pub fn random_hex(bytes: usize) -> String {
-    let mut buffer = vec![0u8; bytes];
-    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut buffer));
-    if read.is_err() {
-        // No /dev/urandom: std's per-process random hash keys, mixed with the clock.
-        use std::hash::{BuildHasher, Hasher};
-        for (i, chunk) in buffer.chunks_mut(8).enumerate() {
-            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-            hasher.write_usize(i);
-            hasher.write_u128(
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos(),
-            );
-            chunk.copy_from_slice(&hasher.finish().to_le_bytes()[..chunk.len()]);
-        }
-    }
-    buffer.iter().map(|b| format!("{b:02x}")).collect()
 }

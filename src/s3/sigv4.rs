@@ -3,7 +3,8 @@
 //! time, the encoded path and the payload's hash, so every step is checked against AWS's
 //! published test vectors (`tests` below).
 
-use hmac::{KeyInit, Mac};
+pub use crate::digest::hex;
+use crate::digest::hmac_sha256;
 use sha2::{Digest, Sha256};
 
 /// The one algorithm this module implements.
@@ -160,18 +161,6 @@ pub fn authorization(credentials: &Credentials, scope: &Scope, request: &Request
 /// Lowercase hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
-}
-
-/// Lowercase hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    // HMAC takes keys of any length.
-    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
-    mac.update(message);
-    mac.finalize().into_bytes().into()
 }
 
 #[cfg(test)]

@@ -119,6 +119,11 @@ fn site(dir: &Path) {
         .unwrap();
 }
 
+/// POSTs `hub.mode`, `hub.topic` and `hub.callback` to the server's hub.
+fn hub_request(server: &TestServer, mode: &str, topic: &str, callback: &str) -> crate::support::Response {
+    server.post_form("/hub", &[("hub.mode", mode), ("hub.topic", topic), ("hub.callback", callback)])
+}
+
 fn hub(dir: &Path, allow_private: bool) -> HubSetup {
     HubSetup { database: dir.join("tidings.db").display().to_string(), allow_private, max_per_host: 100 }
 }
@@ -177,8 +182,7 @@ fn round_trip(dir: &Path, database: &str) {
     );
     assert_eq!(answer.status, 202, "{}", answer.text());
     let archive = format!("{base}/categories/archive/feed.atom");
-    let other = server
-        .post_form("/hub", &[("hub.mode", "subscribe"), ("hub.topic", &archive), ("hub.callback", &untouched.url)]);
+    let other = hub_request(&server, "subscribe", &archive, &untouched.url);
     assert_eq!(other.status, 202, "{}", other.text());
     // Verification of intent: a GET to the callback, its own query kept, with the challenge.
     let verify = wait_for("the verification GET", Duration::from_secs(10), || callback.gets().pop());
@@ -229,10 +233,9 @@ fn unsubscribe_is_verified_and_stops_deliveries() {
     let callback = Callback::start(None);
     let server = TestServer::start_hub(dir.path(), hub(dir.path(), true), None);
     let topic = format!("{}/feed.json", server.base_url);
-    let form = |mode| vec![("hub.mode", mode), ("hub.topic", topic.as_str()), ("hub.callback", callback.url.as_str())];
-    assert_eq!(server.post_form("/hub", &form("subscribe")).status, 202);
+    assert_eq!(hub_request(&server, "subscribe", &topic, &callback.url).status, 202);
     wait_for("subscribe verified", Duration::from_secs(10), || callback.gets().pop());
-    assert_eq!(server.post_form("/hub", &form("unsubscribe")).status, 202);
+    assert_eq!(hub_request(&server, "unsubscribe", &topic, &callback.url).status, 202);
     wait_for("unsubscribe verified", Duration::from_secs(10), || {
         callback.gets().iter().find(|g| g.target.contains("hub.mode=unsubscribe")).cloned()
     });
@@ -254,8 +257,7 @@ fn a_callback_that_does_not_echo_the_challenge_is_not_subscribed() {
         let callback = Callback::start(Some(status));
         let server = TestServer::start_hub(dir.path(), hub(dir.path(), true), None);
         let topic = format!("{}/feed.atom", server.base_url);
-        let answer = server
-            .post_form("/hub", &[("hub.mode", "subscribe"), ("hub.topic", &topic), ("hub.callback", &callback.url)]);
+        let answer = hub_request(&server, "subscribe", &topic, &callback.url);
         assert_eq!(answer.status, 202);
         wait_for("the verification GET", Duration::from_secs(10), || callback.gets().pop());
         std::thread::sleep(Duration::from_millis(200));
@@ -290,8 +292,7 @@ fn callbacks_at_private_addresses_are_refused_before_connecting() {
         "http://[::ffff:127.0.0.1]/cb".to_owned(),
     ];
     for callback in &callbacks {
-        let answer =
-            server.post_form("/hub", &[("hub.mode", "subscribe"), ("hub.topic", &topic), ("hub.callback", callback)]);
+        let answer = hub_request(&server, "subscribe", &topic, callback);
         assert_eq!(answer.status, 400, "{callback}: {}", answer.text());
         assert!(answer.text().contains("--hub-allow-private"), "{callback}: {}", answer.text());
     }
@@ -321,7 +322,7 @@ fn bad_requests_say_what_is_wrong() {
         assert!(answer.text().contains(expected), "{form:?}: {}", answer.text());
     }
     let later = format!("{base}/feed.atom?page=2");
-    let answer = server.post_form("/hub", &[("hub.mode", "subscribe"), ("hub.topic", &later), ("hub.callback", cb)]);
+    let answer = hub_request(&server, "subscribe", &later, cb);
     assert_eq!(answer.status, 400);
     assert!(answer.text().contains("first page"), "{}", answer.text());
     assert_eq!(server.get("/hub").status, 405);
@@ -349,8 +350,7 @@ fn replicas_sharing_a_database_deliver_each_change_once() {
     // The second replica: same content, same database, same public base URL.
     let second = TestServer::start_hub(dir.path(), hub(dir.path(), true), Some(&base));
     let topic = format!("{base}/feed.atom");
-    let answer =
-        second.post_form("/hub", &[("hub.mode", "subscribe"), ("hub.topic", &topic), ("hub.callback", &callback.url)]);
+    let answer = hub_request(&second, "subscribe", &topic, &callback.url);
     assert_eq!(answer.status, 202, "{}", answer.text());
     wait_for("the verification", Duration::from_secs(10), || callback.gets().pop());
     std::thread::sleep(Duration::from_millis(300));
@@ -378,8 +378,7 @@ fn a_jekyll_sites_old_feed_url_is_a_topic() {
     let server = TestServer::start_hub(dir.path(), hub(dir.path(), true), None);
     let topic = format!("{}/feed.xml", server.base_url);
     assert!(server.get("/feed.xml").text().contains(&format!("{}/hub", server.base_url)));
-    let answer =
-        server.post_form("/hub", &[("hub.mode", "subscribe"), ("hub.topic", &topic), ("hub.callback", &callback.url)]);
+    let answer = hub_request(&server, "subscribe", &topic, &callback.url);
     assert_eq!(answer.status, 202, "{}", answer.text());
     let verify = wait_for("the verification", Duration::from_secs(10), || callback.gets().pop());
     assert!(verify.target.contains("feed.xml"), "{}", verify.target);
@@ -401,7 +400,7 @@ fn subscriptions_per_callback_host_are_capped() {
     let callback = Callback::start(None);
     let subscribe = |topic: &str| {
         let topic = format!("{}{topic}", server.base_url);
-        server.post_form("/hub", &[("hub.mode", "subscribe"), ("hub.topic", &topic), ("hub.callback", &callback.url)])
+        hub_request(&server, "subscribe", &topic, &callback.url)
     };
     for (i, topic) in ["/feed.atom", "/feed.rss"].iter().enumerate() {
         assert_eq!(subscribe(topic).status, 202);
@@ -434,12 +433,10 @@ fn verifications_per_callback_host_are_bounded() {
     let statuses: Vec<u16> = (0..6)
         .map(|i| {
             let callback = format!("{url}?n={i}");
-            server
-                .post_form("/hub", &[("hub.mode", "subscribe"), ("hub.topic", &topic), ("hub.callback", &callback)])
-                .status
+            hub_request(&server, "subscribe", &topic, &callback).status
         })
         .collect();
     assert_eq!(statuses, [202, 202, 202, 202, 429, 429]);
-    let refused = server.post_form("/hub", &[("hub.mode", "subscribe"), ("hub.topic", &topic), ("hub.callback", &url)]);
+    let refused = hub_request(&server, "subscribe", &topic, &url);
     assert!(refused.text().contains("already verifying 4 subscriptions at 127.0.0.1"), "{}", refused.text());
 }
