@@ -6,7 +6,9 @@
 # Environment (defaults):
 #   POSTS=1000 FEED=/feed.rss CONNS="64 256" DURATION=10s REPEAT=3 THREADS=1
 #   SCENARIOS="plain gzip cond304" WORKERS=2 (nginx worker_processes = tokio worker threads)
-#   NGINX_PORT=18080 TIDINGS_PORT=18081; plus common.sh's TIDINGS, BENCH_ROOT
+#   NGINX_PORT=18080 TIDINGS_PORT=18081 HYPER_PORT=18082 SERVERS="nginx tidings hyper"
+#   HYPER=$CARGO_TARGET_DIR/release/examples/bare_hyper (built unless TIDINGS_NO_BUILD=1);
+#   plus common.sh's TIDINGS, BENCH_ROOT
 #
 # What runs:
 #   * corpus: gen_corpus.py --posts $POSTS --seed 1
@@ -15,9 +17,12 @@
 #     gzip_static on: feed.rss.gz is tidings' own gzip twin) on 127.0.0.1:$NGINX_PORT
 #   * tidings serve (TOKIO_WORKER_THREADS=$WORKERS, same --base-url) on 127.0.0.1:$TIDINGS_PORT;
 #     the feed is fetched once first so every measured request is a cache hit
-#   * the bytes of both servers are compared (identity and gzip) before measuring
-#   * for each repetition, connection count and scenario: wrk against one server, then the
-#     other (the order flips every repetition); scenarios as in ../shared/bench/serve_bench.sh:
+#   * hyper: examples/bare_hyper.rs (cargo build --release --example bare_hyper), a bare
+#     hyper 1 server answering every path with the export's FEED file (and its .gz twin)
+#     from memory, one If-None-Match comparison, no routing: the floor tidings is held to
+#   * the bytes of the servers are compared (identity and gzip) before measuring
+#   * for each repetition, connection count and scenario: wrk against each server in turn
+#     (the order rotates every repetition); scenarios as in ../shared/bench/serve_bench.sh:
 #       plain   GET, no Accept-Encoding -> 200 identity
 #       gzip    GET, Accept-Encoding: gzip -> 200 gzip
 #       cond304 GET, If-None-Match: <that server's ETag> -> 304
@@ -25,7 +30,7 @@
 #     with wrk's own and the rest of the machine's (other_cpu_s: a shared machine's noise);
 #     before each pair of runs it waits up to QUIET_WAIT=30 s for the machine to be idle
 # Output: OUT_DIR (default $BENCH_ROOT/serve): runs.tsv, summary.md (medians, and the median
-# of the per-repetition ratios tidings/nginx), commands.log.
+# of the per-repetition ratios tidings/nginx, tidings/hyper, hyper/nginx), commands.log.
 source "$(dirname "$0")/common.sh"
 
 POSTS=${POSTS:-1000}
@@ -38,10 +43,19 @@ WORKERS=${WORKERS:-2}
 SCENARIOS=${SCENARIOS:-"plain gzip cond304"}
 NGINX_PORT=${NGINX_PORT:-18080}
 TIDINGS_PORT=${TIDINGS_PORT:-18081}
+HYPER_PORT=${HYPER_PORT:-18082}
+SERVERS=${SERVERS:-"nginx tidings hyper"}
 OUT=${1:-$BENCH_ROOT/serve}
 mkdir -p "$OUT"; OUT=$(cd "$OUT" && pwd)
 
 build_tidings
+HYPER=${HYPER:-${CARGO_TARGET_DIR:-/tmp/bench-target}/release/examples/bare_hyper}
+case " $SERVERS " in *" hyper "*)
+  if [ "${TIDINGS_NO_BUILD:-0}" != 1 ]; then
+    (cd "$REPO" && CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/tmp/bench-target} cargo build --release --quiet --example bare_hyper)
+  fi
+  [ -x "$HYPER" ] || { echo "no bare_hyper binary at $HYPER" >&2; exit 2; } ;;
+esac
 corpus_dir=$(corpus "$POSTS")
 base="http://127.0.0.1:$TIDINGS_PORT"
 export_dir="$BENCH_ROOT/serve-export-$POSTS"
@@ -97,8 +111,9 @@ http {
     }
 }
 NGINX
-nginx_pid=""; tidings_pid=""
+nginx_pid=""; tidings_pid=""; hyper_pid=""
 cleanup() {
+  [ -n "$hyper_pid" ] && kill -TERM "$hyper_pid" 2>/dev/null || true
   [ -n "$nginx_pid" ] && kill -QUIT "$nginx_pid" 2>/dev/null || true
   [ -n "$tidings_pid" ] && kill -TERM "$tidings_pid" 2>/dev/null || true
   sleep 0.5
@@ -119,18 +134,28 @@ tidings_pid=$!
 wait_http "$base/healthz"
 wait_http "http://127.0.0.1:$NGINX_PORT$FEED"
 
+# --- bare hyper ----------------------------------------------------------------------------
+case " $SERVERS " in *" hyper "*)
+  echo "TOKIO_WORKER_THREADS=$WORKERS $HYPER $export_dir$FEED 127.0.0.1:$HYPER_PORT" >> "$OUT/commands.log"
+  TOKIO_WORKER_THREADS=$WORKERS "$HYPER" "$export_dir$FEED" "127.0.0.1:$HYPER_PORT" > "$OUT/hyper.log" 2>&1 &
+  hyper_pid=$!
+  wait_http "http://127.0.0.1:$HYPER_PORT$FEED" ;;
+esac
+port_of() { case $1 in nginx) echo "$NGINX_PORT" ;; tidings) echo "$TIDINGS_PORT" ;; hyper) echo "$HYPER_PORT" ;; esac; }
+
 # same bytes?
 for enc in identity gzip; do
-  curl -s -H "Accept-Encoding: $enc" "$base$FEED" -o "$OUT/tidings.$enc"
-  curl -s -H "Accept-Encoding: $enc" "http://127.0.0.1:$NGINX_PORT$FEED" -o "$OUT/nginx.$enc"
-  if cmp -s "$OUT/tidings.$enc" "$OUT/nginx.$enc"; then
-    echo "# same bytes ($enc): $(stat -c %s "$OUT/tidings.$enc") bytes" | tee -a "$OUT/commands.log"
-  else
-    echo "# DIFFERENT bytes ($enc): tidings $(stat -c %s "$OUT/tidings.$enc"), nginx $(stat -c %s "$OUT/nginx.$enc")" | tee -a "$OUT/commands.log"
-  fi
+  for s in $SERVERS; do
+    curl -s -H "Accept-Encoding: $enc" "http://127.0.0.1:$(port_of $s)$FEED" -o "$OUT/$s.$enc"
+    if cmp -s "$OUT/$s.$enc" "$OUT/nginx.$enc"; then
+      echo "# same bytes ($enc) as nginx: $s, $(stat -c %s "$OUT/$s.$enc") bytes" | tee -a "$OUT/commands.log"
+    else
+      echo "# DIFFERENT bytes ($enc): $s $(stat -c %s "$OUT/$s.$enc"), nginx $(stat -c %s "$OUT/nginx.$enc")" | tee -a "$OUT/commands.log"
+    fi
+  done
 done
-for s in tidings nginx; do
-  port=$TIDINGS_PORT; [ $s = nginx ] && port=$NGINX_PORT
+for s in $SERVERS; do
+  port=$(port_of "$s")
   echo "# $s headers (gzip):" >> "$OUT/commands.log"
   curl -s -o /dev/null -D - -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port$FEED" | tr -d '\r' | sed 's/^/#   /' >> "$OUT/commands.log"
 done
@@ -149,7 +174,8 @@ busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/s
 [ -s "$OUT/runs.tsv" ] || printf 'server\tscenario\tconns\trep\trps\tlat_p50_ms\tlat_p99_ms\tlat_max_ms\tbytes_per_req\trequests\terrors\tserver_cpu_s\twrk_cpu_s\tother_cpu_s\n' > "$OUT/runs.tsv"
 run_wrk() {  # run_wrk SERVER SCENARIO CONNS REP
   local server=$1 sc=$2 c=$3 rep=$4 port pid ae="" inm=""
-  if [ "$server" = nginx ]; then port=$NGINX_PORT; pid=$nginx_pid; else port=$TIDINGS_PORT; pid=$tidings_pid; fi
+  port=$(port_of "$server")
+  case $server in nginx) pid=$nginx_pid ;; tidings) pid=$tidings_pid ;; hyper) pid=$hyper_pid ;; esac
   local url="http://127.0.0.1:$port$FEED"
   case $sc in
     plain) ;;
@@ -188,8 +214,11 @@ wait_quiet() {  # up to QUIET_WAIT s (default 30) until the rest of the machine 
   echo "# machine still busy after ${QUIET_WAIT:-30} s ($(( (b - a) * 100 / tick ))% of a core)" | tee -a "$OUT/commands.log"
 }
 curl -s -o /dev/null "$base$FEED"   # render once: measured requests are cache hits
+read -r -a servers <<< "$SERVERS"
 for rep in $(seq 1 "$REPEAT"); do
-  if [ $((rep % 2)) = 1 ]; then order="nginx tidings"; else order="tidings nginx"; fi
+  # rotate the order each repetition, so no server always runs first or last
+  shift_by=$(( (rep - 1) % ${#servers[@]} ))
+  order="${servers[*]:$shift_by} ${servers[*]:0:$shift_by}"
   for c in $CONNS; do
     for sc in $SCENARIOS; do
       wait_quiet

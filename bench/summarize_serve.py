@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Summarize bench/serve.sh's runs.tsv: per server, scenario and connection count the median
-(min-max) of requests/s, p50 and p99 latency; then the ratios tidings/nginx, computed per
-repetition (the two runs of one repetition ran back to back) and given as median (min-max).
+(min-max) of requests/s, p50 and p99 latency; then the ratios tidings/nginx, tidings/hyper (the
+bare hyper server, examples/bare_hyper.rs) and hyper/nginx, computed per repetition (the runs of
+one repetition ran back to back) and given as median (min-max).
 "other CPU s" is what the rest of the machine used during a 10 s run (0 on an idle machine)."""
 import csv
 import statistics
@@ -25,7 +26,7 @@ for r in rows:
 print("| scenario | conns | server | runs | req/s | p50 ms | p99 ms | bytes/resp | errors | req per server CPU-s | other CPU s |")
 print("|---|---:|---|---:|---|---|---|---:|---:|---:|---|")
 for sc, c in keys:
-    for server in ("tidings", "nginx"):
+    for server in ("tidings", "nginx", "hyper"):
         rs = [r for r in rows if (r["scenario"], r["conns"], r["server"]) == (sc, c, server)]
         if not rs:
             continue
@@ -36,24 +37,34 @@ for sc, c in keys:
             f([float(r["lat_p50_ms"]) for r in rs], 2), f([float(r["lat_p99_ms"]) for r in rs], 2),
             statistics.median(float(r["bytes_per_req"]) for r in rs),
             sum(int(r["errors"]) for r in rs), f(eff, 0) if eff else "-", f(other, 1) if other else "-"))
-print()
-print("Ratios tidings/nginx, per repetition, median (min-max). req/s: > 1 means tidings is faster;")
-print("p99: < 1 means tidings' p99 latency is lower.")
-print()
-print("| scenario | conns | reps | req/s ratio | p50 ratio | p99 ratio | req per CPU-s ratio |")
-print("|---|---:|---:|---|---|---|---|")
-for sc, c in keys:
-    by_rep = {}
-    for r in rows:
-        if (r["scenario"], r["conns"]) == (sc, c):
-            by_rep.setdefault(r["rep"], {})[r["server"]] = r
-    pairs = [v for v in by_rep.values() if "tidings" in v and "nginx" in v]
-    if not pairs:
+for a, b in (("tidings", "nginx"), ("tidings", "hyper"), ("hyper", "nginx")):
+    table = []
+    for sc, c in keys:
+        by_rep = {}
+        for r in rows:
+            if (r["scenario"], r["conns"]) == (sc, c):
+                by_rep.setdefault(r["rep"], {})[r["server"]] = r
+        pairs = [v for v in by_rep.values() if a in v and b in v]
+        if not pairs:
+            continue
+
+        def ratio(field):
+            return [float(p[a][field]) / float(p[b][field]) for p in pairs if float(p[b][field]) > 0]
+
+        def per_cpu(r):
+            return int(r["requests"]) / float(r["server_cpu_s"])
+
+        eff = [per_cpu(p[a]) / per_cpu(p[b]) for p in pairs
+               if float(p[a]["server_cpu_s"]) > 0 and float(p[b]["server_cpu_s"]) > 0]
+        table.append("| %s | %s | %d | %s | %s | %s | %s |" % (sc, c, len(pairs), f(ratio("rps"), 2),
+                     f(ratio("lat_p50_ms"), 2), f(ratio("lat_p99_ms"), 2), f(eff, 2) if eff else "-"))
+    if not table:
         continue
-    def ratio(field):
-        return [float(p["tidings"][field]) / float(p["nginx"][field]) for p in pairs if float(p["nginx"][field]) > 0]
-    eff = [(int(p["tidings"]["requests"]) / float(p["tidings"]["server_cpu_s"]))
-           / (int(p["nginx"]["requests"]) / float(p["nginx"]["server_cpu_s"]))
-           for p in pairs if float(p["tidings"]["server_cpu_s"]) > 0 and float(p["nginx"]["server_cpu_s"]) > 0]
-    print("| %s | %s | %d | %s | %s | %s | %s |" % (sc, c, len(pairs), f(ratio("rps"), 2),
-          f(ratio("lat_p50_ms"), 2), f(ratio("lat_p99_ms"), 2), f(eff, 2) if eff else "-"))
+    print()
+    print("Ratios %s/%s, per repetition, median (min-max). req/s: > 1 means %s is faster;" % (a, b, a))
+    print("p99: < 1 means %s's p99 latency is lower." % a)
+    print()
+    print("| scenario | conns | reps | req/s ratio | p50 ratio | p99 ratio | req per CPU-s ratio |")
+    print("|---|---:|---:|---|---|---|---|")
+    for line in table:
+        print(line)

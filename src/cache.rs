@@ -271,7 +271,7 @@ fn to_system_time(date: chrono::DateTime<chrono::FixedOffset>) -> SystemTime {
 #[derive(Clone)]
 pub struct FeedCache {
     store: Store,
-    keys: moka::sync::Cache<Document, (u64, u128)>,
+    keys: moka::sync::Cache<Document, (u64, u128), foldhash::fast::RandomState>,
     flights: Arc<Mutex<HashMap<u128, Flight>>>,
 }
 
@@ -290,7 +290,10 @@ pub enum Lookup {
 impl FeedCache {
     /// Documents kept in `store`.
     pub fn new(store: Store) -> Self {
-        FeedCache { store, keys: moka::sync::Cache::new(REMEMBERED_KEYS), flights: Arc::default() }
+        let keys = moka::sync::Cache::builder()
+            .max_capacity(REMEMBERED_KEYS)
+            .build_with_hasher(foldhash::fast::RandomState::default());
+        FeedCache { store, keys, flights: Arc::default() }
     }
 
     /// The shared store.
@@ -327,6 +330,12 @@ impl FeedCache {
         if let Some(rendered) = self.store.document(fingerprint) {
             return Some((rendered, Lookup::Hit));
         }
+        // Boxed: a miss is rare, and its future would make every hit's as large.
+        Box::pin(self.render_once(index, document, fingerprint)).await.map(|rendered| (rendered, Lookup::Miss))
+    }
+
+    /// Renders `document` for `fingerprint` on a blocking thread, once however many ask.
+    async fn render_once(&self, index: &Arc<Index>, document: &Document, fingerprint: u128) -> Option<Arc<Rendered>> {
         let flight = self.flights.lock().unwrap_or_else(|p| p.into_inner()).entry(fingerprint).or_default().clone();
         let rendered = flight
             .get_or_init(|| {
@@ -351,7 +360,7 @@ impl FeedCache {
         if flights.get(&fingerprint).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
             flights.remove(&fingerprint);
         }
-        Some((rendered?, Lookup::Miss))
+        rendered
     }
 }
 

@@ -47,14 +47,17 @@ impl Value {
 /// The shared, weighed cache. Cloning shares it.
 #[derive(Clone)]
 pub struct Store {
-    inner: Cache<Key, Value>,
+    inner: Cache<Key, Value, foldhash::fast::RandomState>,
     budget: u64,
 }
 
 impl Store {
     /// A store that holds at most `budget` bytes.
     pub fn new(budget: u64) -> Store {
-        let inner = Cache::builder().max_capacity(budget).weigher(|_: &Key, value: &Value| value.weight()).build();
+        let inner = Cache::builder()
+            .max_capacity(budget)
+            .weigher(|_: &Key, value: &Value| value.weight())
+            .build_with_hasher(foldhash::fast::RandomState::default());
         Store { inner, budget }
     }
 

@@ -213,10 +213,17 @@ impl FeedKey {
     }
 
     fn from_path(path: &str) -> Option<FeedKey> {
-        let parts: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
+        // At most three segments, without a Vec: this runs on every poll.
+        let mut parts = [""; 3];
+        let mut count = 0;
+        for segment in path.strip_prefix('/')?.split('/') {
+            *parts.get_mut(count)? = segment;
+            count += 1;
+        }
+        let parts = &parts[..count];
         let feed_format = |file: &str| file.strip_prefix("feed.").and_then(Format::from_extension);
         let decode = |s: &str| percent_decode_str(s).decode_utf8().ok().map(|s| s.into_owned());
-        let (scope, format) = match parts.as_slice() {
+        let (scope, format) = match parts {
             [file] => (Scope::Site, feed_format(file)?),
             ["categories", slug, file] if !slug.is_empty() => (Scope::Category(decode(slug)?), feed_format(file)?),
             ["authors", key, file] if !key.is_empty() => (Scope::Author(decode(key)?), feed_format(file)?),

@@ -9,6 +9,7 @@ pub mod routes;
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use hyper::service::service_fn;
@@ -70,31 +71,35 @@ const H2_PING_INTERVAL: Duration = Duration::from_secs(30);
 const H2_PING_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Requests in flight on one connection, and when the last one ended: what tells an idle
-/// connection (which may still answer pings) from a busy one.
+/// connection (which may still answer pings) from a busy one. Atomics only: it is touched
+/// twice by every request.
 struct Activity {
-    in_flight: std::sync::atomic::AtomicUsize,
-    last: std::sync::Mutex<tokio::time::Instant>,
+    in_flight: AtomicUsize,
+    /// When the connection began.
+    opened: tokio::time::Instant,
+    /// When the last request ended, in milliseconds since `opened`.
+    last_ms: AtomicU64,
 }
 
 impl Activity {
     fn new() -> Arc<Activity> {
-        Arc::new(Activity { in_flight: 0.into(), last: std::sync::Mutex::new(tokio::time::Instant::now()) })
+        Arc::new(Activity { in_flight: 0.into(), opened: tokio::time::Instant::now(), last_ms: 0.into() })
     }
 
     /// Counts a request as in flight until the guard is dropped.
     fn start(self: &Arc<Activity>) -> InFlight {
-        self.in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
         InFlight(self.clone())
     }
 
     fn last(&self) -> tokio::time::Instant {
-        *self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.opened + Duration::from_millis(self.last_ms.load(Ordering::SeqCst))
     }
 
     /// Returns once no request has been in flight for `timeout`.
     async fn idle_for(&self, timeout: Duration) {
         loop {
-            if self.in_flight.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            if self.in_flight.load(Ordering::SeqCst) > 0 {
                 tokio::time::sleep(timeout).await;
                 continue;
             }
@@ -112,8 +117,9 @@ struct InFlight(Arc<Activity>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        *self.0.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = tokio::time::Instant::now();
-        self.0.in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        let since = self.0.opened.elapsed().as_millis();
+        self.0.last_ms.fetch_max(u64::try_from(since).unwrap_or(u64::MAX), Ordering::SeqCst);
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -187,12 +193,11 @@ pub async fn serve(
             let client = Client { peer, diagnostics: exposure };
             let activity = Activity::new();
             let counted = activity.clone();
-            let service = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                 let app = app.clone();
                 let in_flight = counted.start();
-                req.extensions_mut().insert(client);
                 async move {
-                    let response = routes::handle(req, &app).await;
+                    let response = routes::handle(req, &app, client).await;
                     drop(in_flight);
                     Ok::<_, Infallible>(response)
                 }

@@ -4,11 +4,12 @@
 use crate::cache::Coding;
 
 /// Header items as `(token, q)`: `text/html;level=1;q=0.5` → `("text/html", 0.5)`, tokens
-/// lower-cased; a malformed q counts as 0.
-fn weighted(header: &str) -> impl Iterator<Item = (String, f32)> + '_ {
+/// as written (compare them ignoring case); a malformed q counts as 0. Allocates nothing:
+/// it runs on every poll.
+fn weighted(header: &str) -> impl Iterator<Item = (&str, f32)> + '_ {
     header.split(',').filter_map(|part| {
         let mut pieces = part.split(';');
-        let token = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+        let token = pieces.next().unwrap_or("").trim();
         if token.is_empty() {
             return None;
         }
@@ -52,9 +53,9 @@ pub fn is_navigation(sec_fetch_dest: Option<&str>, accept: Option<&str>) -> bool
     let mut html = 0.0f32;
     let mut feed = 0.0f32;
     for (token, q) in weighted(accept) {
-        if token == "text/html" {
+        if token.eq_ignore_ascii_case("text/html") {
             html = html.max(q);
-        } else if FEED_TYPES.contains(&token.as_str()) {
+        } else if FEED_TYPES.iter().any(|t| token.eq_ignore_ascii_case(t)) {
             feed = feed.max(q);
         }
     }
@@ -70,17 +71,24 @@ pub fn choose(accept_encoding: Option<&str>) -> Coding {
         return Coding::Identity;
     };
     let mut star: Option<f32> = None;
-    let mut listed: Vec<(String, f32)> = Vec::new();
+    // The highest q each stored coding is named with, in `Coding::PREFERENCE` order.
+    let mut named: [Option<f32>; 3] = [None; 3];
     for (token, q) in weighted(header) {
         if token == "*" {
             star = Some(q);
-        } else {
-            listed.push((token, q));
+            continue;
+        }
+        let slot = Coding::PREFERENCE.iter().position(|coding| {
+            token.eq_ignore_ascii_case(coding.token())
+                || (*coding == Coding::Gzip && token.eq_ignore_ascii_case("x-gzip"))
+        });
+        if let Some(slot) = slot {
+            named[slot] = Some(named[slot].map_or(q, |known: f32| known.max(q)));
         }
     }
     let q_of = |coding: Coding| -> f32 {
-        let named = listed.iter().filter(|(t, _)| t == coding.token() || (coding == Coding::Gzip && t == "x-gzip"));
-        match named.map(|(_, q)| *q).reduce(f32::max) {
+        let slot = Coding::PREFERENCE.iter().position(|c| *c == coding).unwrap_or(0);
+        match named[slot] {
             Some(q) => q,
             None if coding == Coding::Identity => star.unwrap_or(1.0),
             None => star.unwrap_or(0.0),
