@@ -350,7 +350,11 @@ pub fn parse(yaml_text: &str, path: &Path) -> Result<(RawFrontMatter, Vec<Diagno
     if yaml_text.trim().is_empty() {
         return Ok((RawFrontMatter::default(), Vec::new()));
     }
-    let raw: RawFrontMatter = yaml::from_str(yaml_text, path, 1)?;
+    // Most front matter is flat `key: value` lines, read without the YAML parser.
+    let raw = match super::flat_yaml::fast(yaml_text) {
+        Some(raw) => raw,
+        None => yaml::from_str(yaml_text, path, 1)?,
+    };
     let mut warnings = Vec::new();
     for (number, line) in yaml_text.lines().enumerate() {
         let Some((key, _)) = line.split_once(':') else { continue };

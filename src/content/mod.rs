@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod date;
+mod flat_yaml;
 pub mod frontmatter;
 pub mod library;
 pub mod parse;
