@@ -1,7 +1,9 @@
 //! The index: an immutable snapshot of the posts visible at one instant, newest first, with
 //! lookups by category, author and tag. Pure: the instant is passed in.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -56,7 +58,7 @@ impl Index {
 
         let mut categories = TermGroups::default();
         let mut tags = TermGroups::default();
-        let mut authors: HashMap<&str, (&str, Vec<u32>)> = HashMap::new();
+        let mut authors: HashMap<&str, (&str, Vec<u32>)> = HashMap::default();
         for (i, post) in visible.iter().enumerate() {
             let i = i as u32;
             for term in &post.categories {

@@ -87,10 +87,10 @@ pub fn nesting_depth(text: &str) -> (usize, usize) {
             let name_start = usize::from(closing);
             let name_len =
                 tags[name_start..].find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(tags.len() - name_start);
-            let name = tags[name_start..name_start + name_len].to_ascii_lowercase();
+            let name = &tags[name_start..name_start + name_len];
             if name.is_empty()
                 || !name.starts_with(|c: char| c.is_ascii_alphabetic())
-                || NON_NESTING.contains(&name.as_str())
+                || NON_NESTING.iter().any(|n| n.eq_ignore_ascii_case(name))
             {
                 continue;
             }

@@ -2,7 +2,9 @@
 //! problems, so that a reload re-reads only what changed and a post that breaks keeps
 //! serving its last good version until it is fixed.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use foldhash::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -163,8 +165,8 @@ impl Library {
             renderer: Arc::new(Renderer::new(store, sources.render_budget)),
             epoch: 0,
             links: Arc::default(),
-            terms: HashSet::new(),
-            people: HashSet::new(),
+            terms: HashSet::default(),
+            people: HashSet::default(),
             kept: VecDeque::new(),
             kept_bytes: 0,
             serving: false,
@@ -656,7 +658,7 @@ impl Library {
 /// The values that share a key with another, grouped by key, in the order met; keys met once
 /// cost one hash-map slot and no allocation (most keys are unique).
 fn repeats<'a, T: Copy>(items: impl Iterator<Item = (&'a str, T)>) -> BTreeMap<&'a str, Vec<T>> {
-    let mut first: HashMap<&'a str, T> = HashMap::new();
+    let mut first: HashMap<&'a str, T> = HashMap::default();
     let mut repeated: BTreeMap<&'a str, Vec<T>> = BTreeMap::new();
     for (key, value) in items {
         match first.entry(key) {
