@@ -171,7 +171,8 @@ cpu_of() {  # utime+stime in ticks of a pid and its child processes
 tick=$(getconf CLK_TCK)
 
 busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
-[ -s "$OUT/runs.tsv" ] || printf 'server\tscenario\tconns\trep\trps\tlat_p50_ms\tlat_p99_ms\tlat_max_ms\tbytes_per_req\trequests\terrors\tserver_cpu_s\twrk_cpu_s\tother_cpu_s\n' > "$OUT/runs.tsv"
+# A fresh table every run: ratios are only ever taken between runs of the same invocation.
+printf 'server\tscenario\tconns\trep\trps\tlat_p50_ms\tlat_p99_ms\tlat_max_ms\tbytes_per_req\trequests\terrors\tserver_cpu_s\twrk_cpu_s\tother_cpu_s\n' > "$OUT/runs.tsv"
 run_wrk() {  # run_wrk SERVER SCENARIO CONNS REP
   local server=$1 sc=$2 c=$3 rep=$4 port pid ae="" inm=""
   port=$(port_of "$server")

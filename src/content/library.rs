@@ -459,9 +459,10 @@ impl Library {
                 let hash = text_hash(&text);
                 let (parsed, relative_url) = match parse::read_front(&text, file, &shown, &config) {
                     Ok(Some(front)) => {
-                        let url = front.relative_url.clone();
+                        // Only Liquid's `link` and `post_url` read it: kept for Jekyll sites alone.
+                        let url = config.jekyll.is_some().then(|| front.relative_url.clone());
                         let (post, warnings) = front.into_post(hash, None);
-                        (Ok(Parsed::Post(Box::new(post), warnings)), Some(url))
+                        (Ok(Parsed::Post(Box::new(post), warnings)), url)
                     }
                     Ok(None) => (Ok(Parsed::Unpublished), None),
                     Err(d) => (Err(d), None),
