@@ -29,10 +29,11 @@ for line in sys.stdin:
     pct, kind, sym = float(m.group(1)), m.group(2), m.group(3)
     if kind == "k": k = "kernel (stat, read, page faults)"
     elif re.search(r"saphyr|granit|RawFrontMatter|serde", sym): k = "YAML and front-matter deserializing"
+    elif re.search(r"flat_yaml|frontmatter::", sym): k = "flat front-matter reader"
     elif re.search(r"malloc|free|realloc|memmove|memcpy|memset|memcmp|_int_", sym): k = "malloc, free, memcpy"
     elif re.search(r"path::|Components|compare_components|walkdir", sym): k = "paths and the folder walk"
     elif re.search(r"nesting_depth", sym): k = "nesting scan"
-    elif re.search(r"sip::|hash", sym): k = "hashing"
+    elif re.search(r"sip::|foldhash|hash", sym): k = "hashing"
     elif re.search(r"slugify|jekyll::url|Url|url::|idna|percent", sym): k = "URLs and slugs"
     elif re.search(r"CharSearcher|str::|trim|split|lines|pattern", sym): k = "string scans"
     else: k = "other"
