@@ -2,11 +2,10 @@
 //! lookups by category, author and tag. Pure: the instant is passed in.
 
 use std::collections::BTreeMap;
-
-use foldhash::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
+use foldhash::HashMap;
 
 use crate::config::SiteConfig;
 use crate::content::{BodySource, Post, Term};

@@ -3,12 +3,11 @@
 //! serving its last good version until it is fixed.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-
-use foldhash::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use foldhash::{HashMap, HashSet};
 use rayon::prelude::*;
 
 use super::body::{LinkTable, RenderContext, Renderer};
