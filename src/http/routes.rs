@@ -281,7 +281,7 @@ async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document, var
     response
 }
 
-/// Names of the headers set on most responses, made once.
+/// Header names read or set on every poll, made once.
 const X_CONTENT_TYPE_OPTIONS: HeaderName = HeaderName::from_static("x-content-type-options");
 const X_TIDINGS_CACHE: HeaderName = HeaderName::from_static("x-tidings-cache");
 const SEC_FETCH_DEST: HeaderName = HeaderName::from_static("sec-fetch-dest");
