@@ -460,7 +460,10 @@ async fn run_server(args: &ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("loading content failed: {e}"))?
         .map_err(|content::Fatal(d)| d.to_string())?;
-    for d in library.diagnostics() {
+    // Worked out once each: at a million posts, the list of posts and of problems take a
+    // second or more to make.
+    let problems = library.diagnostics();
+    for d in &problems {
         match d.severity {
             Severity::Error => tracing::error!("{d}"),
             Severity::Warning => tracing::warn!("{d}"),
@@ -470,8 +473,8 @@ async fn run_server(args: &ServeArgs) -> Result<(), String> {
         tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(
-        posts = library.posts().len(),
-        problems = library.diagnostics().len(),
+        posts = library.post_count(),
+        problems = problems.len(),
         base_url = %library.config().base_url,
         "listening on http://{local}/"
     );

@@ -197,6 +197,10 @@ impl Renderer {
     /// Forgets what renders said about files that were read again or are gone.
     pub fn forget_problems<'a>(&self, paths: impl IntoIterator<Item = &'a Path>) {
         let mut problems = lock(&self.problems);
+        // Most often there are none (always at start-up), and hashing a path is not free.
+        if problems.is_empty() {
+            return;
+        }
         for path in paths {
             problems.remove(path);
         }

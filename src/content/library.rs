@@ -216,6 +216,11 @@ impl Library {
         found
     }
 
+    /// How many posts there are to serve, without making their list (see [`Library::posts`]).
+    pub fn post_count(&self) -> usize {
+        self.files.values().filter(|e| e.post.is_some()).count()
+    }
+
     /// Every post to serve (last good versions included), by source path. Ids are unique:
     /// where several posts have one id (jekyll-feed's ids repeat: every meeting post of one
     /// month can get `…/2016/12/meeting`), the oldest keeps it, as readers kept that one, and
@@ -339,14 +344,22 @@ impl Library {
         // left of the known files once every found one is taken out is gone.
         let mut known: HashMap<&Path, (&Arc<Path>, &Entry)> =
             self.files.iter().map(|(path, entry)| (&**path, (path, entry))).collect();
-        let mut stale: Vec<PostFile> = Vec::new();
-        for file in &found {
-            let entry = known.remove(file.relative.as_path()).map(|(_, entry)| entry);
-            let current = entry.is_some_and(|e| e.stamp.is_some() && e.stamp == Stamp::of(&dir.join(&file.relative)));
-            if force || !current {
-                stale.push(file.clone());
+        let found_count = found.len();
+        let stale: Vec<PostFile> = if known.is_empty() {
+            // The first load: every file is new, and a million paths need no hashing to say so.
+            found
+        } else {
+            let mut stale = Vec::new();
+            for file in found {
+                let entry = known.remove(file.relative.as_path()).map(|(_, entry)| entry);
+                let current =
+                    entry.is_some_and(|e| e.stamp.is_some() && e.stamp == Stamp::of(&dir.join(&file.relative)));
+                if force || !current {
+                    stale.push(file);
+                }
             }
-        }
+            stale
+        };
         let mut gone: Vec<Arc<Path>> = known.into_values().map(|(path, _)| path.clone()).collect();
         gone.sort();
         let mut changes = Changes { removed: gone.len(), ..Changes::default() };
@@ -355,7 +368,7 @@ impl Library {
         let started = std::time::Instant::now();
         self.read_all(&stale);
         tracing::debug!(
-            files = found.len(),
+            files = found_count,
             reread = stale.len(),
             scan_ms = scanned.as_millis() as u64,
             read_ms = started.elapsed().as_millis() as u64,
