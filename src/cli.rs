@@ -460,10 +460,14 @@ async fn run_server(args: &ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("loading content failed: {e}"))?
         .map_err(|content::Fatal(d)| d.to_string())?;
-    // Worked out once each: at a million posts, the list of posts and of problems take a
-    // second or more to make.
-    let problems = library.diagnostics();
-    for d in &problems {
+    let posts = library.post_count();
+    let (content_dir, feeds_dir) = (library.sources().content_dir.clone(), library.sources().feeds_dir.clone());
+    let polite = (args.min_poll_interval > 0).then(|| std::time::Duration::from_secs(args.min_poll_interval));
+    // The app lists the posts and their problems once; at a million posts each list takes a
+    // second or more to make, so the logs below read the app's.
+    let mut app = App::new(library, chrono::Utc::now()).with_min_poll_interval(polite);
+    let problems = app.diagnostics();
+    for d in problems.iter() {
         match d.severity {
             Severity::Error => tracing::error!("{d}"),
             Severity::Warning => tracing::warn!("{d}"),
@@ -473,14 +477,11 @@ async fn run_server(args: &ServeArgs) -> Result<(), String> {
         tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(
-        posts = library.post_count(),
+        posts,
         problems = problems.len(),
-        base_url = %library.config().base_url,
+        base_url = %app.index().config.base_url,
         "listening on http://{local}/"
     );
-    let (content_dir, feeds_dir) = (library.sources().content_dir.clone(), library.sources().feeds_dir.clone());
-    let polite = (args.min_poll_interval > 0).then(|| std::time::Duration::from_secs(args.min_poll_interval));
-    let mut app = App::new(library, chrono::Utc::now()).with_min_poll_interval(polite);
     if let (true, Some(db)) = (args.hub, &db) {
         let mut settings = crate::hub::service::HubSettings::new(args.hub_allow_private);
         settings.leases.default = args.hub_lease.max(settings.leases.min);

@@ -86,17 +86,13 @@ pub fn choose(accept_encoding: Option<&str>) -> Coding {
             named[slot] = Some(named[slot].map_or(q, |known: f32| known.max(q)));
         }
     }
-    let q_of = |coding: Coding| -> f32 {
-        let slot = Coding::PREFERENCE.iter().position(|c| *c == coding).unwrap_or(0);
-        match named[slot] {
+    let mut best = (Coding::Identity, 0.0f32);
+    for (coding, named) in Coding::PREFERENCE.into_iter().zip(named) {
+        let q = match named {
             Some(q) => q,
             None if coding == Coding::Identity => star.unwrap_or(1.0),
             None => star.unwrap_or(0.0),
-        }
-    };
-    let mut best = (Coding::Identity, 0.0f32);
-    for coding in Coding::PREFERENCE {
-        let q = q_of(coding);
+        };
         if q > best.1 {
             best = (coding, q);
         }

@@ -223,7 +223,8 @@ async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document, var
     }
     let coding = negotiate::choose(req.headers().get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()));
     let representation = rendered.get(coding);
-    // Sized for the most headers a document gets, so that no response's map grows.
+    // Sized for the most headers a document gets (with `nosniff`, added by `handle`), so that
+    // no response's map grows.
     let mut headers = HeaderMap::with_capacity(16);
     headers.insert(ETAG, representation.etag_value.clone());
     headers.insert(CACHE_CONTROL, rendered.cache_control.clone());
@@ -247,7 +248,6 @@ async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document, var
     if coding != Coding::Identity {
         headers.insert(CONTENT_ENCODING, HeaderValue::from_static(coding.token()));
     }
-    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(X_TIDINGS_CACHE, HeaderValue::from_static(if lookup == Lookup::Hit { "hit" } else { "miss" }));
     if matches!(document, Document::Headlines(_) | Document::Embed(_) | Document::EmbedScript) {
         // Loadable by pages that require it of cross-origin resources (COEP).
