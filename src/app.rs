@@ -117,6 +117,12 @@ impl App {
         self.index.load_full()
     }
 
+    /// The current index for a moment's look, without touching its shared count (a poll's
+    /// path): not to be held across an `.await`.
+    pub fn snapshot(&self) -> arc_swap::Guard<Arc<Index>> {
+        self.index.load()
+    }
+
     /// Every current problem in the content and configuration, with what rendering bodies
     /// found so far.
     pub fn diagnostics(&self) -> Arc<Vec<Diagnostic>> {

@@ -144,11 +144,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(options.header_read_timeout)
-        .max_buf_size(MAX_HEAD_BYTES);
+    // No header-read timer for HTTP/1: it would be reset on every request (a timer-wheel
+    // insert and a clock read per poll), and the idle watch below already closes a connection
+    // that has had no request in flight for `header_read_timeout`, which is what a client
+    // slow to send its request head has.
+    builder.http1().max_buf_size(MAX_HEAD_BYTES);
     builder
         .http2()
         .timer(TokioTimer::new())

@@ -213,8 +213,12 @@ fn metrics(app: &App) -> Response<Body> {
 
 /// A cached document, negotiated and validated; `vary` is its `Vary` header.
 async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document, vary: &'static str) -> Response<Body> {
-    let index = app.index();
-    let Some((rendered, lookup)) = app.cache.get(&index, document).await else {
+    let hit = app.cache.hit(&app.snapshot(), document);
+    let found = match hit {
+        Some(rendered) => Some((rendered, Lookup::Hit)),
+        None => app.cache.get(&app.index(), document).await,
+    };
+    let Some((rendered, lookup)) = found else {
         return not_found();
     };
     app.metrics.cache(lookup == Lookup::Hit);
@@ -262,6 +266,7 @@ async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document, var
         }
         _ => {}
     }
+    let index = app.snapshot();
     if let Document::Feed(key) = document
         && !index.config.websub_hubs.is_empty()
     {
