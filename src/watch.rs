@@ -92,18 +92,18 @@ pub fn spawn(app: Arc<App>, content_dir: &Path, feeds_dir: &Path, mode: Watch) -
     }
 }
 
-/// Watches `content_dir` (recursively) and `feeds_dir` through file events.
+/// Watches `content_dir` (recursively) and `feeds_dir` through file events. The watches
+/// are set up in the background: a recursive watch lists every entry of the folder, seconds
+/// for a million posts in one folder, which must not hold up the first answer; the rescan
+/// that follows catches what changed meanwhile.
 fn spawn_notify(app: Arc<App>, content_dir: &Path, feeds_dir: &Path) -> Result<WatchHandle, String> {
     let given = content_dir.to_path_buf();
     let (tx, rx) = mpsc::unbounded_channel();
-    let mut watcher = notify::recommended_watcher(move |event| {
+    let watcher = notify::recommended_watcher(move |event| {
         let _ = tx.send(event);
     })
     .map_err(|e| format!("cannot start the file watcher: {e}"))?;
     let content_dir = content_dir.canonicalize().map_err(|e| format!("{}: {e}", content_dir.display()))?;
-    watcher
-        .watch(&content_dir, RecursiveMode::Recursive)
-        .map_err(|e| format!("cannot watch {}: {e}", content_dir.display()))?;
     let feeds_dir = match feeds_dir.canonicalize() {
         Ok(dir) => Some(dir),
         Err(e) => {
@@ -114,14 +114,28 @@ fn spawn_notify(app: Arc<App>, content_dir: &Path, feeds_dir: &Path) -> Result<W
             None
         }
     };
-    if let Some(feeds) = &feeds_dir
+    let folders = Folders { given, content: content_dir, feeds: feeds_dir };
+    let task = tokio::spawn(async move {
+        let watching = tokio::task::spawn_blocking(move || watch_folders(watcher, folders)).await;
+        match watching {
+            Ok(Ok((watcher, folders))) => run(app, watcher, rx, folders).await,
+            Ok(Err(e)) => tracing::warn!("live reload is off: {e}; try --watch poll"),
+            Err(e) => tracing::warn!("live reload is off: setting up the file watcher failed: {e}"),
+        }
+    });
+    Ok(WatchHandle { _task: task })
+}
+
+/// Sets up the watches on the content folder (recursive) and the feeds folder.
+fn watch_folders(mut watcher: RecommendedWatcher, folders: Folders) -> Result<(RecommendedWatcher, Folders), String> {
+    let content = &folders.content;
+    watcher.watch(content, RecursiveMode::Recursive).map_err(|e| format!("cannot watch {}: {e}", content.display()))?;
+    if let Some(feeds) = &folders.feeds
         && let Err(e) = watcher.watch(feeds, RecursiveMode::NonRecursive)
     {
         tracing::warn!("cannot watch {}: {e}; configuration changes need SIGHUP", feeds.display());
     }
-    let folders = Folders { given, content: content_dir, feeds: feeds_dir };
-    let task = tokio::spawn(run(app, watcher, rx, folders));
-    Ok(WatchHandle { _task: task })
+    Ok((watcher, folders))
 }
 
 type Events = mpsc::UnboundedReceiver<notify::Result<notify::Event>>;
