@@ -379,6 +379,11 @@ fn render_post(context: &RenderContext, post: &Post) -> (Arc<Body>, Vec<Diagnost
     match parse::render_text(&text, &file, &shown, &context.config, &*context.links) {
         Ok(Some((body, warnings))) => (Arc::new(body), warnings, keep),
         Ok(None) => unavailable("the file is no longer a published post".to_owned()),
-        Err(d) => unavailable(d.message),
+        Err(d) => {
+            // Where in the file, when the problem has a place (a body nested too deep).
+            let (body, mut problems, keep) = unavailable(d.message);
+            (problems[0].line, problems[0].column) = (d.line, d.column);
+            (body, problems, keep)
+        }
     }
 }

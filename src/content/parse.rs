@@ -76,7 +76,11 @@ pub fn render_text(
     config: &SiteConfig,
     resolver: &dyn Resolver,
 ) -> Result<Option<(Body, Vec<Diagnostic>)>, Diagnostic> {
-    Ok(read_front(text, file, shown, config)?.map(|front| render(&front, shown, config, resolver)))
+    let Some(front) = read_front(text, file, shown, config)? else { return Ok(None) };
+    // Here, not in `read_front`: loading reads front matter only, and a scan of every body
+    // at start-up was a good part of its time (BENCHMARKS.md, "Size is free").
+    check_nesting(text, front.body, shown)?;
+    Ok(Some(render(&front, shown, config, resolver)))
 }
 
 /// Reads and checks a post's front matter: everything but the body. `None` for a post that is
@@ -98,7 +102,6 @@ pub fn read_front<'a>(
         Err(d) => return Err(d),
     };
     frontmatter::check_size(&split, shown)?;
-    check_nesting(text, split.body, shown)?;
     let yaml_lines = split.yaml.lines().count() as u32;
     let body_line = if split.yaml.is_empty() && !text.starts_with("---") { 1 } else { yaml_lines + 3 };
     let (mut raw, mut warnings) = frontmatter::parse(split.yaml, shown)?;
@@ -435,7 +438,7 @@ fn page_values(
 pub const MAX_NESTING: usize = 100;
 
 /// Refuses a body (a slice of `text`, the whole file) that nests deeper than [`MAX_NESTING`],
-/// before any parser sees it.
+/// before any parser sees it: the post is served without its body, and the problem shown.
 fn check_nesting(text: &str, body: &str, shown: &Path) -> Result<(), Diagnostic> {
     let (depth, line) = crate::text::nesting_depth(body);
     if depth <= MAX_NESTING {

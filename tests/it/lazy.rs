@@ -194,6 +194,26 @@ fn a_post_slower_than_the_render_budget_never_holds_up_its_feed() {
 }
 
 #[test]
+fn a_body_nested_too_deep_is_left_out_of_its_post_not_the_post_out_of_the_feed() {
+    // Loading reads front matter only (issue 11): the nesting guard of issue 10 runs when
+    // the body is rendered, and reports where.
+    let deep = format!("---\ntitle: Deep\n---\n\n{}\n", "<div>".repeat(32_000));
+    let fine = "---\ntitle: Fine\n---\nFine *body*.\n".to_owned();
+    let (dir, server) =
+        live_site(&[("2024-01-01-deep.md", deep), ("2024-01-02-fine.md", fine)], Duration::from_secs(10));
+    let bodies = bodies(&server);
+    assert_eq!(bodies["Deep"], "", "served without its body");
+    assert_eq!(bodies["Fine"], "<p>Fine <em>body</em>.</p>\n");
+    let diagnostics = server.get("/diagnostics").text();
+    assert!(
+        diagnostics.contains("_posts/2024-01-01-deep.md:5:1: ")
+            && diagnostics.contains("quotes, lists and HTML elements nest 32000 deep"),
+        "{diagnostics}"
+    );
+    drop(dir);
+}
+
+#[test]
 fn a_post_that_breaks_keeps_its_last_good_body() {
     let post = |title: &str, body: &str| format!("---\ntitle: {title}\n---\n{body}\n");
     let (dir, server) = live_site(
