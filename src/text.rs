@@ -112,9 +112,9 @@ pub fn nesting_depth(text: &str) -> (usize, usize) {
     deepest
 }
 
-/// The lines of `text` as [`str::lines`] splits them, found with `memchr` (several times
-/// faster on posts, which every start-up scans for nesting).
-fn lines(text: &str) -> impl Iterator<Item = &str> {
+/// The lines of `text` as [`str::lines`] splits them, found with `memchr`: start-up splits
+/// every post's front matter into lines, and `str::lines` searches char by char.
+pub fn lines(text: &str) -> impl Iterator<Item = &str> {
     let mut rest = text;
     std::iter::from_fn(move || {
         if rest.is_empty() {
@@ -129,6 +129,21 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
             // A last line without `\n` keeps a `\r` it ends with.
             None => std::mem::take(&mut rest),
         };
+        Some(line)
+    })
+}
+
+/// The lines of `text`, each with its `\n`, as `text.split_inclusive('\n')` gives them,
+/// found with `memchr`.
+pub fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', rest.as_bytes()).map_or(rest.len(), |at| at + 1);
+        let (line, after) = rest.split_at(end);
+        rest = after;
         Some(line)
     })
 }
@@ -197,6 +212,8 @@ mod tests {
     fn lines_split_as_the_standard_library_does() {
         for text in ["", "\n", "a", "a\n", "a\n\nb", "a\r\nb\r\n", "\r\n\r", "é\nü\r\n\n", "a\rb\n"] {
             assert_eq!(lines(text).collect::<Vec<_>>(), text.lines().collect::<Vec<_>>(), "{text:?}");
+            let inclusive: Vec<&str> = text.split_inclusive('\n').collect();
+            assert_eq!(lines_inclusive(text).collect::<Vec<_>>(), inclusive, "{text:?}");
         }
     }
 

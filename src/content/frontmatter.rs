@@ -22,7 +22,7 @@ pub struct Split<'a> {
 /// with `---` and end at a line `---` or `...`.
 pub fn split<'a>(text: &'a str, path: &Path) -> Result<Split<'a>, Diagnostic> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text.split_inclusive('\n');
+    let mut lines = crate::text::lines_inclusive(text);
     let first = lines.next().unwrap_or("");
     if first.trim_end() != "---" {
         return Err(Diagnostic::error(
@@ -356,7 +356,7 @@ pub fn parse(yaml_text: &str, path: &Path) -> Result<(RawFrontMatter, Vec<Diagno
         None => yaml::from_str(yaml_text, path, 1)?,
     };
     let mut warnings = Vec::new();
-    for (number, line) in yaml_text.lines().enumerate() {
+    for (number, line) in crate::text::lines(yaml_text).enumerate() {
         let Some((key, _)) = line.split_once(':') else { continue };
         if key.starts_with(char::is_whitespace) {
             continue;

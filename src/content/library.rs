@@ -641,8 +641,11 @@ impl Library {
     /// Warnings for posts that share an id (readers merge them) or a URL (Jekyll's "Conflict").
     fn find_clashes(&self) -> Vec<Diagnostic> {
         let posts = || self.files.iter().filter_map(|(path, e)| e.post.as_ref().map(|p| (path, p)));
-        let by_id = repeats(posts().map(|(path, post)| (&*post.id, &**path)));
-        let by_url = repeats(posts().map(|(path, post)| (&*post.url, &**path)));
+        // One map of a million strings each: on two cores at once.
+        let (by_id, by_url) = rayon::join(
+            || repeats(posts().map(|(path, post)| (&*post.id, &**path))),
+            || repeats(posts().map(|(path, post)| (&*post.url, &**path))),
+        );
         let mut out = Vec::new();
         for (what, groups) in [("id", by_id), ("URL", by_url)] {
             for (value, paths) in groups {

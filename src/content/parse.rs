@@ -102,7 +102,7 @@ pub fn read_front<'a>(
         Err(d) => return Err(d),
     };
     frontmatter::check_size(&split, shown)?;
-    let yaml_lines = split.yaml.lines().count() as u32;
+    let yaml_lines = crate::text::lines(split.yaml).count() as u32;
     let body_line = if split.yaml.is_empty() && !text.starts_with("---") { 1 } else { yaml_lines + 3 };
     let (mut raw, mut warnings) = frontmatter::parse(split.yaml, shown)?;
     if let Some(jekyll) = jekyll {
@@ -152,7 +152,8 @@ pub fn read_front<'a>(
         Some(tag) => tag.values,
         None => raw.tags.clone().map(Many::split_words).unwrap_or_default(),
     });
-    let authors = authors(&raw, config, shown, key_line(split.yaml, &["authors", "author"]), &mut warnings);
+    let author_line = || key_line(split.yaml, &["authors", "author"]);
+    let authors = authors(&raw, config, shown, author_line, &mut warnings);
 
     let markdown = match jekyll {
         Some(j) => j.is_markdown(&ext),
@@ -570,7 +571,7 @@ fn authors(
     raw: &RawFrontMatter,
     config: &SiteConfig,
     shown: &Path,
-    line: Option<u32>,
+    line: impl Fn() -> Option<u32>,
     warnings: &mut Vec<Diagnostic>,
 ) -> Vec<Person> {
     let mut names: Vec<String> =
@@ -588,7 +589,7 @@ fn authors(
                 if !config.authors.is_empty() {
                     warnings.push(Diagnostic::warning(
                         shown,
-                        line,
+                        line(),
                         Some(1),
                         format!(
                             "unknown author `{name}`: add it to {}; shown as written until then",
@@ -609,7 +610,7 @@ fn authors(
 /// The file line of a top-level front-matter `key`, for messages about values the YAML
 /// parser did not place.
 fn key_line(yaml: &str, keys: &[&str]) -> Option<u32> {
-    yaml.lines()
+    crate::text::lines(yaml)
         .position(|line| keys.iter().any(|k| line.strip_prefix(k).is_some_and(|r| r.trim_start().starts_with(':'))))
         .map(|i| i as u32 + 2)
 }
