@@ -37,6 +37,27 @@ pub fn escape_markup(s: &str) -> String {
 pub fn slugify(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut dash = false;
+    if s.is_ascii() {
+        // The same without Unicode decomposition, which ASCII never needs (most names).
+        for b in s.bytes() {
+            if b.is_ascii_alphanumeric() {
+                if dash && !out.is_empty() {
+                    out.push('-');
+                }
+                dash = false;
+                out.push(b.to_ascii_lowercase() as char);
+            } else {
+                dash = true;
+            }
+        }
+        return out;
+    }
+    slugify_unicode(s, out)
+}
+
+/// [`slugify`] for any text, appending to `out`.
+fn slugify_unicode(s: &str, mut out: String) -> String {
+    let mut dash = false;
     for c in s.nfkd() {
         if unicode_normalization::char::is_combining_mark(c) {
             continue;
@@ -195,6 +216,15 @@ mod tests {
         assert_eq!(slugify("Ünïcödé Straße"), "unicode-straße");
         assert_eq!(slugify("  --x--  "), "x");
         assert_eq!(slugify("日本語"), "日本語");
+        let all_ascii: String = (0..128u8).map(char::from).collect();
+        assert_eq!(slugify(&all_ascii), slugify_unicode(&all_ascii, String::new()));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_slugs_are_the_unicode_ones(s in "[ -~\t\n]{0,40}") {
+            proptest::prop_assert_eq!(slugify(&s), slugify_unicode(&s, String::new()));
+        }
     }
 
     #[test]

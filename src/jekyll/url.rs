@@ -5,9 +5,8 @@
 // `smartify`), Addressable 2.8.1 (`absolute_url` normalization) and ruby-i18n 1.12 (`I18n.transliterate`).
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, Datelike, FixedOffset};
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, percent_encode, utf8_percent_encode};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -234,15 +233,19 @@ pub fn expand_template(template: &str, fields: &Fields) -> Result<String, String
 /// The raw (unescaped) value of one placeholder, or `None` when Jekyll has no such key.
 fn placeholder(name: &str, fields: &Fields) -> Option<String> {
     let date = |format: &str| Some(fields.date.format(format).to_string());
+    // The numbers every permalink has, without `strftime`'s format parsing (a start-up
+    // expands one permalink per post); chrono for years it pads or signs otherwise.
+    let plain_year = (0..=9999).contains(&fields.date.year());
     match name {
+        "year" if plain_year => Some(format!("{:04}", fields.date.year())),
+        "month" => Some(format!("{:02}", fields.date.month())),
+        "day" => Some(format!("{:02}", fields.date.day())),
+        "i_month" => Some(fields.date.month().to_string()),
+        "i_day" => Some(fields.date.day().to_string()),
         "year" => date("%Y"),
         "short_year" => date("%y"),
-        "month" => date("%m"),
-        "i_month" => date("%-m"),
         "short_month" => date("%b"),
         "long_month" => date("%B"),
-        "day" => date("%d"),
-        "i_day" => date("%-d"),
         "y_day" => date("%j"),
         "w_year" => date("%G"),
         "week" => date("%V"),
@@ -268,8 +271,14 @@ fn placeholder(name: &str, fields: &Fields) -> Option<String> {
 
 /// Joins with `/`, keeping the first of exact duplicates (Ruby `Set#to_a.join("/")`).
 fn join_unique(items: impl Iterator<Item = String>) -> String {
-    let mut seen = HashSet::new();
-    items.filter(|item| seen.insert(item.clone())).collect::<Vec<_>>().join("/")
+    // Posts have a few categories: a list is a faster set than a hash table.
+    let mut kept: Vec<String> = Vec::new();
+    for item in items {
+        if !kept.contains(&item) {
+            kept.push(item);
+        }
+    }
+    kept.join("/")
 }
 
 /// What Jekyll's `URL.escape_path` (Addressable `encode`, then `#` → `%23`) percent-encodes: all but ALPHA, DIGIT
@@ -786,6 +795,18 @@ mod tests {
 
     fn fields<'a>(date: DateTime<FixedOffset>, slug: &'a str, stem: &'a str, cats: &'a [String]) -> Fields<'a> {
         Fields { date, slug, file_stem: stem, categories: cats, output_ext: ".html", collection: "posts" }
+    }
+
+    #[test]
+    fn date_numbers_match_strftime() {
+        for year in [-1, 0, 7, 999, 2014, 9999, 10_000] {
+            let date = at(year, 3, 4, 5, 6, 7);
+            let f = fields(date, "s", "s", &[]);
+            for (name, format) in [("year", "%Y"), ("month", "%m"), ("day", "%d"), ("i_month", "%-m"), ("i_day", "%-d")]
+            {
+                assert_eq!(placeholder(name, &f), Some(date.format(format).to_string()), "{name} of {date}");
+            }
+        }
     }
 
     fn cats(names: &[&str]) -> Vec<String> {
