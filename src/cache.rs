@@ -451,7 +451,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_hit_is_the_kept_bytes_of_this_snapshot_and_only_while_the_store_keeps_them() {
+    async fn a_hit_is_the_kept_bytes_of_this_snapshot() {
         let cache = FeedCache::new(Store::default());
         let (index, document) = (empty_index(1), Document::EmbedScript);
         assert!(cache.hit(&index, &document).is_none(), "nothing rendered yet");
