@@ -377,11 +377,9 @@ impl FeedCache {
     /// `document` as rendered from `index`, rendering it on a miss (once, however many ask,
     /// on a blocking thread); `None` when the index has no such feed or page. Misses for
     /// unknown documents are never kept, so made-up URLs cannot crowd out real feeds, and
-    /// neither are renders that lack a body that was not ready in time.
+    /// neither are renders that lack a body that was not ready in time. Polls ask
+    /// [`FeedCache::hit`] first, which needs no fingerprint.
     pub async fn get(&self, index: &Arc<Index>, document: &Document) -> Option<(Arc<Rendered>, Lookup)> {
-        if let Some(rendered) = self.hit(index, document) {
-            return Some((rendered, Lookup::Hit));
-        }
         let fingerprint = self.fingerprint(index, document)?;
         if let Some(rendered) = self.store.document(fingerprint) {
             self.remember(document, fingerprint, &rendered);

@@ -35,33 +35,24 @@ pub fn escape_markup(s: &str) -> String {
 /// A URL-safe slug: lowercase letters and digits (accents folded where possible), runs of
 /// anything else as one `-`. `Operations` and `operations` give the same slug.
 pub fn slugify(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut dash = false;
     if s.is_ascii() {
-        // The same without Unicode decomposition, which ASCII never needs (most names).
-        for b in s.bytes() {
-            if b.is_ascii_alphanumeric() {
-                if dash && !out.is_empty() {
-                    out.push('-');
-                }
-                dash = false;
-                out.push(b.to_ascii_lowercase() as char);
-            } else {
-                dash = true;
-            }
-        }
-        return out;
+        // ASCII never needs Unicode decomposition (most names): the costly part, skipped.
+        slug_of(s.chars())
+    } else {
+        slugify_unicode(s)
     }
-    slugify_unicode(s, out)
 }
 
-/// [`slugify`] for any text, appending to `out`.
-fn slugify_unicode(s: &str, mut out: String) -> String {
+/// [`slugify`] for any text, through its compatibility decomposition.
+fn slugify_unicode(s: &str) -> String {
+    slug_of(s.nfkd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)))
+}
+
+/// Lowercase letters and digits of `chars`, runs of anything else as one `-`.
+fn slug_of(chars: impl Iterator<Item = char>) -> String {
+    let mut out = String::new();
     let mut dash = false;
-    for c in s.nfkd() {
-        if unicode_normalization::char::is_combining_mark(c) {
-            continue;
-        }
+    for c in chars {
         if c.is_alphanumeric() {
             if dash && !out.is_empty() {
                 out.push('-');
@@ -217,13 +208,13 @@ mod tests {
         assert_eq!(slugify("  --x--  "), "x");
         assert_eq!(slugify("日本語"), "日本語");
         let all_ascii: String = (0..128u8).map(char::from).collect();
-        assert_eq!(slugify(&all_ascii), slugify_unicode(&all_ascii, String::new()));
+        assert_eq!(slugify(&all_ascii), slugify_unicode(&all_ascii));
     }
 
     proptest::proptest! {
         #[test]
         fn ascii_slugs_are_the_unicode_ones(s in "[ -~\t\n]{0,40}") {
-            proptest::prop_assert_eq!(slugify(&s), slugify_unicode(&s, String::new()));
+            proptest::prop_assert_eq!(slugify(&s), slugify_unicode(&s));
         }
     }
 

@@ -360,10 +360,11 @@ fn render_post(context: &RenderContext, post: &Post) -> (Arc<Body>, Vec<Diagnost
         relative: post.source.to_path_buf(),
         draft: post.source.components().any(|c| c.as_os_str() == "_drafts"),
     };
-    let unavailable = |why: String| {
+    // `line` and `column` when the problem has a place in the file (a body nested too deep).
+    let unavailable = |why: String, line: Option<u32>, column: Option<u32>| {
         let message =
             format!("its body cannot be shown ({why}); the post is served without it until the file is fixed");
-        (Arc::new(Body::default()), vec![Diagnostic::warning(&shown, None, None, message)], false)
+        (Arc::new(Body::default()), vec![Diagnostic::warning(&shown, line, column, message)], false)
     };
     let (text, keep): (Cow<str>, bool) = match &post.pinned {
         Some(Pinned::Body(body)) => return (body.clone(), Vec::new(), false),
@@ -373,17 +374,12 @@ fn render_post(context: &RenderContext, post: &Post) -> (Arc<Body>, Vec<Diagnost
                 let same = text_hash(&text) == post.hash;
                 (Cow::Owned(text), same)
             }
-            Err(d) => return unavailable(d.message),
+            Err(d) => return unavailable(d.message, None, None),
         },
     };
     match parse::render_text(&text, &file, &shown, &context.config, &*context.links) {
         Ok(Some((body, warnings))) => (Arc::new(body), warnings, keep),
-        Ok(None) => unavailable("the file is no longer a published post".to_owned()),
-        Err(d) => {
-            // Where in the file, when the problem has a place (a body nested too deep).
-            let (body, mut problems, keep) = unavailable(d.message);
-            (problems[0].line, problems[0].column) = (d.line, d.column);
-            (body, problems, keep)
-        }
+        Ok(None) => unavailable("the file is no longer a published post".to_owned(), None, None),
+        Err(d) => unavailable(d.message, d.line, d.column),
     }
 }
