@@ -1,13 +1,14 @@
 //! Rendered documents with their compressed twins and validators, kept in the shared
 //! [`Store`] under a fingerprint of everything they show: a snapshot in which a feed's
 //! posts, titles and settings are unchanged finds the bytes the last one made. Concurrent
-//! misses for one document render (and compress) once, on a blocking thread, never on the
-//! runtime's workers; requests never compress.
+//! misses for one document render once, on a blocking thread, never on the runtime's
+//! workers. A compressed form is made the first time a client asks for it, also on a
+//! blocking thread: a client that takes identity never waits for gzip or Brotli.
 
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -58,11 +59,11 @@ impl Coding {
     }
 }
 
-/// One stored form of a document.
+/// One form of a document: its validator at once, its bytes once made. The identity form
+/// is made with the document; a compressed one the first time a client asks for it.
 #[derive(Debug)]
 pub struct Representation {
-    /// The bytes as sent.
-    pub body: Bytes,
+    body: OnceLock<Bytes>,
     /// A strong entity tag of this representation, quotes included.
     pub etag: String,
     /// The same, as the `ETag` header sends it.
@@ -70,10 +71,19 @@ pub struct Representation {
 }
 
 impl Representation {
-    fn new(body: Vec<u8>, etag: String) -> Representation {
+    fn new(body: Option<Vec<u8>>, etag: String) -> Representation {
         // Hex digits and quotes: always a valid header value.
         let etag_value = http::HeaderValue::from_str(&etag).unwrap_or(http::HeaderValue::from_static("\"\""));
-        Representation { body: Bytes::from(body), etag, etag_value }
+        let made = OnceLock::new();
+        if let Some(body) = body {
+            let _ = made.set(Bytes::from(body));
+        }
+        Representation { body: made, etag, etag_value }
+    }
+
+    /// The bytes as sent, when they have been made.
+    pub fn ready(&self) -> Option<&Bytes> {
+        self.body.get()
     }
 }
 
@@ -82,9 +92,9 @@ impl Representation {
 pub struct Rendered {
     /// Uncompressed.
     pub identity: Representation,
-    /// gzip-compressed.
+    /// gzip-compressed, made when first asked for.
     pub gzip: Representation,
-    /// Brotli-compressed.
+    /// Brotli-compressed, made when first asked for.
     pub brotli: Representation,
     /// The newest item's last change, to the second.
     pub last_modified: Option<SystemTime>,
@@ -94,29 +104,31 @@ pub struct Rendered {
     pub cache_control: http::HeaderValue,
     /// The `Content-Type` header value.
     pub media_type: &'static str,
-    /// How long rendering and compressing took.
+    /// How long rendering took (compressing comes later, when a client asks for it).
     pub render_time: Duration,
     /// False when some post's body was missing (not ready in time): served, never kept.
     pub complete: bool,
+    /// The fingerprint the store keeps it under, if it is kept there.
+    fingerprint: Option<u128>,
 }
 
 impl Rendered {
-    /// Compresses `bytes` once into every coding and computes the validators.
+    /// The document's bytes with the validators of every coding; the compressed twins are
+    /// made by [`Rendered::body`] when first asked for.
     pub fn new(bytes: Vec<u8>, updated: Option<SystemTime>, media_type: &'static str) -> Self {
         let started = std::time::Instant::now();
         let hash = content_hash(&bytes);
-        let gzip = gzip(&bytes);
-        let brotli = brotli(&bytes);
         Rendered {
-            identity: Representation::new(bytes, format!("\"{hash}\"")),
-            gzip: Representation::new(gzip, format!("\"{hash}-gzip\"")),
-            brotli: Representation::new(brotli, format!("\"{hash}-br\"")),
+            gzip: Representation::new(None, format!("\"{hash}-gzip\"")),
+            brotli: Representation::new(None, format!("\"{hash}-br\"")),
+            identity: Representation::new(Some(bytes), format!("\"{hash}\"")),
             last_modified: updated,
             last_modified_value: updated.and_then(|at| http::HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok()),
             cache_control: http::HeaderValue::from_static("public, max-age=300"),
             media_type,
             render_time: started.elapsed(),
             complete: true,
+            fingerprint: None,
         }
     }
 
@@ -126,9 +138,9 @@ impl Rendered {
         Rendered { complete, ..Rendered::new(output.bytes, output.updated.map(to_system_time), media_type) }
     }
 
-    /// Bytes held on the heap.
+    /// Bytes held on the heap: the representations made so far.
     pub fn heap_bytes(&self) -> usize {
-        [&self.identity, &self.gzip, &self.brotli].iter().map(|r| r.body.len() + r.etag.len()).sum()
+        [&self.identity, &self.gzip, &self.brotli].iter().map(|r| r.ready().map_or(0, Bytes::len) + r.etag.len()).sum()
     }
 
     /// The representation in `coding`.
@@ -138,6 +150,18 @@ impl Rendered {
             Coding::Gzip => &self.gzip,
             Coding::Brotli => &self.brotli,
         }
+    }
+
+    /// The bytes in `coding`, compressing them now if no one asked for them before (once,
+    /// however many ask at the same time). Compressing takes milliseconds: call it off the
+    /// runtime's workers (see [`FeedCache::body`]).
+    pub fn body(&self, coding: Coding) -> &Bytes {
+        let identity = || self.identity.ready().expect("the identity body is made with the document");
+        self.get(coding).body.get_or_init(|| match coding {
+            Coding::Identity => identity().clone(),
+            Coding::Gzip => Bytes::from(gzip(identity())),
+            Coding::Brotli => Bytes::from(brotli(identity())),
+        })
     }
 
     /// Every representation's entity tag: a validator for any of them means the client
@@ -401,7 +425,8 @@ impl FeedCache {
                 let (index, document, store) = (index.clone(), document.clone(), self.store.clone());
                 async move {
                     let render = tokio::task::spawn_blocking(move || {
-                        let rendered = document.render(&index).map(Arc::new);
+                        let rendered =
+                            document.render(&index).map(|r| Arc::new(Rendered { fingerprint: Some(fingerprint), ..r }));
                         if let Some(rendered) = rendered.as_ref().filter(|r| r.complete) {
                             store.insert(Key::Document(fingerprint), Value::Document(rendered.clone()));
                         }
@@ -421,6 +446,30 @@ impl FeedCache {
         }
         rendered
     }
+
+    /// `rendered`'s bytes in `coding`, compressed on a blocking thread if this is the first
+    /// time a client asks for them; the store then weighs the document again, twin included.
+    /// Falls back to identity (and says so) in the unlikely case that compressing failed.
+    pub async fn body(&self, rendered: &Arc<Rendered>, coding: Coding) -> (Coding, Bytes) {
+        if let Some(bytes) = rendered.get(coding).ready() {
+            return (coding, bytes.clone());
+        }
+        let (made, store) = (rendered.clone(), self.store.clone());
+        let compressed = tokio::task::spawn_blocking(move || {
+            let bytes = made.body(coding).clone();
+            if let Some(fingerprint) = made.fingerprint {
+                store.reweigh(fingerprint, &made);
+            }
+            bytes
+        });
+        match compressed.await {
+            Ok(bytes) => (coding, bytes),
+            Err(e) => {
+                tracing::error!("compressing a document failed: {e}");
+                (Coding::Identity, rendered.body(Coding::Identity).clone())
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -432,15 +481,19 @@ mod tests {
     fn representations_decode_to_the_same_bytes_and_have_distinct_tags() {
         let text = b"<feed>hello hello hello</feed>".repeat(50);
         let rendered = Rendered::new(text.clone(), None, "application/atom+xml");
+        assert!(rendered.gzip.ready().is_none() && rendered.brotli.ready().is_none(), "compressed when asked for");
+        let identity_only = rendered.heap_bytes();
         let mut unzipped = Vec::new();
-        flate2::read::GzDecoder::new(&rendered.gzip.body[..]).read_to_end(&mut unzipped).unwrap();
+        flate2::read::GzDecoder::new(&rendered.body(Coding::Gzip)[..]).read_to_end(&mut unzipped).unwrap();
         assert_eq!(unzipped, text);
         let mut unbrotli = Vec::new();
-        brotli::BrotliDecompress(&mut &rendered.brotli.body[..], &mut unbrotli).unwrap();
+        brotli::BrotliDecompress(&mut &rendered.body(Coding::Brotli)[..], &mut unbrotli).unwrap();
         assert_eq!(unbrotli, text);
+        assert!(rendered.heap_bytes() > identity_only, "the twins are weighed once made");
         let [a, b, c] = rendered.etags();
         assert!(a != b && b != c && a != c);
-        assert_eq!(Rendered::new(text, None, "x").gzip.body, rendered.gzip.body, "compression is deterministic");
+        let again = Rendered::new(text, None, "x");
+        assert_eq!(again.body(Coding::Gzip), rendered.body(Coding::Gzip), "compression is deterministic");
     }
 
     fn empty_index(generation: u64) -> Arc<Index> {

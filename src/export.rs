@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::cache::Document;
+use crate::cache::{Coding, Document};
 use crate::feed::{self, model::describe};
 use crate::index::Index;
 
@@ -127,9 +127,9 @@ fn write_document(index: &Index, document: &Document, out: &Path) -> std::io::Re
     }
     let mut bytes = 0;
     for (file, body) in [
-        (path.clone(), &rendered.identity.body),
-        (with_suffix(&path, ".gz"), &rendered.gzip.body),
-        (with_suffix(&path, ".br"), &rendered.brotli.body),
+        (path.clone(), rendered.body(Coding::Identity)),
+        (with_suffix(&path, ".gz"), rendered.body(Coding::Gzip)),
+        (with_suffix(&path, ".br"), rendered.body(Coding::Brotli)),
     ] {
         std::fs::write(&file, body)?;
         bytes += body.len() as u64;

@@ -89,6 +89,19 @@ impl Store {
         self.inner.run_pending_tasks();
     }
 
+    /// Weighs a kept document again after it grew (a compressed twin was made), evicting
+    /// what the budget then requires; nothing happens if the store no longer keeps that very
+    /// document (evicted, or forgotten as stale), so this never brings one back.
+    pub fn reweigh(&self, fingerprint: u128, rendered: &Arc<Rendered>) {
+        self.inner.entry(Key::Document(fingerprint)).and_compute_with(|kept| match kept {
+            Some(entry) if matches!(entry.value(), Value::Document(r) if Arc::ptr_eq(r, rendered)) => {
+                moka::ops::compute::Op::Put(entry.into_value())
+            }
+            _ => moka::ops::compute::Op::Nop,
+        });
+        self.inner.run_pending_tasks();
+    }
+
     /// Forgets a document, e.g. one a newer version replaced.
     pub fn forget(&self, key: Key) {
         self.inner.invalidate(&key);
@@ -114,5 +127,39 @@ impl Store {
 impl Default for Store {
     fn default() -> Self {
         Store::new(DEFAULT_BUDGET)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::Coding;
+
+    fn document() -> Arc<Rendered> {
+        Arc::new(Rendered::new(b"<feed>hello hello hello</feed>".repeat(200), None, "application/atom+xml"))
+    }
+
+    #[test]
+    fn a_document_is_weighed_again_when_a_twin_is_made() {
+        let store = Store::default();
+        let rendered = document();
+        store.insert(Key::Document(1), Value::Document(rendered.clone()));
+        let before = store.weighed_bytes();
+        rendered.body(Coding::Brotli);
+        store.reweigh(1, &rendered);
+        assert!(store.weighed_bytes() > before, "{} then {}", before, store.weighed_bytes());
+    }
+
+    #[test]
+    fn reweighing_never_brings_a_document_back() {
+        let store = Store::default();
+        let rendered = document();
+        store.insert(Key::Document(1), Value::Document(rendered.clone()));
+        store.forget(Key::Document(1));
+        store.reweigh(1, &rendered);
+        assert!(store.document(1).is_none(), "forgotten stays forgotten");
+        store.insert(Key::Document(1), Value::Document(document()));
+        store.reweigh(1, &rendered);
+        assert!(!Arc::ptr_eq(&store.document(1).unwrap(), &rendered), "a newer document is not replaced");
     }
 }

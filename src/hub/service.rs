@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 
 use super::callback::{self, CallbackPolicy};
 use super::request::{self, HubRequest, LeasePolicy, Mode};
-use crate::cache::{Document, FeedCache};
+use crate::cache::{Coding, Document, FeedCache};
 use crate::db::{Db, Subscription};
 use crate::feed::{self, FeedKey};
 use crate::index::Index;
@@ -232,7 +232,7 @@ impl Hub {
                 };
                 let Some((rendered, _)) = cache.get(&index, &Document::Feed(key)).await else { continue };
                 let content = Arc::new(Content {
-                    body: rendered.identity.body.clone(),
+                    body: rendered.body(Coding::Identity).clone(),
                     etag: rendered.identity.etag.clone(),
                     media_type: rendered.media_type,
                     hub_url: hub_url.clone(),

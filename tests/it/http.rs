@@ -213,7 +213,19 @@ fn ops_endpoints_report_health_problems_and_metrics() {
 #[test]
 fn compressed_twins_have_their_own_tags_and_the_same_content() {
     let server = TestServer::start(&data("site"));
+    let held = || -> u64 {
+        let metrics = server.get("/metrics").text();
+        let line = metrics.lines().find(|l| l.starts_with("tidings_cache_bytes ")).expect("tidings_cache_bytes");
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
     let plain = server.get(FEED);
+    let identity_only = held();
+    // Every coding's validator is known at once; its bytes are made when first asked for.
+    let br_etag = plain.header("etag").unwrap().replace("\"", "").to_owned();
+    let br_etag = format!("\"{br_etag}-br\"");
+    let r = server.request("GET", FEED, &[("If-None-Match", &br_etag), ("Accept-Encoding", "br")]);
+    assert_eq!((r.status, r.header("etag")), (304, Some(br_etag.as_str())));
+    assert_eq!(held(), identity_only, "a 304 compresses nothing");
     let gzip = server.request("GET", FEED, &[("Accept-Encoding", "gzip")]);
     assert_eq!(gzip.header("content-encoding"), Some("gzip"));
     let mut unzipped = Vec::new();
@@ -226,6 +238,8 @@ fn compressed_twins_have_their_own_tags_and_the_same_content() {
     let mut unbrotli = Vec::new();
     brotli::BrotliDecompress(&mut &br.body[..], &mut unbrotli).unwrap();
     assert_eq!(unbrotli, plain.body);
+    assert_eq!(br.header("etag"), Some(br_etag.as_str()));
+    assert!(held() > identity_only, "the twins made are weighed in the cache");
 
     let refused = server.request("GET", FEED, &[("Accept-Encoding", "br;q=0, gzip;q=0")]);
     assert_eq!(refused.header("content-encoding"), None);
