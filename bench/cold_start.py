@@ -8,7 +8,10 @@ the shared machine hits every tool of that repetition alike):
                                                    + .gz/.br twins; tags included)
   tidings-serve  tidings serve, from process start until every site, category and author
                  feed has been fetched once in all three formats (page 1), by 4 client
-                 threads with keep-alive; then VmHWM/VmRSS of the server are read
+                 threads with keep-alive, asking for identity (the bytes Hugo writes);
+                 then VmHWM/VmRSS of the server are read
+  tidings-serve-gzip  the same, the clients asking `Accept-Encoding: gzip, br` as feed
+                 readers do: every feed is also compressed (Brotli, made on first ask)
   jekyll         ../shared/bench/jekyll_feeds.sh  (site + category Atom), not at 100k
 Hugo and Jekyll are timed by the shared scripts (/usr/bin/time -v around the build only),
 tidings-build by /usr/bin/time -v around the whole command. The anchors' first run per size
@@ -75,8 +78,8 @@ def proc_cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
 
 
-def get(conn, path):
-    conn.request("GET", path, headers={"Accept-Encoding": "identity"})
+def get(conn, path, accept_encoding="identity"):
+    conn.request("GET", path, headers={"Accept-Encoding": accept_encoding})
     r = conn.getresponse()
     body = r.read()
     return r.status, body
@@ -126,7 +129,7 @@ def wait_listening(p, timeout):
     raise RuntimeError("tidings serve did not listen within %ss" % timeout)
 
 
-def run_serve(corpus, feeds_dir, paths, timeout, clients=4):
+def run_serve(corpus, feeds_dir, paths, timeout, clients=4, accept_encoding="identity"):
     busy0 = bb.cpu_busy_s()
     t0 = time.time()
     p = subprocess.Popen([TIDINGS, "serve", "--content", corpus, "--feeds", feeds_dir,
@@ -150,7 +153,7 @@ def run_serve(corpus, feeds_dir, paths, timeout, clients=4):
                     if not todo:
                         break
                     path = todo.pop(0)
-                status, body = get(c, path)
+                status, body = get(c, path, accept_encoding)
                 with lock:
                     if not first and status == 200:
                         first.append(time.time())
@@ -237,7 +240,7 @@ def print_tables(results, sizes_info):
         info = sizes_info.get(str(n)) or sizes_info.get(n) or {}
         disk = "%.1f / %.1f" % (info.get("apparent", 0) / 2**20, info.get("allocated", 0) / 2**20)
         notes = []
-        if tool == "tidings-serve" and rs:
+        if tool.startswith("tidings-serve") and rs:
             notes.append("listening after %s s; all %d RSS feeds served after %s s; all %d feeds (RSS, Atom, JSON) "
                          "took %s s after listening" % (
                              fmt([r["listen_s"] for r in rs]), rs[0]["rss_feeds"], fmt([r["rss_wall_s"] for r in rs]),
@@ -267,7 +270,7 @@ def print_tables(results, sizes_info):
     for n in sizes:
         for anchor in ("hugo", "jekyll"):
             for t, wall_key in (("tidings-build", "wall_s"), ("tidings-serve", "wall_s"),
-                                ("tidings-serve", "rss_wall_s")):
+                                ("tidings-serve", "rss_wall_s"), ("tidings-serve-gzip", "wall_s")):
                 label = t + (" (RSS feeds only)" if wall_key == "rss_wall_s" else "")
                 w, m = [], []
                 for rep in sorted({r["run"] for r in results if r["posts"] == n}):
@@ -325,7 +328,7 @@ def main():
         corpus = bb.ensure_corpus(root, n, 1)
         apparent, allocated = dir_size(os.path.join(corpus, "_posts"))
         sizes_info[str(n)] = {"apparent": apparent, "allocated": allocated}
-        paths = feed_paths(corpus, feeds_dir) if "tidings-serve" in tools else []
+        paths = feed_paths(corpus, feeds_dir) if any(t.startswith("tidings-serve") for t in tools) else []
         print("# %d posts: %d site/category/author feeds to fetch; _posts %.1f MiB apparent, %.1f MiB allocated"
               % (n, len(paths), apparent / 2**20, allocated / 2**20), flush=True)
         for i in range(1, args.runs + 1):
@@ -340,6 +343,8 @@ def main():
                     rec = run_build(corpus, work, i, args.timeout, logdir)
                 elif tool == "tidings-serve":
                     rec = run_serve(corpus, feeds_dir, paths, args.timeout)
+                elif tool == "tidings-serve-gzip":
+                    rec = run_serve(corpus, feeds_dir, paths, args.timeout, accept_encoding="gzip, br")
                 else:
                     raise SystemExit("unknown tool %s" % tool)
                 rec.update({"tool": tool, "posts": n, "run": i, "quiet_wait_s": waited, "cpu_before": load})

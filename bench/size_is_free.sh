@@ -8,7 +8,8 @@
 # (default /tmp/tidings-bench), STEPS (default "cold million change crawl polls serve").
 #
 #   cold     cold_start.py: Hugo vs `tidings serve` → the 213 site/category/author feeds,
-#            10k and 100k posts, 3 alternating runs; peak RSS (VmHWM) against content bytes
+#            10k and 100k posts, 3 alternating runs, clients asking for identity and (as
+#            feed readers do) for gzip or Brotli; peak RSS (VmHWM) against content bytes
 #   million  cold_start.py at 1,000,000 posts, tidings only: start → first feed, → all 213,
 #            peak RSS
 #   change   change_to_feed.py at 100k posts: write → new bytes served, 25 edits
@@ -33,7 +34,7 @@ for step in $STEPS; do
   case "$step" in
     cold)
       log "cold start, 10k and 100k, Hugo vs tidings serve"
-      python3 "$HERE/cold_start.py" --sizes 10000,100000 --runs 3 --tools hugo,tidings-serve \
+      python3 "$HERE/cold_start.py" --sizes 10000,100000 --runs 3 --tools hugo,tidings-serve,tidings-serve-gzip \
         --json "$RESULTS/size-cold.json" | tee "$RESULTS/size-cold.txt" ;;
     million)
       log "1,000,000 posts"
