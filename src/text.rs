@@ -12,7 +12,16 @@ pub fn is_xml_char(c: char) -> bool {
 /// Both feed writers copy such characters verbatim, which makes the whole feed ill-formed,
 /// so every string is passed through this before it reaches them.
 pub fn xml_safe(s: &str) -> String {
-    if s.chars().all(is_xml_char) { s.to_owned() } else { s.chars().filter(|&c| is_xml_char(c)).collect() }
+    if is_xml_text(s) { s.to_owned() } else { s.chars().filter(|&c| is_xml_char(c)).collect() }
+}
+
+/// True when every character of `s` is an XML 1.0 `Char`, checked on bytes: in UTF-8 the
+/// only characters XML forbids are the C0 controls (one byte each, tab and newlines
+/// allowed) and U+FFFE and U+FFFF (`EF BF BE`, `EF BF BF`); a `str` holds no surrogates.
+fn is_xml_text(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    !bytes.iter().any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+        && !memchr::memmem::find_iter(bytes, b"\xEF\xBF").any(|at| bytes.get(at + 2).is_some_and(|&b| b >= 0xBE))
 }
 
 /// `s` escaped for HTML or XML text and double-quoted attribute values.
@@ -186,6 +195,31 @@ pub fn cut_at_word(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xml_text_is_checked_on_bytes_as_on_characters() {
+        let samples = [
+            "",
+            "plain",
+            "tab\tnl\ncr\r",
+            "\u{1}",
+            "\u{1F}",
+            "\u{7F}",
+            "\u{FFFD}",
+            "\u{FFFE}",
+            "\u{FFFF}",
+            "\u{FFC0}\u{EFFF}",
+            "\u{10000}\u{10FFFF}",
+            "é\u{0}",
+        ];
+        for s in samples {
+            assert_eq!(is_xml_text(s), s.chars().all(is_xml_char), "{s:?}");
+        }
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let s = format!("a{c}b");
+            assert_eq!(is_xml_text(&s), is_xml_char(c), "U+{:04X}", c as u32);
+        }
+    }
 
     #[test]
     fn xml_safe_drops_forbidden_characters_only() {
