@@ -126,6 +126,10 @@ fn finish_html(html: &str, fragments: &[String], base: Option<&Url>) -> String {
 /// `html` with each `<p>TIDINGS-FRAGMENT-n</p>` (or a bare `TIDINGS-FRAGMENT-n`) replaced by
 /// `fragments[n]`, in one pass; markers with no fragment stay as they are.
 pub fn put_fragments(html: &str, fragments: &[String]) -> String {
+    if fragments.is_empty() {
+        // Every marker stays as it is: nothing to look for.
+        return html.to_owned();
+    }
     let mut out = String::with_capacity(html.len() + fragments.iter().map(String::len).sum::<usize>());
     let mut rest = html;
     while let Some(i) = rest.find(FRAGMENT_MARK) {
@@ -239,6 +243,23 @@ fn plain_text(events: &[Event]) -> String {
 /// Rewrites relative URLs in `html` against `base`. Raw HTML written in the post is covered
 /// too, since this works on the rendered markup rather than on Markdown links.
 pub fn absolutize(html: &str, base: &Url) -> String {
+    if !names_a_url_attribute(html) {
+        // The rewriter would find no element to change (a summary without links or images).
+        return html.to_owned();
+    }
+    rewrite_urls(html, base)
+}
+
+/// Whether `html` may have an attribute [`absolutize`] rewrites: `href`, `src`, `srcset` or
+/// `poster`, in any case. Text that merely mentions one is a harmless false alarm.
+fn names_a_url_attribute(html: &str) -> bool {
+    // `| 0x20` lowers an ASCII capital and leaves a small letter; no other byte becomes one.
+    html.as_bytes().windows(3).any(|w| {
+        matches!([w[0] | 0x20, w[1] | 0x20, w[2] | 0x20], [b'r', b'e', b'f'] | [b's', b'r', b'c'] | [b'o', b's', b't'])
+    })
+}
+
+fn rewrite_urls(html: &str, base: &Url) -> String {
     use lol_html::{RewriteStrSettings, element, rewrite_str};
     let join = |value: &str| -> Option<String> {
         let value = value.trim();
@@ -324,6 +345,25 @@ mod tests {
         assert!(html.contains(
             r#"srcset="https://blog.example.com/operations/2014/12/03/a.png 1x, https://blog.example.com/b.png 2x""#
         ));
+    }
+
+    #[test]
+    fn html_without_url_attributes_is_left_as_the_rewriter_would_leave_it() {
+        let base = base();
+        for html in [
+            "",
+            "<p>Plain <em>text</em> &amp; <code>&lt;a&gt;</code>.</p>\n",
+            "<table><tr><td style=\"text-align: left\">x</td></tr></table>",
+            "<p>Unclosed <b>bold <i>and</p> stray </div> &bogus; <!-- c --> <br>",
+        ] {
+            assert!(!names_a_url_attribute(html), "{html}");
+            assert_eq!(absolutize(html, &base), rewrite_urls(html, &base), "{html}");
+        }
+        for html in ["<a HREF=\"/x\">", "<img SRC=\"x.png\">", "<video Poster=\"p.jpg\">", "<img srcset=\"a.png 1x\">"]
+        {
+            assert!(names_a_url_attribute(html), "{html}");
+            assert_ne!(absolutize(html, &base), html, "{html}: rewritten");
+        }
     }
 
     #[test]

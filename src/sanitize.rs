@@ -63,8 +63,14 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 /// `html` with everything unsafe removed. Void elements are written XHTML-style (`<br />`),
 /// as pulldown-cmark writes them.
 pub fn clean(html: &str) -> String {
-    let cleaned = CLEANER.clean(html).to_string();
-    cleaned.replace("<br>", "<br />").replace("<hr>", "<hr />")
+    let mut cleaned = CLEANER.clean(html).to_string();
+    // `replace` copies the whole text even when it finds nothing: most bodies have no `<hr>`.
+    for (html5, xhtml) in [("<br>", "<br />"), ("<hr>", "<hr />")] {
+        if cleaned.contains(html5) {
+            cleaned = cleaned.replace(html5, xhtml);
+        }
+    }
+    cleaned
 }
 
 #[cfg(test)]
