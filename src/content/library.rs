@@ -23,6 +23,8 @@ use crate::store::Store;
 /// Most bytes of post text kept for files read again while serving, so that a file that
 /// then breaks keeps its last good body (files unchanged since start are rendered from disk).
 const KEPT_TEXT_BYTES: usize = 32 * 1024 * 1024;
+/// Files read in parallel before what was read is stored (see [`Library::read_all`]).
+const READ_CHUNK: usize = 8192;
 
 /// What a file looked like when it was last read: a change of any part means read it again.
 /// Live reload's polling tells changed settings files by it too.
@@ -125,8 +127,7 @@ pub struct Library {
     epoch: u64,
     links: Arc<LinkTable>,
     /// One shared copy of each category, tag and author.
-    terms: HashSet<Arc<Term>>,
-    people: HashSet<Arc<Person>>,
+    shared: Interner,
     /// Files whose text is kept, oldest first, and the bytes kept.
     kept: VecDeque<Arc<Path>>,
     kept_bytes: usize,
@@ -164,8 +165,7 @@ impl Library {
             renderer: Arc::new(Renderer::new(store, sources.render_budget)),
             epoch: 0,
             links: Arc::default(),
-            terms: HashSet::default(),
-            people: HashSet::default(),
+            shared: Interner::default(),
             kept: VecDeque::new(),
             kept_bytes: 0,
             serving: false,
@@ -455,42 +455,22 @@ impl Library {
     fn read_all(&mut self, files: &[PostFile]) {
         let config = self.config.clone();
         let serving = self.serving;
-        let read: Vec<Read> = files
-            .par_iter()
-            .map(|file| {
-                let shown = self.sources.content_dir.join(&file.relative);
-                let (meta, text) = read_post_with_metadata(&shown, self.sources.max_post_bytes);
-                let stamp = meta.as_ref().and_then(Stamp::of_metadata);
-                let text = match text {
-                    Ok(text) => text,
-                    Err(d) => {
-                        return Read { stamp, parsed: Err(d), relative_url: None, site_keys: Vec::new(), text: None };
-                    }
-                };
-                let site_keys = liquid_site_keys(&text);
-                let hash = text_hash(&text);
-                let (parsed, relative_url) = match parse::read_front(&text, file, &shown, &config) {
-                    Ok(Some(front)) => {
-                        // Only Liquid's `link` and `post_url` read it: kept for Jekyll sites alone.
-                        let url = config.jekyll.is_some().then(|| front.relative_url.clone());
-                        let (post, warnings) = front.into_post(hash, None);
-                        (Ok(Parsed::Post(Box::new(post), warnings)), url)
-                    }
-                    Ok(None) => (Ok(Parsed::Unpublished), None),
-                    Err(d) => (Err(d), None),
-                };
-                let text = (serving && matches!(parsed, Ok(Parsed::Post(..)))).then(|| Arc::from(text));
-                Read { stamp, parsed, relative_url, site_keys, text }
-            })
-            .collect();
         let started = std::time::Instant::now();
         self.renderer.forget_problems(files.iter().map(|f| f.relative.as_path()));
         let mut links_changed = false;
         // Into an empty map (the first load), in one sorted batch: inserting one at a time
         // costs two path comparisons per level of the tree for every file.
         let mut batch = self.files.is_empty().then(|| Vec::with_capacity(files.len()));
-        for (file, read) in files.iter().zip(read) {
-            links_changed |= self.apply(file, read, batch.as_mut());
+        // Read in chunks, each stored before the next is read: what is read but not yet
+        // stored stays a few megabytes, however many files there are.
+        for chunk in files.chunks(READ_CHUNK) {
+            let read: Vec<Read> = {
+                let (sources, shared) = (&self.sources, &self.shared);
+                chunk.par_iter().map(|file| read_file(file, sources, &config, shared, serving)).collect()
+            };
+            for (file, read) in chunk.iter().zip(read) {
+                links_changed |= self.apply(file, read, batch.as_mut());
+            }
         }
         if let Some(batch) = batch {
             self.files = batch.into_iter().collect();
@@ -498,7 +478,7 @@ impl Library {
         if links_changed && self.config.jekyll.is_some() {
             self.update_links();
         }
-        tracing::debug!(files = files.len(), apply_ms = started.elapsed().as_millis() as u64, "stored what was read");
+        tracing::debug!(files = files.len(), ms = started.elapsed().as_millis() as u64, "read and stored");
     }
 
     /// The table of post URLs that Liquid's `link` and `post_url` read, made again.
@@ -535,14 +515,11 @@ impl Library {
         }
         let entry = match read.parsed {
             Ok(Parsed::Post(post, warnings)) => {
-                let mut post = *post;
-                post.source = key.clone();
-                self.intern(&mut post);
                 if let Some(text) = &read.text {
                     self.keep_text(&key, text.len());
                 }
                 let extras = Extras { site_keys: read.site_keys, problems: warnings, text: read.text };
-                Entry::new(stamp, Some(Arc::new(post)), read.relative_url, extras)
+                Entry::new(stamp, Some(post), read.relative_url, extras)
             }
             Ok(Parsed::Unpublished) => {
                 Entry::new(stamp, None, None, Extras { site_keys: read.site_keys, ..Extras::default() })
@@ -592,24 +569,6 @@ impl Library {
         match pinned {
             Some(pinned) => Arc::new(Post { pinned: Some(pinned), ..(*last_good).clone() }),
             None => last_good,
-        }
-    }
-
-    /// Replaces a post's terms and authors with the library's shared copies.
-    fn intern(&mut self, post: &mut Post) {
-        fn shared<T: Eq + std::hash::Hash>(set: &mut HashSet<Arc<T>>, value: &mut Arc<T>) {
-            match set.get(value) {
-                Some(known) => *value = known.clone(),
-                None => {
-                    set.insert(value.clone());
-                }
-            }
-        }
-        for term in post.categories.iter_mut().chain(post.tags.iter_mut()) {
-            shared(&mut self.terms, term);
-        }
-        for person in &mut post.authors {
-            shared(&mut self.people, person);
         }
     }
 
@@ -687,6 +646,70 @@ fn repeats<'a, T: Copy>(items: impl Iterator<Item = (&'a str, T)>) -> BTreeMap<&
         }
     }
     repeated
+}
+
+/// Reads one post file: its stamp, its front matter into a post (terms and authors shared),
+/// and what else the library keeps of it.
+fn read_file(file: &PostFile, sources: &Sources, config: &SiteConfig, shared: &Interner, serving: bool) -> Read {
+    let shown = sources.content_dir.join(&file.relative);
+    let (meta, text) = read_post_with_metadata(&shown, sources.max_post_bytes);
+    let stamp = meta.as_ref().and_then(Stamp::of_metadata);
+    let text = match text {
+        Ok(text) => text,
+        Err(d) => {
+            return Read { stamp, parsed: Err(d), relative_url: None, site_keys: Vec::new(), text: None };
+        }
+    };
+    let site_keys = liquid_site_keys(&text);
+    let hash = text_hash(&text);
+    let (parsed, relative_url) = match parse::read_front(&text, file, &shown, config) {
+        Ok(Some(front)) => {
+            // Only Liquid's `link` and `post_url` read it: kept for Jekyll sites alone.
+            let url = config.jekyll.is_some().then(|| front.relative_url.clone());
+            let (mut post, warnings) = front.into_post(hash, None);
+            // Here, not when stored: the copies it drops are freed on the thread that made
+            // them while it still allocates. Freed later on another, they left holes in pages
+            // that long-lived strings kept resident (a third of the RSS after loading).
+            shared.intern(&mut post);
+            (Ok(Parsed::Post(Arc::new(post), warnings)), url)
+        }
+        Ok(None) => (Ok(Parsed::Unpublished), None),
+        Err(d) => (Err(d), None),
+    };
+    let text = (serving && matches!(parsed, Ok(Parsed::Post(..)))).then(|| Arc::from(text));
+    Read { stamp, parsed, relative_url, site_keys, text }
+}
+
+/// One shared copy of each category, tag and author, for every reading thread.
+#[derive(Debug, Default)]
+struct Interner(std::sync::Mutex<Shared>);
+
+/// The shared terms (categories and tags) and authors.
+#[derive(Debug, Default)]
+struct Shared {
+    terms: HashSet<Arc<Term>>,
+    people: HashSet<Arc<Person>>,
+}
+
+impl Interner {
+    /// Replaces a post's terms and authors with the shared copies.
+    fn intern(&self, post: &mut Post) {
+        fn shared<T: Eq + std::hash::Hash>(set: &mut HashSet<Arc<T>>, value: &mut Arc<T>) {
+            match set.get(value) {
+                Some(known) => *value = known.clone(),
+                None => {
+                    set.insert(value.clone());
+                }
+            }
+        }
+        let mut known = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        for term in post.categories.iter_mut().chain(post.tags.iter_mut()) {
+            shared(&mut known.terms, term);
+        }
+        for person in &mut post.authors {
+            shared(&mut known.people, person);
+        }
+    }
 }
 
 /// One file as read: its stamp, the outcome, its URL, the `site` keys its Liquid prints, and

@@ -24,7 +24,7 @@ use crate::yaml::Loc;
 #[derive(Debug)]
 pub enum Parsed {
     /// A post to serve, with warnings about it.
-    Post(Box<Post>, Vec<Diagnostic>),
+    Post(Arc<Post>, Vec<Diagnostic>),
     /// A draft or `published: false`: deliberately left out.
     Unpublished,
 }
@@ -60,7 +60,7 @@ pub fn parse_post(text: &str, file: &PostFile, shown: &Path, config: &SiteConfig
     match read_front(text, file, shown, config)? {
         Some(front) => {
             let (post, warnings) = front.into_post(text_hash(text), Some(Pinned::Text(Arc::from(text))));
-            Ok(Parsed::Post(Box::new(post), warnings))
+            Ok(Parsed::Post(Arc::new(post), warnings))
         }
         None => Ok(Parsed::Unpublished),
     }

@@ -13,7 +13,7 @@ fn parse(relative: &str, text: &str) -> Result<Post, String> {
     let file = PostFile { relative: PathBuf::from(relative), draft: relative.starts_with("_drafts") };
     let shown = Path::new("content").join(relative);
     match parse_post(text, &file, &shown, &config()) {
-        Ok(Parsed::Post(post, _)) => Ok(*post),
+        Ok(Parsed::Post(post, _)) => Ok(Arc::unwrap_or_clone(post)),
         Ok(Parsed::Unpublished) => Err("unpublished".to_owned()),
         Err(d) => Err(d.to_string()),
     }

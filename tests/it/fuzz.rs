@@ -24,7 +24,7 @@ fn load_and_render(text: &str) {
     let file = PostFile { relative: PathBuf::from("_posts/2024-01-01-x.md"), draft: false };
     let Ok(Parsed::Post(post, _)) = parse_post(text, &file, Path::new("x.md"), &config()) else { return };
     let index = Index::build(
-        &[Arc::new(*post)],
+        &[post],
         tidings::content::BodySource::detached(Arc::new(config())),
         chrono::Utc::now(),
         1,

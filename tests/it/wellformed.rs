@@ -24,7 +24,7 @@ fn feeds_for(title: &str, body: &str) -> Vec<String> {
         other => panic!("post does not load: {other:?}\n{text}"),
     };
     let index = Index::build(
-        &[Arc::new(*post)],
+        &[post],
         tidings::content::BodySource::detached(Arc::new(config)),
         chrono::Utc::now(),
         1,
