@@ -669,7 +669,7 @@ fn read_file(file: &PostFile, sources: &Sources, config: &SiteConfig, shared: &I
             let (mut post, warnings) = front.into_post(hash, None);
             // Here, not when stored: the copies it drops are freed on the thread that made
             // them while it still allocates. Freed later on another, they left holes in pages
-            // that long-lived strings kept resident (a third of the RSS after loading).
+            // that long-lived strings kept resident (BENCHMARKS.md, "Size is free").
             shared.intern(&mut post);
             (Ok(Parsed::Post(Arc::new(post), warnings)), url)
         }
