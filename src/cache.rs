@@ -76,7 +76,7 @@ impl Representation {
         let etag_value = http::HeaderValue::from_str(&etag).unwrap_or(http::HeaderValue::from_static("\"\""));
         let made = OnceLock::new();
         if let Some(body) = body {
-            let _ = made.set(Bytes::from(body));
+            let _ = made.set(exact(body));
         }
         Representation { body: made, etag, etag_value }
     }
@@ -159,8 +159,8 @@ impl Rendered {
         let identity = || self.identity.ready().expect("the identity body is made with the document");
         self.get(coding).body.get_or_init(|| match coding {
             Coding::Identity => identity().clone(),
-            Coding::Gzip => Bytes::from(gzip(identity())),
-            Coding::Brotli => Bytes::from(brotli(identity())),
+            Coding::Gzip => exact(gzip(identity())),
+            Coding::Brotli => exact(brotli(identity())),
         })
     }
 
@@ -169,6 +169,13 @@ impl Rendered {
     pub fn etags(&self) -> [&str; 3] {
         [&self.identity.etag, &self.gzip.etag, &self.brotli.etag]
     }
+}
+
+/// `bytes` without the spare room a growing buffer keeps: `Bytes::from` holds on to the whole
+/// allocation, which may be twice what is weighed (and sent).
+fn exact(mut bytes: Vec<u8>) -> Bytes {
+    bytes.shrink_to_fit();
+    Bytes::from(bytes)
 }
 
 /// A hash of content bytes: the same bytes give the same value on every machine.

@@ -201,14 +201,14 @@ mod tests {
             updated: None,
             url: format!("https://x.test/{source}").into(),
             id: format!("https://x.test/{source}").into(),
-            categories: vec![Arc::new(Term { name: category.to_owned(), slug: category.to_lowercase() })],
-            tags: vec![],
-            authors: vec![Arc::new(Person {
+            categories: Box::new([Arc::new(Term { name: category.to_owned(), slug: category.to_lowercase() })]),
+            tags: Box::new([]),
+            authors: Box::new([Arc::new(Person {
                 key: author.to_owned(),
                 name: author.to_uppercase(),
                 email: None,
                 uri: None,
-            })],
+            })]),
             image: None,
             lang: None,
             hash: 0,

@@ -62,16 +62,17 @@ pub struct Post {
     /// Jekyll site, else the URL (then the same allocation as `url`: a million posts keep a
     /// million URLs once).
     pub id: Arc<str>,
-    /// Categories in the order written, without duplicates (shared between posts).
-    pub categories: Vec<Arc<Term>>,
+    /// Categories in the order written, without duplicates (shared between posts). Boxed
+    /// slices, not `Vec`s: eight bytes less each, which puts a post in a smaller size class.
+    pub categories: Box<[Arc<Term>]>,
     /// Tags in the order written, without duplicates (shared between posts).
-    pub tags: Vec<Arc<Term>>,
+    pub tags: Box<[Arc<Term>]>,
     /// Authors in the order written (shared between posts).
-    pub authors: Vec<Arc<Person>>,
+    pub authors: Box<[Arc<Person>]>,
     /// Absolute URL of the post's image.
     pub image: Option<String>,
     /// The post's language, if it differs from the site's.
-    pub lang: Option<String>,
+    pub lang: Option<Box<str>>,
     /// A hash of the text the post was read from: it changes when the file does, and keys
     /// the rendered body.
     pub hash: u128,

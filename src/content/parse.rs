@@ -326,7 +326,7 @@ impl Front<'_> {
             tags: shared(self.tags),
             authors: shared(self.authors),
             image,
-            lang: self.lang,
+            lang: self.lang.map(String::into_boxed_str),
             hash,
             pinned,
         };
@@ -336,10 +336,10 @@ impl Front<'_> {
 
 /// `values` behind `Arc`s, in a list of exactly their number: collecting in place would keep
 /// the first list's buffer, sized for the values themselves rather than for pointers.
-fn shared<T>(values: Vec<T>) -> Vec<Arc<T>> {
+fn shared<T>(values: Vec<T>) -> Box<[Arc<T>]> {
     let mut out = Vec::with_capacity(values.len());
     out.extend(values.into_iter().map(Arc::new));
-    out
+    out.into_boxed_slice()
 }
 
 /// Renders the body of a post whose front matter was read: Liquid first (Jekyll sites),
@@ -382,10 +382,15 @@ pub fn render(front: &Front, shown: &Path, config: &SiteConfig, resolver: &dyn R
         absolute: config.absolute_links,
     };
     let rendered = markdown::render_source(&source, &front.url);
+    // Kept in the cache, weighed by capacity: without the spare room strings grow with.
+    let exact = |mut text: String| {
+        text.shrink_to_fit();
+        text
+    };
     let body = Body {
-        summary_html: rendered.summary_html,
-        summary_text: rendered.summary_text,
-        content_html: rendered.content_html,
+        summary_html: exact(rendered.summary_html),
+        summary_text: exact(rendered.summary_text),
+        content_html: exact(rendered.content_html),
     };
     (body, warnings)
 }

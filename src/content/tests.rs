@@ -33,7 +33,7 @@ fn the_ops_team_post() {
     assert_eq!(post.title, "The ops team");
     assert_eq!(post.published.to_rfc3339(), "2014-12-03T00:00:00+00:00");
     assert_eq!(&*post.url, "https://blog.example.com/operations/2014/12/03/this-is-operations.html");
-    assert_eq!(post.categories, [Arc::new(Term { name: "Operations".into(), slug: "operations".into() })]);
+    assert_eq!(*post.categories, [Arc::new(Term { name: "Operations".into(), slug: "operations".into() })]);
     assert_eq!(post.authors[0].name, "Tim Ward");
     assert_eq!(post.image, None);
     let body = body("_posts/this-is-operations.md", OPS);
@@ -50,7 +50,7 @@ fn default_permalink_uses_categories_date_and_file_slug() {
             .unwrap();
     assert_eq!(&*post.url, "https://blog.example.com/tech/news/2024/05/01/Hello-World.html");
     assert_eq!(post.image.as_deref(), Some("https://blog.example.com/tech/news/2024/05/01/pic.jpg"));
-    assert_eq!(post.authors, []);
+    assert!(post.authors.is_empty());
 }
 
 #[test]
@@ -131,4 +131,12 @@ fn deep_nesting_is_refused_before_any_body_parser_sees_it() {
     }
     let ok = body("_posts/2024-01-01-ok.md", &format!("---\ntitle: Ok\n---\n{}x\n", "> ".repeat(20)));
     assert_eq!(ok.content_html.matches("<blockquote>").count(), 20);
+}
+
+/// A million posts are a million `Arc<Post>`s: with its two counts a post stays within the
+/// allocator's 256-byte size class (it was 288 bytes, in the 320-byte class, before its lists
+/// became boxed slices).
+#[test]
+fn a_post_fits_the_256_byte_size_class() {
+    assert!(std::mem::size_of::<Post>() + 16 <= 256, "{} bytes", std::mem::size_of::<Post>());
 }

@@ -23,12 +23,8 @@ fn config() -> SiteConfig {
 fn load_and_render(text: &str) {
     let file = PostFile { relative: PathBuf::from("_posts/2024-01-01-x.md"), draft: false };
     let Ok(Parsed::Post(post, _)) = parse_post(text, &file, Path::new("x.md"), &config()) else { return };
-    let index = Index::build(
-        &[post],
-        tidings::content::BodySource::detached(Arc::new(config())),
-        chrono::Utc::now(),
-        1,
-    );
+    let index =
+        Index::build(&[post], tidings::content::BodySource::detached(Arc::new(config())), chrono::Utc::now(), 1);
     for format in Format::ALL {
         let bytes = feed::render(&index, &FeedKey::new(Scope::Site, format)).unwrap().bytes;
         let text = String::from_utf8(bytes).unwrap();

@@ -23,12 +23,7 @@ fn feeds_for(title: &str, body: &str) -> Vec<String> {
         Ok(Parsed::Post(post, _)) => post,
         other => panic!("post does not load: {other:?}\n{text}"),
     };
-    let index = Index::build(
-        &[post],
-        tidings::content::BodySource::detached(Arc::new(config)),
-        chrono::Utc::now(),
-        1,
-    );
+    let index = Index::build(&[post], tidings::content::BodySource::detached(Arc::new(config)), chrono::Utc::now(), 1);
     Format::ALL
         .iter()
         .flat_map(|&format| [Scope::Site, Scope::Category("ops".into())].map(|scope| FeedKey::new(scope, format)))
