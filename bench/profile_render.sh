@@ -48,7 +48,9 @@ print("listening after %.2f s; %d feeds took %.2f s" % (t_listen - t0, len(paths
 PY
 pkill -INT -f "addr 127.0.0.1:18082"
 wait
-perf report -i "$DATA" --no-children --sort sym --stdio 2>/dev/null | python3 -c '
+# Every thread's samples, then the body render pool's alone (its threads are `tidings-render-N`).
+group() {
+  python3 -c '
 import collections, re, sys
 groups = collections.Counter()
 top = []
@@ -61,17 +63,25 @@ for line in sys.stdin:
     if kind == "k": k = "kernel"
     elif re.search(r"brotli|Brotli", sym): k = "Brotli"
     elif re.search(r"deflate|miniz|flate2|crc32|adler", sym): k = "gzip"
-    elif re.search(r"ammonia|html5ever|markup5ever|tendril|string_cache", sym): k = "sanitizing (ammonia, html5ever)"
+    elif re.search(r"ammonia|html5ever|markup5ever|tendril|string_cache|phf", sym): k = "sanitizing (ammonia, html5ever)"
     elif re.search(r"lol_html|selectors|cssparser", sym): k = "absolute URLs (lol_html)"
     elif re.search(r"pulldown_cmark", sym): k = "Markdown (pulldown-cmark)"
     elif re.search(r"quick_xml|rss::|atom_syndication|feed::|serde_json|escape", sym): k = "feed XML/JSON"
+    elif re.search(r"TwoWay|str::|replace", sym): k = "string searches"
     elif re.search(r"malloc|free|realloc|memmove|memcpy|memset|memcmp|_mi_|mi_", sym): k = "malloc, free, memcpy"
     elif re.search(r"saphyr|flat_yaml|frontmatter|walkdir|path::", sym): k = "loading"
     else: k = "other"
     groups[k] += pct
+total = sum(groups.values()) or 1
 for k, v in groups.most_common():
-    print("%5.1f%%  %s" % (v, k))
-print("top symbols:")
-for pct, sym in sorted(top, reverse=True)[:25]:
-    print("%5.1f%%  %s" % (pct, sym[:110]))
-'
+    print("%5.1f%%  %s" % (100 * v / total, k))
+if sys.argv[1] == "top":
+    print("top symbols (share of all samples):")
+    for pct, sym in sorted(top, reverse=True)[:25]:
+        print("%5.1f%%  %s" % (pct, sym[:110]))
+' "$1"
+}
+echo "== every thread"
+perf report -i "$DATA" --no-children --sort sym --stdio 2>/dev/null | group top
+echo "== the body render pool"
+perf report -i "$DATA" --no-children --comm tidings-render- --sort sym --stdio 2>/dev/null | group groups

@@ -1,0 +1,60 @@
+//! Loads a site as `tidings serve` does before it listens (library, then the first index)
+//! and prints the bytes its allocations ask for, live and at their peak, beside the
+//! process's RSS: `bench/heap_load.sh` sets them against what `tidings serve` holds.
+//!
+//! Usage: load_heap CONTENT_DIR FEEDS_DIR
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+/// The system allocator, counting the bytes asked for.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(bytes: usize) {
+    let live = LIVE.fetch_add(bytes, Relaxed) + bytes;
+    PEAK.fetch_max(live, Relaxed);
+}
+
+// SAFETY: every call is passed to `System` unchanged; only counters are added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        grew(layout.size());
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_sub(layout.size(), Relaxed);
+        grew(new_size);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn main() -> std::process::ExitCode {
+    let mut args = std::env::args().skip(1);
+    let (Some(content), Some(feeds)) = (args.next(), args.next()) else {
+        eprintln!("usage: load_heap CONTENT_DIR FEEDS_DIR");
+        return std::process::ExitCode::from(2);
+    };
+    let sources = tidings::content::Sources::new(content, feeds);
+    let library = match tidings::content::Library::load(&sources) {
+        Ok(library) => library,
+        Err(e) => {
+            eprintln!("{}", e.0);
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let app = tidings::app::App::new(library, chrono::Utc::now());
+    let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
+    println!("asked for: live {:.1} MiB, peak {:.1} MiB", mib(LIVE.load(Relaxed)), mib(PEAK.load(Relaxed)));
+    drop(app);
+    std::process::ExitCode::SUCCESS
+}
