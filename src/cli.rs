@@ -191,6 +191,10 @@ struct ServeArgs {
     /// Seconds in-flight requests get to finish after SIGTERM or SIGINT.
     #[arg(long, env = "TIDINGS_SHUTDOWN_GRACE", default_value_t = http::DEFAULT_SHUTDOWN_GRACE.as_secs())]
     shutdown_grace: u64,
+    /// Seconds a connection gets to send a request's headers: before its first byte, while
+    /// they trickle in, and between keep-alive requests; past it the connection is closed.
+    #[arg(long, env = "TIDINGS_IDLE_TIMEOUT", default_value_t = http::DEFAULT_IDLE_TIMEOUT.as_secs())]
+    idle_timeout: u64,
     /// Who may read `/diagnostics`: `off`, `local` (loopback clients) or `public`.
     #[arg(long, env = "TIDINGS_DIAGNOSTICS", value_enum, default_value_t = http::Exposure::Public)]
     diagnostics: http::Exposure,
@@ -509,8 +513,9 @@ async fn run_server(args: &ServeArgs) -> Result<(), String> {
     let options = ServerOptions {
         max_connections: args.max_connections.max(1),
         shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace),
+        first_byte_timeout: std::time::Duration::from_secs(args.idle_timeout.max(1)),
+        header_read_timeout: std::time::Duration::from_secs(args.idle_timeout.max(1)),
         diagnostics: args.diagnostics,
-        ..ServerOptions::default()
     };
     http::serve(listener, app.clone(), options, shutdown_signal()).await.map_err(|e| format!("server failed: {e}"))?;
     // What was counted since the last write.

@@ -62,6 +62,9 @@ pub struct Client {
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// Default time in-flight requests get after `SIGTERM`.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// Default time a connection gets to send a request's headers, and to stay idle between
+/// requests.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest request head (request line and headers) read; past it hyper answers `431`.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// Requests one HTTP/2 connection may have in flight at once.
@@ -126,8 +129,8 @@ impl Drop for InFlight {
 impl Default for ServerOptions {
     fn default() -> Self {
         ServerOptions {
-            first_byte_timeout: Duration::from_secs(10),
-            header_read_timeout: Duration::from_secs(10),
+            first_byte_timeout: DEFAULT_IDLE_TIMEOUT,
+            header_read_timeout: DEFAULT_IDLE_TIMEOUT,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             diagnostics: Exposure::default(),
