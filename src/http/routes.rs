@@ -234,9 +234,9 @@ async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document, var
         Some(bytes) => (coding, bytes.clone()),
         None => Box::pin(app.cache.body(&rendered, coding)).await,
     };
-    // Sized for the most headers a document gets (with `nosniff`, added by `handle`), so that
-    // no response's map grows.
-    let mut headers = HeaderMap::with_capacity(16);
+    // A 304's five headers fit the smallest map (room for six); a 200's map is sized for the
+    // most headers a document gets (with `nosniff`, added by `handle`), so that none grows.
+    let mut headers = if unchanged { HeaderMap::new() } else { HeaderMap::with_capacity(16) };
     headers.insert(ETAG, rendered.get(coding).etag_value.clone());
     headers.insert(CACHE_CONTROL, rendered.cache_control.clone());
     headers.insert(VARY, HeaderValue::from_static(vary));
@@ -450,5 +450,31 @@ mod tests {
         let client = Client { peer: "127.0.0.1:1".parse().unwrap(), diagnostics: super::super::Exposure::Public };
         let bytes = size(&handle(req, &app, client));
         assert!(bytes <= 1024, "a request's future is {bytes} bytes");
+    }
+
+    /// A 304 carries the validators and what caches update, in a header map that never grew
+    /// past its first allocation (room for six).
+    #[tokio::test]
+    async fn a_304_carries_five_headers_in_the_smallest_map() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let sources = crate::content::Sources::new(root.join("content"), root.join("feeds"));
+        let app = App::new(crate::content::Library::load(&sources).unwrap(), chrono::Utc::now());
+        let client = Client { peer: "127.0.0.1:1".parse().unwrap(), diagnostics: super::super::Exposure::Public };
+        let get = |etag: Option<&str>| {
+            let mut req = Request::get("/feed.atom");
+            if let Some(etag) = etag {
+                req = req.header(http::header::IF_NONE_MATCH, etag);
+            }
+            req.body(http_body_util::Empty::<Bytes>::new()).unwrap()
+        };
+        let full = handle(get(None), &app, client).await;
+        let etag = full.headers()[ETAG].to_str().unwrap().to_owned();
+        let response = handle(get(Some(&etag)), &app, client).await;
+        assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+        let mut names: Vec<&str> = response.headers().keys().map(HeaderName::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["access-control-allow-origin", "cache-control", "etag", "last-modified", "vary"]);
+        // A map's first insert makes room for six; a map made larger, or grown, has more.
+        assert_eq!(response.headers().capacity(), 6);
     }
 }
