@@ -25,6 +25,9 @@ pub enum Reload {
     Paths(Vec<PathBuf>),
     /// Walk the content folder and read files that changed.
     Rescan,
+    /// The configuration (and, if it changed, every post), else the posts whose files
+    /// changed: what may have changed while nothing watched, between loading and watching.
+    CatchUp,
     /// The configuration (and, if it changed, every post).
     Config,
     /// The configuration and every post, whatever their timestamps say (`SIGHUP`).
@@ -165,6 +168,10 @@ impl App {
         let changes = match what {
             Reload::Paths(paths) => library.refresh(&paths),
             Reload::Rescan => library.rescan(false),
+            Reload::CatchUp => {
+                let changes = library.reload_config();
+                if changes.config { changes } else { library.rescan(false) }
+            }
             Reload::Config => library.reload_config(),
             Reload::Everything => {
                 let mut changes = library.reload_config();

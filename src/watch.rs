@@ -150,8 +150,8 @@ struct Folders {
 
 async fn run(app: Arc<App>, mut watcher: RecommendedWatcher, mut rx: Events, folders: Folders) {
     let Folders { given, mut content, feeds } = folders;
-    // Whatever changed between loading and watching.
-    reload(&app, Reload::Rescan).await;
+    // Whatever changed between loading and watching, the configuration included.
+    reload(&app, Reload::CatchUp).await;
     let mut folder = FolderState::of(&content);
     let mut check = tokio::time::interval(FOLDER_CHECK);
     loop {
@@ -227,7 +227,8 @@ async fn poll(app: Arc<App>, content: PathBuf, feeds: PathBuf, interval: Duratio
         tokio::task::spawn_blocking(move || ConfigSignature::of(&content, &feeds)).await.unwrap_or_default()
     };
     let mut last = signature(content.clone(), feeds.clone()).await;
-    reload(&app, Reload::Rescan).await;
+    // Whatever changed between loading and the first signature, the configuration included.
+    reload(&app, Reload::CatchUp).await;
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticks.tick().await;

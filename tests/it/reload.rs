@@ -345,3 +345,31 @@ fn an_atomic_swap_of_the_content_symlink_is_followed() {
         wait_for(&server, &["Newer"], Duration::from_secs(5));
     }
 }
+
+/// The watches are set up after the server listens (a recursive watch lists every folder,
+/// which must not hold up the first answer). A configuration change made meanwhile used to
+/// be lost: the catch-up after watching walked the posts only, so a hub named then was never
+/// told (it failed CI). Here 4,000 folders make the setup take a while, and `site.yaml` is
+/// written the moment the server listens.
+#[test]
+fn a_configuration_change_made_while_the_watches_are_set_up_is_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let (content, feeds) = (dir.path().join("content"), dir.path().join("feeds"));
+    for i in 0..4000 {
+        std::fs::create_dir_all(content.join(format!("_posts/{}/{i}", i % 40))).unwrap();
+    }
+    std::fs::create_dir_all(&feeds).unwrap();
+    std::fs::write(feeds.join("site.yaml"), "title: Before\n").unwrap();
+    std::fs::write(content.join("_posts/2024-01-01-a.md"), "---\ntitle: A\n---\nA.\n").unwrap();
+    let server = TestServer::start_watching(&content, &feeds, tidings::watch::Watch::Notify);
+    std::fs::write(feeds.join("site.yaml"), "title: After\n").unwrap();
+    let start = Instant::now();
+    loop {
+        let title = parse_feed(&server.get("/feed.atom").body).title.map(|t| t.content);
+        if title.as_deref() == Some("After") {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "the site is still titled {title:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
