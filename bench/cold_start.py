@@ -67,8 +67,8 @@ def proc_status(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
             k, _, v = line.partition(":")
-            if k in ("VmHWM", "VmRSS"):
-                d[k] = int(v.split()[0])  # kB
+            if k in ("VmHWM", "VmRSS", "Threads"):
+                d[k] = int(v.split()[0])  # kB (a count for Threads)
     return d
 
 
@@ -182,7 +182,7 @@ def run_serve(corpus, feeds_dir, paths, timeout, clients=4, accept_encoding="ide
             "rss_wall_s": round(max(done_rss) - t0, 3) if len(done_rss) == n_rss else None,
             "feeds": len(results), "feeds_not_200": len(bad),
             "feed_bytes": sum(r[2] for r in results),
-            "maxrss_kb": st["VmHWM"], "rss_kb": st["VmRSS"],
+            "maxrss_kb": st["VmHWM"], "rss_kb": st["VmRSS"], "threads": st["Threads"],
             "cpu_s": round(cpu, 2), "user_s": cpu, "sys_s": 0.0,
         })
     finally:

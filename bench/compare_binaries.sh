@@ -4,11 +4,16 @@
 # "Size is free"):
 #   start  `tidings serve` on an N-post corpus (page cache warm): seconds until /healthz
 #          answers, then the first /feed.atom; server CPU seconds (user + system); VmHWM.
+#   feeds  `tidings serve` on an N-post corpus until all 213 site, category and author feeds
+#          have been fetched once by 4 clients asking `Accept-Encoding: $ACCEPT` (default
+#          "gzip, br", as feed readers do), as bench/cold_start.py's tidings-serve-gzip does:
+#          seconds, server CPU seconds, VmHWM, VmRSS after and the server's threads.
 #   poll   304 polls on the 1,000-post corpus's /feed.atom (`wrk -t1 -c64`, 2 s warm-up,
 #          4 s measured): req/s and server CPU microseconds per request.
 #
-# Usage: bash bench/compare_binaries.sh start|poll BIN...
-# Environment: POSTS (start; default 100000), ROUNDS (default 3), BENCH_ROOT.
+# Usage: bash bench/compare_binaries.sh start|feeds|poll BIN...
+# Environment: POSTS (start, feeds; default 100000), ACCEPT (feeds), ROUNDS (default 3),
+# BENCH_ROOT.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 what=$1; shift
@@ -43,6 +48,26 @@ case "$what" in
         sleep 1
       done
     done ;;
+  feeds)
+    corpus_dir=$(corpus "${POSTS:-100000}")
+    find "$corpus_dir" -type f -print0 | xargs -0 cat > /dev/null
+    python3 - "$BENCH_DIR" "$corpus_dir" "$feeds_dir" "${ACCEPT:-gzip, br}" "$ROUNDS" "$@" <<'EOF'
+import os, sys, time
+bench_dir, corpus, feeds, accept, rounds, bins = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6:]
+sys.path.insert(0, bench_dir)
+import cold_start as cs
+cs.TIDINGS = bins[0]
+paths = cs.feed_paths(corpus, feeds)
+for r in range(1, rounds + 1):
+    for b in bins:
+        cs.TIDINGS = b
+        rec = cs.run_serve(corpus, feeds, paths, 600, accept_encoding=accept)
+        print("%s round %d: %d feeds (%d not 200) after %.2f s (listening %.2f s), CPU %.1f s, VmHWM %d MiB, VmRSS %d MiB, %d threads"
+              % (os.path.basename(b), r, rec["feeds"], rec["feeds_not_200"], rec["wall_s"], rec["listen_s"],
+                 rec["cpu_s"], rec["maxrss_kb"] // 1024, rec["rss_kb"] // 1024, rec["threads"]), flush=True)
+        time.sleep(1)
+EOF
+    ;;
   poll)
     corpus_dir=$(corpus 1000)
     for round in $(seq 1 "$ROUNDS"); do
@@ -60,5 +85,5 @@ case "$what" in
           "$(basename "$bin")" "$round" "$rps" "$c0" "$c1"
       done
     done ;;
-  *) echo "usage: bash bench/compare_binaries.sh start|poll BIN..." >&2; exit 2 ;;
+  *) echo "usage: bash bench/compare_binaries.sh start|feeds|poll BIN..." >&2; exit 2 ;;
 esac

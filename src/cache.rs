@@ -1,9 +1,9 @@
 //! Rendered documents with their compressed twins and validators, kept in the shared
 //! [`Store`] under a fingerprint of everything they show: a snapshot in which a feed's
 //! posts, titles and settings are unchanged finds the bytes the last one made. Concurrent
-//! misses for one document render once, on a blocking thread, never on the runtime's
-//! workers. A compressed form is made the first time a client asks for it, also on a
-//! blocking thread: a client that takes identity never waits for gzip or Brotli.
+//! misses for one document render once, on the [`offload`](crate::offload) pool, never on the
+//! runtime's workers. A compressed form is made the first time a client asks for it, also on
+//! that pool: a client that takes identity never waits for gzip or Brotli.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -414,7 +414,7 @@ impl FeedCache {
     }
 
     /// `document` as rendered from `index`, rendering it on a miss (once, however many ask,
-    /// on a blocking thread); `None` when the index has no such feed or page. Misses for
+    /// on the offload pool); `None` when the index has no such feed or page. Misses for
     /// unknown documents are never kept, so made-up URLs cannot crowd out real feeds, and
     /// neither are renders that lack a body that was not ready in time. Polls ask
     /// [`FeedCache::hit`] first, which needs no fingerprint.
@@ -432,14 +432,14 @@ impl FeedCache {
         Some((rendered, Lookup::Miss))
     }
 
-    /// Renders `document` for `fingerprint` on a blocking thread, once however many ask.
+    /// Renders `document` for `fingerprint` on the offload pool, once however many ask.
     async fn render_once(&self, index: &Arc<Index>, document: &Document, fingerprint: u128) -> Option<Arc<Rendered>> {
         let flight = self.flights.lock().unwrap_or_else(|p| p.into_inner()).entry(fingerprint).or_default().clone();
         let rendered = flight
             .get_or_init(|| {
                 let (index, document, store) = (index.clone(), document.clone(), self.store.clone());
                 async move {
-                    let render = tokio::task::spawn_blocking(move || {
+                    let render = crate::offload::run(move || {
                         let rendered =
                             document.render(&index).map(|r| Arc::new(Rendered { fingerprint: Some(fingerprint), ..r }));
                         if let Some(rendered) = rendered.as_ref().filter(|r| r.complete) {
@@ -447,8 +447,8 @@ impl FeedCache {
                         }
                         rendered
                     });
-                    render.await.unwrap_or_else(|e| {
-                        tracing::error!("rendering a document failed: {e}");
+                    render.await.unwrap_or_else(|| {
+                        tracing::error!("rendering a document failed");
                         None
                     })
                 }
@@ -462,7 +462,7 @@ impl FeedCache {
         rendered
     }
 
-    /// `rendered`'s bytes in `coding`, compressed on a blocking thread if this is the first
+    /// `rendered`'s bytes in `coding`, compressed on the offload pool if this is the first
     /// time a client asks for them; the store then weighs the document again, twin included.
     /// Falls back to identity (and says so) in the unlikely case that compressing failed.
     pub async fn body(&self, rendered: &Arc<Rendered>, coding: Coding) -> (Coding, Bytes) {
@@ -470,7 +470,7 @@ impl FeedCache {
             return (coding, bytes.clone());
         }
         let (made, store) = (rendered.clone(), self.store.clone());
-        let compressed = tokio::task::spawn_blocking(move || {
+        let compressed = crate::offload::run(move || {
             let bytes = made.body(coding).clone();
             if let Some(fingerprint) = made.fingerprint {
                 store.reweigh(fingerprint, &made);
@@ -478,9 +478,9 @@ impl FeedCache {
             bytes
         });
         match compressed.await {
-            Ok(bytes) => (coding, bytes),
-            Err(e) => {
-                tracing::error!("compressing a document failed: {e}");
+            Some(bytes) => (coding, bytes),
+            None => {
+                tracing::error!("compressing a document failed");
                 (Coding::Identity, rendered.body(Coding::Identity).clone())
             }
         }

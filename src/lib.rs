@@ -18,6 +18,7 @@
 //! - [`discovery`]: the OPML list and the HTML index page. Pure.
 //! - [`headlines`]: `/headlines.json` and the `/embed/…` page for other sites. Pure.
 //! - [`cache`]: rendered bytes, compressed twins and validators, keyed by what they show.
+//! - [`offload`]: the few threads documents are rendered and compressed on.
 //! - [`store`]: one byte budget for rendered bodies and documents.
 //! - [`export`]: `tidings build`, the static export.
 //! - [`s3`]: `tidings build --upload`, the export sent to S3-compatible storage, only what changed.
@@ -53,6 +54,7 @@ pub mod index;
 pub mod jekyll;
 pub mod markdown;
 pub mod metrics;
+pub mod offload;
 pub mod probe;
 pub mod retry;
 pub mod s3;
