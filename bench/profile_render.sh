@@ -5,13 +5,15 @@
 # Loading is in the profile too; at 10k posts it is a small part. Needs perf (linux-perf).
 #
 # Usage: bash bench/profile_render.sh [POSTS]      (default 10000)
-# Environment: TIDINGS (binary, default /tmp/bench-target/release/tidings), BENCH_ROOT.
+# Environment: TIDINGS (binary, default /tmp/bench-target/release/tidings), BENCH_ROOT, ACCEPT
+# (the clients' Accept-Encoding, default identity; "gzip, br" as feed readers send it).
 set -euo pipefail
 POSTS="${1:-10000}"
 TIDINGS="${TIDINGS:-/tmp/bench-target/release/tidings}"
 BENCH_ROOT="${BENCH_ROOT:-/tmp/tidings-bench}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
-export TIDINGS BENCH_ROOT
+ACCEPT="${ACCEPT:-identity}"
+export TIDINGS BENCH_ROOT ACCEPT
 CORPUS="$(python3 -c "import sys; sys.path.insert(0, '$HERE'); import cold_start as cs; print(cs.bb.ensure_corpus('$BENCH_ROOT', $POSTS, 1))")"
 mkdir -p "$BENCH_ROOT/empty-feeds"
 find "$CORPUS" -type f -print0 | xargs -0 cat > /dev/null   # a warm page cache
@@ -21,7 +23,7 @@ DATA="$BENCH_ROOT/profile-render.data"
 TIDINGS_LOG=warn perf record -F 999 -g -o "$DATA" -- "$TIDINGS" serve --content "$CORPUS" \
   --feeds "$BENCH_ROOT/empty-feeds" --addr 127.0.0.1:18082 --base-url https://example.org/ > /dev/null 2>&1 &
 python3 - "$PATHS" <<'PY'
-import sys, threading, time
+import os, sys, threading, time
 sys.path.insert(0, "bench")
 import cold_start as cs
 paths = open(sys.argv[1]).read().split()
@@ -39,7 +41,7 @@ def worker():
             if not todo:
                 return
             path = todo.pop(0)
-        status, _ = cs.get(c, path)
+        status, _ = cs.get(c, path, os.environ["ACCEPT"])
         assert status == 200, (path, status)
 threads = [threading.Thread(target=worker) for _ in range(4)]
 for t in threads: t.start()
@@ -85,3 +87,5 @@ echo "== every thread"
 perf report -i "$DATA" --no-children --sort sym --stdio 2>/dev/null | group top
 echo "== the body render pool"
 perf report -i "$DATA" --no-children --comm tidings-render- --sort sym --stdio 2>/dev/null | group groups
+echo "== the document pool (rendering feeds, compressing them)"
+perf report -i "$DATA" --no-children --comm tidings-work-0,tidings-work-1 --sort sym --stdio 2>/dev/null | group groups
