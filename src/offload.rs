@@ -1,9 +1,10 @@
 //! The few threads documents are rendered and compressed on, off the async workers.
 //!
 //! One thread per core, always the same ones. The runtime's blocking pool would start a thread
-//! for every job that finds none idle, and each keeps in its allocator heap what its last render
-//! or Brotli encoder (2.4 MiB of working memory for an 88 KB feed) left behind; a fixed few also
-//! bound how many renders are in flight, and so the memory they hold, whatever the clients do.
+//! for every job that finds none idle (16–19 threads in all during a cold start, 11–12 with this
+//! pool), each keeping in its allocator heap what its last render or Brotli encoder left
+//! behind; a fixed few also bound how many renders are in flight, and so the memory they hold,
+//! whatever the clients do (BENCHMARKS.md, "Re-measured at 8de3a15").
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
