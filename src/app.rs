@@ -26,7 +26,8 @@ pub enum Reload {
     /// Walk the content folder and read files that changed.
     Rescan,
     /// The configuration (and, if it changed, every post), else the posts whose files
-    /// changed: what may have changed while nothing watched, between loading and watching.
+    /// changed, and every body if an include changed: what may have changed while nothing
+    /// watched, between loading and watching.
     CatchUp,
     /// The configuration (and, if it changed, every post).
     Config,
@@ -170,7 +171,12 @@ impl App {
             Reload::Rescan => library.rescan(false),
             Reload::CatchUp => {
                 let changes = library.reload_config();
-                if changes.config { changes } else { library.rescan(false) }
+                if changes.config {
+                    changes
+                } else {
+                    let includes_changed = library.includes_changed();
+                    library.rescan(includes_changed)
+                }
             }
             Reload::Config => library.reload_config(),
             Reload::Everything => {

@@ -16,7 +16,7 @@ use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 
 use crate::app::{App, Reload};
-use crate::content::Stamp;
+use crate::content::{Stamp, stamp_folder};
 
 /// Quiet time that ends a burst of file events (editors write a file in several steps).
 pub const DEBOUNCE: Duration = Duration::from_millis(10);
@@ -270,14 +270,6 @@ impl ConfigSignature {
         stamp_folder(&content.join("_includes"), &mut includes);
         ConfigSignature { config, includes }
     }
-}
-
-/// The stamps of the files in `dir` (not below it), in name order.
-fn stamp_folder(dir: &Path, out: &mut Vec<FileStamp>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    out.extend(paths.into_iter().filter_map(|path| Stamp::of(&path).map(|stamp| (path, stamp))));
 }
 
 async fn reload(app: &Arc<App>, what: Reload) {

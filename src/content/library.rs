@@ -38,6 +38,21 @@ pub struct Stamp {
     changed: (i64, i64),
 }
 
+/// The stamps of the files in `dir` (not below it), in name order; none when it cannot be read.
+pub fn stamp_folder(dir: &Path, out: &mut Vec<(PathBuf, Stamp)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    out.extend(paths.into_iter().filter_map(|path| Stamp::of(&path).map(|stamp| (path, stamp))));
+}
+
+/// The stamps of a Jekyll site's `_includes/` under the content folder `dir`.
+fn include_stamps(dir: &Path) -> Vec<(PathBuf, Stamp)> {
+    let mut stamps = Vec::new();
+    stamp_folder(&dir.join("_includes"), &mut stamps);
+    stamps
+}
+
 impl Stamp {
     /// The stamp of the file at `path`; `None` when it cannot be read.
     pub fn of(path: &Path) -> Option<Stamp> {
@@ -125,6 +140,8 @@ pub struct Library {
     renderer: Arc<Renderer>,
     /// Bumped when every body must be rendered again (configuration or includes changed).
     epoch: u64,
+    /// The stamps of `_includes/` when every body was last made again.
+    includes: Vec<(PathBuf, Stamp)>,
     links: Arc<LinkTable>,
     /// One shared copy of each category, tag and author.
     shared: Interner,
@@ -164,6 +181,7 @@ impl Library {
             files: BTreeMap::new(),
             renderer: Arc::new(Renderer::new(store, sources.render_budget)),
             epoch: 0,
+            includes: Vec::new(),
             links: Arc::default(),
             shared: Interner::default(),
             kept: VecDeque::new(),
@@ -278,6 +296,12 @@ impl Library {
         }
     }
 
+    /// Whether a file in `_includes/` changed since every body was last made again: Liquid
+    /// reads includes when it renders a body, so kept bodies may show the old text.
+    pub fn includes_changed(&self) -> bool {
+        include_stamps(&self.sources.content_dir) != self.includes
+    }
+
     /// Reads the configuration again; if it changed, re-reads every post with it. A broken
     /// configuration is reported and the one in force is kept.
     pub fn reload_config(&mut self) -> Changes {
@@ -310,6 +334,8 @@ impl Library {
         let dir = self.sources.content_dir.clone();
         if force {
             self.epoch += 1;
+            // Before the posts are read: an include changed while they are is seen later.
+            self.includes = include_stamps(&dir);
         }
         if !dir.is_dir() {
             self.scan_problems = vec![Diagnostic::error(

@@ -253,3 +253,24 @@ fn an_edited_include_reaches_the_posts_that_use_it() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+#[test]
+fn an_include_edited_while_the_watches_are_set_up_still_reaches_the_posts() {
+    // The catch-up after the watches are set looked at posts and configuration only: a body
+    // rendered before an include changed kept the old text.
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&data("jekyll"), dir.path());
+    // Many folders make the recursive watch slow to set up, so the edit lands before it is.
+    for i in 0..4000 {
+        std::fs::create_dir_all(dir.path().join(format!("assets/{}/{i}", i % 40))).unwrap();
+    }
+    let server =
+        TestServer::start_watching(dir.path(), Path::new("/nonexistent-feeds-dir"), tidings::watch::Watch::Notify);
+    assert!(server.get("/feed.xml").text().contains("Included an included note"));
+    std::fs::write(dir.path().join("_includes/note.html"), "<aside>Changed {{ include.word }} note</aside>\n").unwrap();
+    let started = std::time::Instant::now();
+    while !server.get("/feed.xml").text().contains("Changed an included note") {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "the include's change never arrived");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
