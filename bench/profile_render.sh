@@ -88,4 +88,6 @@ perf report -i "$DATA" --no-children --sort sym --stdio 2>/dev/null | group top
 echo "== the body render pool"
 perf report -i "$DATA" --no-children --comm tidings-render- --sort sym --stdio 2>/dev/null | group groups
 echo "== the document pool (rendering feeds, compressing them)"
-perf report -i "$DATA" --no-children --comm tidings-work-0,tidings-work-1 --sort sym --stdio 2>/dev/null | group groups
+# One `tidings-work-N` per core (short enough for the kernel to keep whole).
+workers=$(seq -s, -f 'tidings-work-%g' 0 $(( $(nproc) - 1 )))
+perf report -i "$DATA" --no-children --comm "$workers" --sort sym --stdio 2>/dev/null | group groups
