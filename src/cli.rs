@@ -510,11 +510,12 @@ async fn run_server(args: &ServeArgs) -> Result<(), String> {
     let _watcher = watch::spawn(app.clone(), &content_dir, &feeds_dir, args.watch)
         .map_err(|e| tracing::warn!("live reload is off: {e}; try --watch poll"))
         .ok();
+    let idle_timeout = std::time::Duration::from_secs(args.idle_timeout.max(1));
     let options = ServerOptions {
         max_connections: args.max_connections.max(1),
         shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace),
-        first_byte_timeout: std::time::Duration::from_secs(args.idle_timeout.max(1)),
-        header_read_timeout: std::time::Duration::from_secs(args.idle_timeout.max(1)),
+        first_byte_timeout: idle_timeout,
+        header_read_timeout: idle_timeout,
         diagnostics: args.diagnostics,
     };
     http::serve(listener, app.clone(), options, shutdown_signal()).await.map_err(|e| format!("server failed: {e}"))?;

@@ -16,7 +16,7 @@ use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 
 use crate::app::{App, Reload};
-use crate::content::{Stamp, stamp_folder};
+use crate::content::{Stamp, include_stamps, stamp_folder};
 
 /// Quiet time that ends a burst of file events (editors write a file in several steps).
 pub const DEBOUNCE: Duration = Duration::from_millis(10);
@@ -266,9 +266,7 @@ impl ConfigSignature {
         }
         stamp_folder(feeds, &mut config);
         stamp_folder(&content.join("_authors"), &mut config);
-        let mut includes = Vec::new();
-        stamp_folder(&content.join("_includes"), &mut includes);
-        ConfigSignature { config, includes }
+        ConfigSignature { config, includes: include_stamps(content) }
     }
 }
 

@@ -47,7 +47,7 @@ pub fn stamp_folder(dir: &Path, out: &mut Vec<(PathBuf, Stamp)>) {
 }
 
 /// The stamps of a Jekyll site's `_includes/` under the content folder `dir`.
-fn include_stamps(dir: &Path) -> Vec<(PathBuf, Stamp)> {
+pub fn include_stamps(dir: &Path) -> Vec<(PathBuf, Stamp)> {
     let mut stamps = Vec::new();
     stamp_folder(&dir.join("_includes"), &mut stamps);
     stamps

@@ -18,7 +18,7 @@ use crate::config::{CuratedFeed, Person, SiteConfig};
 use crate::diagnostic::Diagnostic;
 use crate::text::slugify;
 pub use body::{Body, BodySource, Pinned};
-pub use library::{Library, Stamp, stamp_folder};
+pub use library::{Library, Stamp, include_stamps, stamp_folder};
 pub use parse::{Parsed, parse_post};
 
 /// Default largest post file read, in bytes; bigger files are reported and skipped.

@@ -247,11 +247,7 @@ fn an_edited_include_reaches_the_posts_that_use_it() {
     let server = TestServer::start_with(dir.path(), Path::new("/nonexistent-feeds-dir"), None);
     assert!(server.get("/feed.xml").text().contains("Included an included note"));
     std::fs::write(dir.path().join("_includes/note.html"), "<aside>Changed {{ include.word }} note</aside>\n").unwrap();
-    let started = std::time::Instant::now();
-    while !server.get("/feed.xml").text().contains("Changed an included note") {
-        assert!(started.elapsed() < std::time::Duration::from_secs(20), "the include's change never arrived");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    server.wait_for_text("/feed.xml", "Changed an included note", std::time::Duration::from_secs(20));
 }
 
 #[test]
@@ -268,9 +264,5 @@ fn an_include_edited_while_the_watches_are_set_up_still_reaches_the_posts() {
         TestServer::start_watching(dir.path(), Path::new("/nonexistent-feeds-dir"), tidings::watch::Watch::Notify);
     assert!(server.get("/feed.xml").text().contains("Included an included note"));
     std::fs::write(dir.path().join("_includes/note.html"), "<aside>Changed {{ include.word }} note</aside>\n").unwrap();
-    let started = std::time::Instant::now();
-    while !server.get("/feed.xml").text().contains("Changed an included note") {
-        assert!(started.elapsed() < std::time::Duration::from_secs(10), "the include's change never arrived");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    server.wait_for_text("/feed.xml", "Changed an included note", std::time::Duration::from_secs(10));
 }

@@ -55,20 +55,7 @@ fn sample_copy() -> tempfile::TempDir {
 
 /// Polls `path` until its body contains `text`.
 fn wait_for(server: &TestServer, path: &str, text: &str) -> Vec<u8> {
-    wait_long(server, path, text, Duration::from_secs(10))
-}
-
-/// Polls `path` until its body contains `text`, for at most `limit`.
-fn wait_long(server: &TestServer, path: &str, text: &str, limit: Duration) -> Vec<u8> {
-    let started = Instant::now();
-    loop {
-        let body = server.get(path).body;
-        if String::from_utf8_lossy(&body).contains(text) {
-            return body;
-        }
-        assert!(started.elapsed() < limit, "{path} never showed {text:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    server.wait_for_text(path, text, Duration::from_secs(10))
 }
 
 #[test]
@@ -189,7 +176,7 @@ fn a_post_slower_than_the_render_budget_never_holds_up_its_feed() {
     assert_eq!(first["items"][1]["title"], "Big");
     assert_eq!(first["items"][1]["content_html"], "", "served without the body that was not ready");
     // The render goes on; once it is done the feed has the body.
-    let body = wait_long(&server, "/feed.json", "<em>emphasis</em>", Duration::from_secs(120));
+    let body = server.wait_for_text("/feed.json", "<em>emphasis</em>", Duration::from_secs(120));
     assert!(body.len() > 500_000);
     let diagnostics = server.get("/diagnostics").text();
     assert!(

@@ -207,6 +207,19 @@ impl TestServer {
         self.request("GET", path, &[])
     }
 
+    /// Polls `path` until its body contains `text`, for at most `limit`; returns that body.
+    pub fn wait_for_text(&self, path: &str, text: &str, limit: Duration) -> Vec<u8> {
+        let started = std::time::Instant::now();
+        loop {
+            let body = self.get(path).body;
+            if String::from_utf8_lossy(&body).contains(text) {
+                return body;
+            }
+            assert!(started.elapsed() < limit, "{path} never showed {text:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Sends one request on a new connection and reads the whole response.
     pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
         request(self.addr, method, path, headers)
