@@ -38,6 +38,7 @@
 pub mod app;
 pub mod cache;
 pub mod cli;
+pub mod cmark_html;
 pub mod config;
 pub mod content;
 pub mod counts;

@@ -21,7 +21,7 @@ pub struct Rendered {
 
 /// The Markdown dialect posts are written in: CommonMark plus tables, footnotes,
 /// strikethrough, task lists and smart punctuation.
-fn options() -> Options {
+pub(crate) fn options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
@@ -98,13 +98,15 @@ pub fn render_source(source: &Source, base: &Url) -> Rendered {
         let summary_text = text::cut_at_word(&strip_tags(&summary_html), PLAIN_SUMMARY_CHARS);
         return Rendered { content_html, summary_html, summary_text };
     }
-    let content_html = to_html(Parser::new_ext(body, options()), source.fragments, base);
+    // Parsed once: a summary taken from the whole body reuses its events.
+    let body_events: Vec<Event> = Parser::new_ext(body, options()).collect();
+    let content_html = to_html(body_events.iter().cloned(), source.fragments, base);
     let summary_events: Vec<Event> = match source.summary {
         Some(summary) => Parser::new_ext(summary, options()).collect(),
         None => match cut {
             Some(end) => Parser::new_ext(&body[..end], options()).collect(),
-            None if source.no_separator == NoSeparator::WholeBody => Parser::new_ext(body, options()).collect(),
-            None => first_paragraph(Parser::new_ext(body, options())),
+            None if source.no_separator == NoSeparator::WholeBody => body_events,
+            None => first_paragraph(body_events.into_iter()),
         },
     };
     let summary_events: Vec<Event> =
@@ -180,6 +182,14 @@ fn strip_tags(html: &str) -> String {
 fn to_html<'a>(events: impl Iterator<Item = Event<'a>>, fragments: &[String], base: Option<&Url>) -> String {
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, events);
+    if fragments.is_empty() {
+        // Most posts: finished in one pass, to the same bytes.
+        let join = |value: &str| base.and_then(|base| join_relative(value, base));
+        if let Some(finished) = crate::cmark_html::finish(&html, &join) {
+            debug_assert_eq!(finished, finish_html(&html, fragments, base), "the one-pass finish differs");
+            return finished;
+        }
+    }
     finish_html(&html, fragments, base)
 }
 
@@ -259,15 +269,19 @@ fn names_a_url_attribute(html: &str) -> bool {
     })
 }
 
+/// `value` (an attribute's text as written, character references and all) resolved against
+/// `base`; `None` when it is empty, already absolute or cannot be resolved.
+pub(crate) fn join_relative(value: &str, base: &Url) -> Option<String> {
+    let value = value.trim();
+    if value.is_empty() || Url::parse(value).is_ok() {
+        return None;
+    }
+    base.join(value).ok().map(String::from)
+}
+
 fn rewrite_urls(html: &str, base: &Url) -> String {
     use lol_html::{RewriteStrSettings, element, rewrite_str};
-    let join = |value: &str| -> Option<String> {
-        let value = value.trim();
-        if value.is_empty() || Url::parse(value).is_ok() {
-            return None;
-        }
-        base.join(value).ok().map(String::from)
-    };
+    let join = |value: &str| join_relative(value, base);
     let rewrite_attr = |el: &mut lol_html::html_content::Element, name: &str| {
         if let Some(new) = el.get_attribute(name).and_then(|v| join(&v)) {
             // The name is a valid attribute name, so this cannot fail.
