@@ -361,7 +361,8 @@ pub fn parse(yaml_text: &str, path: &Path) -> Result<(RawFrontMatter, Vec<Diagno
         if key.starts_with(char::is_whitespace) {
             continue;
         }
-        if let Some((typo, meant)) = LIKELY_TYPOS.iter().find(|(typo, _)| *typo == key.trim()) {
+        let key = key.trim();
+        if let Some((typo, meant)) = LIKELY_TYPOS.iter().find(|(typo, _)| *typo == key) {
             warnings.push(Diagnostic::warning(
                 path,
                 Some(number as u32 + 2),

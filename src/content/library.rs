@@ -13,8 +13,8 @@ use rayon::prelude::*;
 use super::body::{LinkTable, RenderContext, Renderer};
 use super::parse;
 use super::{
-    BodySource, Fatal, Layout, Parsed, PathKind, Pinned, Post, PostFile, Site, Sources, Term, classify, find_posts,
-    load_config, read_post_with_metadata, text_hash,
+    BodySource, Fatal, Folders, Layout, Parsed, PathKind, Pinned, Post, PostFile, Site, Sources, Term, classify,
+    find_posts, load_config, read_post_with_metadata, text_hash,
 };
 use crate::config::{Person, SiteConfig};
 use crate::diagnostic::Diagnostic;
@@ -489,10 +489,11 @@ impl Library {
         let mut batch = self.files.is_empty().then(|| Vec::with_capacity(files.len()));
         // Read in chunks, each stored before the next is read: what is read but not yet
         // stored stays a few megabytes, however many files there are.
+        let folders = Folders::default();
         for chunk in files.chunks(READ_CHUNK) {
             let read: Vec<Read> = {
-                let (sources, shared) = (&self.sources, &self.shared);
-                chunk.par_iter().map(|file| read_file(file, sources, &config, shared, serving)).collect()
+                let (sources, shared, folders) = (&self.sources, &self.shared, &folders);
+                chunk.par_iter().map(|file| read_file(file, sources, folders, &config, shared, serving)).collect()
             };
             for (file, read) in chunk.iter().zip(read) {
                 links_changed |= self.apply(file, read, batch.as_mut());
@@ -676,9 +677,16 @@ fn repeats<'a, T: Copy>(items: impl Iterator<Item = (&'a str, T)>) -> BTreeMap<&
 
 /// Reads one post file: its stamp, its front matter into a post (terms and authors shared),
 /// and what else the library keeps of it.
-fn read_file(file: &PostFile, sources: &Sources, config: &SiteConfig, shared: &Interner, serving: bool) -> Read {
+fn read_file(
+    file: &PostFile,
+    sources: &Sources,
+    folders: &Folders,
+    config: &SiteConfig,
+    shared: &Interner,
+    serving: bool,
+) -> Read {
     let shown = sources.content_dir.join(&file.relative);
-    let (meta, text) = read_post_with_metadata(&shown, sources.max_post_bytes);
+    let (meta, text) = read_post_with_metadata(&shown, Some(folders), sources.max_post_bytes);
     let stamp = meta.as_ref().and_then(Stamp::of_metadata);
     let text = match text {
         Ok(text) => text,

@@ -417,18 +417,74 @@ pub fn is_inside(root: &Path, path: &Path) -> bool {
 
 /// Reads a post file as UTF-8 text, refusing files that are too big or not regular files.
 fn read_post(path: &Path, max_bytes: u64) -> Result<String, Diagnostic> {
-    read_post_with_metadata(path, max_bytes).1
+    read_post_with_metadata(path, None, max_bytes).1
 }
 
-/// [`read_post`], with the metadata of the file read (one `open` and one `fstat`: the size
-/// and time that say later whether it changed).
-fn read_post_with_metadata(path: &Path, max_bytes: u64) -> (Option<std::fs::Metadata>, Result<String, Diagnostic>) {
+/// Folders opened once for a batch of reads, so that each post file is opened by its name
+/// relative to its folder instead of by its whole path: one name for the kernel to look up
+/// instead of one per folder on the way. Kept for one batch only, so that a folder renamed or
+/// replaced later is looked up again.
+#[derive(Debug, Default)]
+pub(crate) struct Folders(std::sync::Mutex<std::collections::HashMap<PathBuf, Option<Arc<std::os::fd::OwnedFd>>>>);
+
+impl Folders {
+    /// Opens `path` for reading (non-blocking, so that a FIFO or a device answers `fstat`
+    /// instead of holding the open), relative to its folder when that folder can be opened.
+    fn open(&self, path: &Path) -> std::io::Result<std::fs::File> {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        use std::os::unix::ffi::OsStrExt;
+        let by_path = || open_by_path(path);
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else { return by_path() };
+        let Ok(name) = std::ffi::CString::new(name.as_bytes()) else { return by_path() };
+        let folder = {
+            let mut folders = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            match folders.get(parent) {
+                Some(folder) => folder.clone(),
+                None => {
+                    let folder = std::ffi::CString::new(parent.as_os_str().as_bytes()).ok().and_then(|parent| {
+                        let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC;
+                        // SAFETY: `parent` is a NUL-terminated string that outlives the call.
+                        let fd = unsafe { libc::open(parent.as_ptr(), flags) };
+                        // SAFETY: a descriptor `open` just returned is owned by no one else.
+                        (fd >= 0).then(|| Arc::new(unsafe { OwnedFd::from_raw_fd(fd) }))
+                    });
+                    folders.insert(parent.to_path_buf(), folder.clone());
+                    folder
+                }
+            }
+        };
+        let Some(folder) = folder else { return by_path() };
+        let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC;
+        // SAFETY: `folder` is an open descriptor and `name` a NUL-terminated string, both alive
+        // for the call.
+        let fd = unsafe { libc::openat(folder.as_raw_fd(), name.as_ptr(), flags) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: a descriptor `openat` just returned is owned by no one else.
+        Ok(std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+    }
+}
+
+/// Opens `path` for reading, non-blocking (see [`Folders::open`]).
+fn open_by_path(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)
+}
+
+/// [`read_post`], with the metadata of the file read (one `open`, one `fstat` and, for a
+/// regular file, one `read`: the size and time say later whether it changed). `folders`, when
+/// given, opens the file relative to its folder.
+fn read_post_with_metadata(
+    path: &Path,
+    folders: Option<&Folders>,
+    max_bytes: u64,
+) -> (Option<std::fs::Metadata>, Result<String, Diagnostic>) {
     use std::io::Read;
     let cannot = |e: std::io::Error| Diagnostic::error(path, None, None, format!("cannot read: {e}"));
-    // Non-blocking, so that a FIFO or a device answers `fstat` instead of holding the open.
-    let opened = {
-        use std::os::unix::fs::OpenOptionsExt;
-        std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)
+    let opened = match folders {
+        Some(folders) => folders.open(path),
+        None => open_by_path(path),
     };
     let mut file = match opened {
         Ok(file) => file,
@@ -455,8 +511,11 @@ fn read_post_with_metadata(path: &Path, max_bytes: u64) -> (Option<std::fs::Meta
         return (Some(meta), Err(d));
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
-    // Read at most one byte past the limit, in case the file grew since `fstat`.
-    if let Err(e) = (&mut file).take(max_bytes + 1).read_to_end(&mut bytes) {
+    // The size `fstat` gave, without a second `read` to find the end: a file that grew since
+    // is read again when its change is seen. A size of 0 may not be true (a file of a
+    // special file system), so that is read to the end, at most one byte past the limit.
+    let limit = if meta.len() > 0 { meta.len() } else { max_bytes + 1 };
+    if let Err(e) = (&mut file).take(limit).read_to_end(&mut bytes) {
         return (Some(meta), Err(cannot(e)));
     }
     let text = String::from_utf8(bytes).map_err(|e| not_utf8(path, e.as_bytes(), e.utf8_error().valid_up_to()));

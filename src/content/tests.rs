@@ -140,3 +140,29 @@ fn deep_nesting_is_refused_before_any_body_parser_sees_it() {
 fn a_post_fits_the_256_byte_size_class() {
     assert!(std::mem::size_of::<Post>() + 16 <= 256, "{} bytes", std::mem::size_of::<Post>());
 }
+
+#[test]
+fn files_opened_by_folder_read_as_by_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let nested = dir.path().join("_posts/2024");
+    std::fs::create_dir_all(&nested).unwrap();
+    let text = "---\ntitle: x\n---\nbody ü\n";
+    std::fs::write(nested.join("a.md"), text).unwrap();
+    std::fs::write(nested.join("empty.md"), "").unwrap();
+    let folders = Folders::default();
+    for _ in 0..2 {
+        let (meta, read) = read_post_with_metadata(&nested.join("a.md"), Some(&folders), MAX_POST_BYTES);
+        assert_eq!(read.unwrap(), text);
+        assert_eq!(meta.unwrap().len(), text.len() as u64);
+    }
+    assert_eq!(read_post_with_metadata(&nested.join("empty.md"), Some(&folders), MAX_POST_BYTES).1.unwrap(), "");
+    let missing = read_post_with_metadata(&nested.join("gone.md"), Some(&folders), MAX_POST_BYTES).1.unwrap_err();
+    assert!(missing.to_string().contains("cannot read"), "{missing}");
+    // A folder that cannot be opened: the whole path is tried, and its error reported.
+    let none = read_post_with_metadata(&dir.path().join("nowhere/b.md"), Some(&folders), MAX_POST_BYTES).1;
+    assert!(none.unwrap_err().to_string().contains("No such file"));
+    // Too big, by the size `fstat` gave.
+    assert!(
+        read_post_with_metadata(&nested.join("a.md"), Some(&folders), 4).1.unwrap_err().to_string().contains("limit")
+    );
+}
