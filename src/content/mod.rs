@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
+use rayon::prelude::*;
 
 use crate::config::{CuratedFeed, Person, SiteConfig};
 use crate::diagnostic::Diagnostic;
@@ -304,7 +305,8 @@ pub enum PathKind {
 /// hidden; of the `_` folders (`_layouts`, `_data`, `_authors`, …) only `_posts` and, with
 /// `drafts`, `_drafts` hold posts.
 pub fn classify(relative: &Path, layout: Layout, drafts: bool) -> PathKind {
-    let parts: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    // Borrowed: names are UTF-8 but for the rare file that is not.
+    let parts: Vec<std::borrow::Cow<str>> = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect();
     let Some((name, folders)) = parts.split_last() else { return PathKind::Ignored };
     if parts.iter().any(|p| p.starts_with('.'))
         || folders.iter().any(|f| f.starts_with('_') && f != "_posts" && !(drafts && f == "_drafts"))
@@ -379,9 +381,9 @@ pub fn find_posts(
             has_posts_folder |= entry.file_name() == "_posts";
             continue;
         }
-        files.push(entry.path().strip_prefix(dir).unwrap_or(entry.path()).to_path_buf());
+        files.push(relative_to(entry.path(), dir).to_path_buf());
     }
-    files.sort_unstable_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+    files.par_sort_unstable_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
     for link in outside.into_inner() {
         diagnostics.push(Diagnostic::warning(
             &link,
@@ -395,9 +397,11 @@ pub fn find_posts(
         (false, true) => Layout::Posts,
         (false, false) => Layout::Plain,
     };
+    // Classified on every core, kept in order.
+    let kinds: Vec<PathKind> = files.par_iter().map(|relative| classify(relative, layout, drafts)).collect();
     let mut found = Vec::new();
-    for relative in files {
-        match classify(&relative, layout, drafts) {
+    for (relative, kind) in files.into_iter().zip(kinds) {
+        match kind {
             PathKind::Post => {
                 let draft = relative.components().any(|c| c.as_os_str() == "_drafts");
                 found.push(PostFile { relative, draft });
@@ -407,6 +411,19 @@ pub fn find_posts(
         }
     }
     (found, layout)
+}
+
+/// `path` without its leading `dir`, which the walk put there as written: compared as bytes,
+/// as `Path::strip_prefix` would compare it component by component.
+fn relative_to<'a>(path: &'a Path, dir: &Path) -> &'a Path {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = dir.as_os_str().as_bytes();
+    let rest = path.as_os_str().as_bytes().strip_prefix(dir);
+    let rest = if dir.ends_with(b"/") { rest } else { rest.and_then(|rest| rest.strip_prefix(b"/")) };
+    match rest {
+        Some(rest) if !rest.starts_with(b"/") => Path::new(std::ffi::OsStr::from_bytes(rest)),
+        _ => path.strip_prefix(std::ffi::OsStr::from_bytes(dir)).unwrap_or(path),
+    }
 }
 
 /// True when `path` (which may be or pass through symbolic links) resolves to somewhere inside

@@ -166,3 +166,17 @@ fn files_opened_by_folder_read_as_by_path() {
         read_post_with_metadata(&nested.join("a.md"), Some(&folders), 4).1.unwrap_err().to_string().contains("limit")
     );
 }
+
+#[test]
+fn paths_relative_to_the_content_folder() {
+    for (path, dir, relative) in [
+        ("content/_posts/a.md", "content", "_posts/a.md"),
+        ("content/_posts/a.md", "content/", "_posts/a.md"),
+        ("./_posts/a.md", ".", "_posts/a.md"),
+        ("/srv/site/_posts/2024/b.md", "/srv/site", "_posts/2024/b.md"),
+        ("content//_posts/a.md", "content", "_posts/a.md"),
+        ("contents/a.md", "content", "contents/a.md"),
+    ] {
+        assert_eq!(relative_to(Path::new(path), Path::new(dir)), Path::new(relative), "{path} in {dir}");
+    }
+}
