@@ -1,4 +1,5 @@
-//! The few threads documents are rendered and compressed on, off the async workers.
+//! The few threads documents are rendered and compressed on, off the async workers; and the
+//! low-priority threads that set-up work runs on, out of their way.
 //!
 //! One thread per core, always the same ones. The runtime's blocking pool would start a thread
 //! for every job that finds none idle (16–19 threads in all during a cold start, 11–12 with this
@@ -32,6 +33,50 @@ pub async fn run<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) ->
     result.await.ok().flatten()
 }
 
+/// How much less the scheduler favours a [`low_priority`] thread: nice 10 gets about a tenth
+/// of a core that normal threads also want, and all of an idle one.
+const BACKGROUND_NICE: libc::c_int = 10;
+
+/// Runs `make` on a new thread at low priority (nice 10) and waits for it, blocking. Threads
+/// that `make` starts inherit that priority: so do all their work, for good.
+pub fn low_priority<T: Send + 'static>(name: &str, make: impl FnOnce() -> T + Send + 'static) -> std::io::Result<T> {
+    let thread = std::thread::Builder::new().name(name.to_owned()).spawn(move || {
+        lower_this_thread();
+        make()
+    })?;
+    thread.join().map_err(|_| std::io::Error::other(format!("{name} panicked")))
+}
+
+/// Runs `job` on a new thread at low priority (nice 10), for set-up work in the background
+/// that must not slow the answers being made meanwhile: it takes what the cores leave. `None`
+/// if the job panicked. The job runs within the caller's runtime, as on its blocking pool.
+pub async fn background<T: Send + 'static>(name: &str, job: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    let runtime = tokio::runtime::Handle::current();
+    let started = std::thread::Builder::new().name(name.to_owned()).spawn(move || {
+        let _runtime = runtime.enter();
+        lower_this_thread();
+        let _ = done.send(catch_unwind(AssertUnwindSafe(job)).ok());
+    });
+    match started {
+        Ok(_) => result.await.ok().flatten(),
+        Err(e) => {
+            tracing::warn!("cannot start a thread for {name}: {e}");
+            None
+        }
+    }
+}
+
+/// Lowers the calling thread's priority to [`BACKGROUND_NICE`]: Linux keeps a nice value per
+/// thread. Best effort: a thread that cannot be lowered runs at the usual priority.
+fn lower_this_thread() {
+    // SAFETY: `gettid` has no preconditions and `setpriority` takes no pointers.
+    unsafe {
+        let thread = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, thread as libc::id_t, BACKGROUND_NICE);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,5 +92,24 @@ mod tests {
         for (i, job) in jobs.into_iter().enumerate() {
             assert_eq!(job.await.unwrap(), Some(i * 2));
         }
+    }
+
+    /// The calling thread's nice value.
+    fn nice() -> libc::c_int {
+        // SAFETY: as in `lower_this_thread`.
+        unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
+    }
+
+    #[tokio::test]
+    async fn background_work_runs_at_low_priority_and_so_do_its_threads() {
+        let before = nice();
+        let job = background("tidings-test", || (nice(), std::thread::spawn(nice).join().unwrap())).await;
+        assert_eq!(job, Some((BACKGROUND_NICE, BACKGROUND_NICE)));
+        let spawned = background("tidings-test", || tokio::spawn(async { 7 })).await.unwrap();
+        assert_eq!(spawned.await.unwrap(), 7, "tasks can be spawned from the job");
+        assert_eq!(background("tidings-test", || -> u8 { panic!("a job that fails") }).await, None);
+        let made = low_priority("tidings-test", || std::thread::spawn(nice).join().unwrap()).unwrap();
+        assert_eq!(made, BACKGROUND_NICE);
+        assert_eq!(nice(), before, "the caller's priority is left alone");
     }
 }

@@ -99,9 +99,15 @@ pub fn spawn(app: Arc<App>, content_dir: &Path, feeds_dir: &Path, mode: Watch) -
 fn spawn_notify(app: Arc<App>, content_dir: &Path, feeds_dir: &Path) -> Result<WatchHandle, String> {
     let given = content_dir.to_path_buf();
     let (tx, rx) = mpsc::unbounded_channel();
-    let watcher = notify::recommended_watcher(move |event| {
-        let _ = tx.send(event);
+    // Made on a low-priority thread, so that the watcher's own thread is one too: it lists
+    // every entry of the content folder to set up the watches, which should not slow the
+    // first answers (it uses what they leave), and later only passes events on.
+    let watcher = crate::offload::low_priority("tidings-watch", move || {
+        notify::recommended_watcher(move |event| {
+            let _ = tx.send(event);
+        })
     })
+    .map_err(|e| format!("cannot start the file watcher: {e}"))?
     .map_err(|e| format!("cannot start the file watcher: {e}"))?;
     let content_dir = content_dir.canonicalize().map_err(|e| format!("{}: {e}", content_dir.display()))?;
     let feeds_dir = match feeds_dir.canonicalize() {
@@ -274,7 +280,14 @@ async fn reload(app: &Arc<App>, what: Reload) {
     let app_metrics = app.metrics.clone();
     let app = app.clone();
     let started = std::time::Instant::now();
-    match tokio::task::spawn_blocking(move || app.reload(what)).await {
+    let reloaded = match what {
+        // Whatever changed while the watches were set up: in the background, like them.
+        Reload::CatchUp => crate::offload::background("tidings-catch-up", move || app.reload(what))
+            .await
+            .ok_or_else(|| "the catch-up panicked".to_owned()),
+        _ => tokio::task::spawn_blocking(move || app.reload(what)).await.map_err(|e| e.to_string()),
+    };
+    match reloaded {
         // A poll that found nothing is no news.
         Ok(changes) if changes.reread == 0 && changes.removed == 0 && !changes.config => {
             tracing::debug!(ms = started.elapsed().as_millis() as u64, "nothing changed");
