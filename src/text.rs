@@ -20,7 +20,10 @@ pub fn xml_safe(s: &str) -> String {
 /// allowed) and U+FFFE and U+FFFF (`EF BF BE`, `EF BF BF`); a `str` holds no surrogates.
 fn is_xml_text(s: &str) -> bool {
     let bytes = s.as_bytes();
-    !bytes.iter().any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+    // In blocks, without stopping at the first: the compiler checks a block's bytes at once
+    // (this ran over every feed's bodies byte by byte, 5.8 % of a cold start's samples).
+    let forbidden = |b: u8| (b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r');
+    !bytes.chunks(64).any(|block| block.iter().fold(false, |found, &b| found | forbidden(b)))
         && !memchr::memmem::find_iter(bytes, b"\xEF\xBF").any(|at| bytes.get(at + 2).is_some_and(|&b| b >= 0xBE))
 }
 
