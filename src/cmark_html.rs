@@ -379,19 +379,12 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let (total, taken) = check_tree(&root.join("content"));
         println!("content: one pass took {taken} of {total}");
-        // A generated corpus too, when named (BENCHMARKS.md, "Re-measured at 8c2e676").
+        // A generated corpus too, when named (BENCHMARKS.md, "Re-measured at 8836fb3").
         if let Some(extra) = std::env::var_os("TIDINGS_FINISH_CORPUS") {
             let (total, taken) = check_tree(Path::new(&extra));
             println!("{}: one pass took {taken} of {total}", Path::new(&extra).display());
         }
-        let corpora = root.join("../shared/corpora");
-        let Ok(entries) = std::fs::read_dir(&corpora) else {
-            println!("SKIPPED: ../shared/corpora not found");
-            return;
-        };
-        let mut dirs: Vec<_> = entries.map(|e| e.unwrap().path()).filter(|p| p.join("_posts").is_dir()).collect();
-        dirs.sort();
-        for dir in dirs {
+        for dir in crate::test_support::corpora().unwrap_or_default() {
             let (total, taken) = check_tree(&dir.join("_posts"));
             let name = dir.file_name().unwrap().to_string_lossy();
             println!("{name}: one pass took {taken} of {total}");

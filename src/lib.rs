@@ -61,6 +61,8 @@ pub mod retry;
 pub mod s3;
 pub mod sanitize;
 pub mod store;
+#[cfg(test)]
+mod test_support;
 pub mod text;
 pub mod watch;
 pub mod websub;

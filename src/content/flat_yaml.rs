@@ -939,14 +939,7 @@ mod tests {
         assert!(total > 0 && taken == total, "the sample site's front matter is all flat");
         let (total, taken) = check_tree(&root.join("tests/data"));
         println!("tests/data: fast path took {taken} of {total}");
-        let corpora = root.join("../shared/corpora");
-        let Ok(entries) = std::fs::read_dir(&corpora) else {
-            println!("SKIPPED: ../shared/corpora not found");
-            return;
-        };
-        let mut dirs: Vec<_> = entries.map(|e| e.unwrap().path()).filter(|p| p.join("_posts").is_dir()).collect();
-        dirs.sort();
-        for dir in dirs {
+        for dir in crate::test_support::corpora().unwrap_or_default() {
             let (total, taken) = check_tree(&dir.join("_posts"));
             let name = dir.file_name().unwrap().to_string_lossy();
             println!("{name}: fast path took {taken} of {total} ({}%)", taken * 100 / total.max(1));
