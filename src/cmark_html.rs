@@ -355,13 +355,8 @@ mod tests {
     /// first that it finishes differently.
     fn check_tree(dir: &Path) -> (usize, usize) {
         let (mut total, mut taken) = (0, 0);
-        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-            let entry = entry.unwrap();
-            let path = entry.path();
-            if !matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "markdown")) {
-                continue;
-            }
-            let Ok(text) = std::fs::read_to_string(path) else { continue };
+        for (path, text) in crate::test_support::markdown_files(dir) {
+            let path = path.as_path();
             let Ok(split) = crate::content::frontmatter::split(&text, path) else { continue };
             total += 1;
             for base in [Some(&base()), None] {

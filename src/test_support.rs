@@ -14,3 +14,15 @@ pub fn corpora() -> Option<Vec<PathBuf>> {
     dirs.sort();
     Some(dirs)
 }
+
+/// Every Markdown file under `dir` (sorted by path) with its text, skipping what cannot be read.
+pub fn markdown_files(dir: &Path) -> impl Iterator<Item = (PathBuf, String)> {
+    walkdir::WalkDir::new(dir).sort_by_file_name().into_iter().filter_map(|entry| {
+        let path = entry.unwrap().into_path();
+        if !matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "markdown")) {
+            return None;
+        }
+        let text = std::fs::read_to_string(&path).ok()?;
+        Some((path, text))
+    })
+}

@@ -906,13 +906,8 @@ mod tests {
     /// the fast path read (each checked against serde-saphyr).
     fn check_tree(dir: &Path) -> (usize, usize) {
         let (mut total, mut taken) = (0, 0);
-        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-            let entry = entry.unwrap();
-            let path = entry.path();
-            if !matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "markdown")) {
-                continue;
-            }
-            let Ok(text) = std::fs::read_to_string(path) else { continue };
+        for (path, text) in crate::test_support::markdown_files(dir) {
+            let path = path.as_path();
             let Ok(split) = frontmatter::split(&text, path) else { continue };
             if split.yaml.trim().is_empty() {
                 continue;
