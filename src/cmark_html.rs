@@ -61,7 +61,7 @@ const VOCABULARY: &[(&str, &[&str], bool)] = &[
 ];
 
 /// Attributes the cleaner keeps on every tag.
-const GENERIC: &[&str] = &["class", "id", "title", "lang", "dir"];
+const GENERIC: &[&str] = &crate::sanitize::GENERIC_ATTRIBUTES;
 
 /// Start tags before which an HTML parser closes an open `<p>` (those of the vocabulary).
 fn closes_p(tag: &str) -> bool {
@@ -182,11 +182,11 @@ fn start_tag<'a>(
             "href" | "src" => {
                 let joined = join(raw);
                 let value = decode(joined.as_deref().unwrap_or(raw))?.into_owned();
-                url_kept(name, &value).then_some(value)?
+                url_kept(&value).then_some(value)?
             }
             _ => decode(raw)?.into_owned(),
         };
-        if !attribute_kept(name, attr, &value) {
+        if !crate::sanitize::attribute_allowed(name, attr, &value) {
             return None;
         }
         out.push(' ');
@@ -221,24 +221,13 @@ fn well_placed(name: &str, open: &[&str]) -> bool {
     }
 }
 
-/// Whether the sanitizer keeps a URL attribute with this (decoded) value as it is.
-fn url_kept(tag: &str, value: &str) -> bool {
-    if tag != "img" && value.trim_start().get(..5).is_some_and(|s| s.eq_ignore_ascii_case("data:")) {
-        return false;
-    }
+/// Whether the sanitizer keeps a URL attribute with this (decoded) value as it is: an allowed
+/// scheme or a relative URL.
+fn url_kept(value: &str) -> bool {
     match Url::parse(value) {
-        Ok(url) => matches!(url.scheme(), "http" | "https" | "mailto" | "tel" | "ftp" | "data"),
+        Ok(url) => crate::sanitize::URL_SCHEMES.contains(&url.scheme()),
         Err(url::ParseError::RelativeUrlWithoutBase) => true,
         Err(_) => false,
-    }
-}
-
-/// Whether the sanitizer's attribute filter keeps this attribute as it is.
-fn attribute_kept(tag: &str, attr: &str, value: &str) -> bool {
-    match (tag, attr) {
-        (_, "style") => matches!(value, "text-align: left" | "text-align: center" | "text-align: right"),
-        ("input", "type") => value == "checkbox",
-        _ => true,
     }
 }
 

@@ -40,11 +40,7 @@ const BACKGROUND_NICE: libc::c_int = 10;
 /// Runs `make` on a new thread at low priority (nice 10) and waits for it, blocking. Threads
 /// that `make` starts inherit that priority: so do all their work, for good.
 pub fn low_priority<T: Send + 'static>(name: &str, make: impl FnOnce() -> T + Send + 'static) -> std::io::Result<T> {
-    let thread = std::thread::Builder::new().name(name.to_owned()).spawn(move || {
-        lower_this_thread();
-        make()
-    })?;
-    thread.join().map_err(|_| std::io::Error::other(format!("{name} panicked")))
+    spawn_low_priority(name, make)?.join().map_err(|_| std::io::Error::other(format!("{name} panicked")))
 }
 
 /// Runs `job` on a new thread at low priority (nice 10), for set-up work in the background
@@ -53,9 +49,8 @@ pub fn low_priority<T: Send + 'static>(name: &str, make: impl FnOnce() -> T + Se
 pub async fn background<T: Send + 'static>(name: &str, job: impl FnOnce() -> T + Send + 'static) -> Option<T> {
     let (done, result) = tokio::sync::oneshot::channel();
     let runtime = tokio::runtime::Handle::current();
-    let started = std::thread::Builder::new().name(name.to_owned()).spawn(move || {
+    let started = spawn_low_priority(name, move || {
         let _runtime = runtime.enter();
-        lower_this_thread();
         let _ = done.send(catch_unwind(AssertUnwindSafe(job)).ok());
     });
     match started {
@@ -65,6 +60,17 @@ pub async fn background<T: Send + 'static>(name: &str, job: impl FnOnce() -> T +
             None
         }
     }
+}
+
+/// Starts a thread named `name` that lowers its priority, then runs `job`.
+fn spawn_low_priority<T: Send + 'static>(
+    name: &str,
+    job: impl FnOnce() -> T + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<T>> {
+    std::thread::Builder::new().name(name.to_owned()).spawn(move || {
+        lower_this_thread();
+        job()
+    })
 }
 
 /// Lowers the calling thread's priority to [`BACKGROUND_NICE`]: Linux keeps a nice value per

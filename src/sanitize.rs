@@ -24,7 +24,7 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
             "section",
             "mark",
         ])
-        .add_generic_attributes(["class", "id", "title", "lang", "dir"])
+        .add_generic_attributes(GENERIC_ATTRIBUTES)
         .add_tag_attributes("input", ["type", "checked", "disabled"])
         .add_tag_attributes("img", ["srcset", "sizes", "loading", "width", "height"])
         .add_tag_attributes("source", ["src", "srcset", "type", "media", "sizes"])
@@ -37,28 +37,38 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .add_tag_attributes("li", ["value"])
         // Jekyll's `{% highlight %}` markup.
         .add_tag_attributes("code", ["data-lang"])
-        .url_schemes(HashSet::from(["http", "https", "mailto", "tel", "ftp", "data"]))
-        .attribute_filter(|element, attribute, value| match (element, attribute) {
-            // Only the alignment pulldown-cmark writes for table columns.
-            (_, "style") => {
-                let allowed = ["text-align: left", "text-align: center", "text-align: right"];
-                allowed.contains(&value.trim().trim_end_matches(';')).then_some(Cow::Borrowed(value))
-            }
-            // Task-list checkboxes, nothing else.
-            ("input", "type") => (value == "checkbox").then_some(Cow::Borrowed(value)),
-            // Inline images only: a `data:` URL anywhere else (a link, a video, its poster, a
-            // track, a `<source>` that may feed a video) could smuggle a document.
-            ("img", "src" | "srcset") => Some(Cow::Borrowed(value)),
-            (_, "href" | "src" | "srcset" | "poster")
-                if value.trim_start().to_ascii_lowercase().starts_with("data:") =>
-            {
-                None
-            }
-            _ => Some(Cow::Borrowed(value)),
+        .url_schemes(HashSet::from(URL_SCHEMES))
+        .attribute_filter(|element, attribute, value| {
+            attribute_allowed(element, attribute, value).then_some(Cow::Borrowed(value))
         })
         .link_rel(None);
     builder
 });
+
+/// Attributes kept on every allowed tag, besides ammonia's own (`lang`, `title`).
+pub(crate) const GENERIC_ATTRIBUTES: [&str; 5] = ["class", "id", "title", "lang", "dir"];
+
+/// The schemes an absolute URL in an attribute may have (`data:` on images only).
+pub(crate) const URL_SCHEMES: [&str; 6] = ["http", "https", "mailto", "tel", "ftp", "data"];
+
+/// Whether the cleaner keeps `attribute` with this `value` on `element`, once the tag and the
+/// attribute's name are allowed.
+pub(crate) fn attribute_allowed(element: &str, attribute: &str, value: &str) -> bool {
+    match (element, attribute) {
+        // Only the alignment pulldown-cmark writes for table columns.
+        (_, "style") => {
+            let allowed = ["text-align: left", "text-align: center", "text-align: right"];
+            allowed.contains(&value.trim().trim_end_matches(';'))
+        }
+        // Task-list checkboxes, nothing else.
+        ("input", "type") => value == "checkbox",
+        // Inline images only: a `data:` URL anywhere else (a link, a video, its poster, a
+        // track, a `<source>` that may feed a video) could smuggle a document.
+        ("img", "src" | "srcset") => true,
+        (_, "href" | "src" | "srcset" | "poster") => !value.trim_start().to_ascii_lowercase().starts_with("data:"),
+        _ => true,
+    }
+}
 
 /// `html` with everything unsafe removed. Void elements are written XHTML-style (`<br />`),
 /// as pulldown-cmark writes them.
