@@ -8,6 +8,7 @@ pub mod routes;
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -152,6 +153,9 @@ pub async fn serve(
     // that has had no request in flight for `header_read_timeout`, which is what a client
     // slow to send its request head has.
     builder.http1().max_buf_size(MAX_HEAD_BYTES);
+    // The same settings for connections that go straight to HTTP/1.
+    let mut http1 = hyper::server::conn::http1::Builder::new();
+    http1.max_buf_size(MAX_HEAD_BYTES);
     builder
         .http2()
         .timer(TokioTimer::new())
@@ -183,6 +187,7 @@ pub async fn serve(
         };
         let app = app.clone();
         let builder = builder.clone();
+        let http1 = http1.clone();
         let mut closing = closing.subscribe();
         let first_byte_timeout = options.first_byte_timeout;
         let idle_timeout = options.header_read_timeout;
@@ -190,9 +195,9 @@ pub async fn serve(
         tokio::spawn(async move {
             let _slot = slot;
             // hyper-util's protocol sniffing waits forever for a first byte; don't.
-            if !sends_first_byte(&stream, first_byte_timeout).await {
+            let Some(speaks) = first_bytes(&stream, first_byte_timeout).await else {
                 return;
-            }
+            };
             let client = Client { peer, diagnostics: exposure };
             let activity = Activity::new();
             let counted = activity.clone();
@@ -205,37 +210,21 @@ pub async fn serve(
                     Ok::<_, Infallible>(response)
                 }
             });
-            let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-            let mut conn = std::pin::pin!(conn);
-            let mut shutting_down = false;
-            // After a GOAWAY, HTTP/2 waits for the client to answer a ping; one that never does
-            // is dropped when this runs out.
-            let give_up = tokio::time::sleep(Duration::MAX);
-            let mut give_up = std::pin::pin!(give_up);
-            loop {
-                tokio::select! {
-                    ended = conn.as_mut() => {
-                        if let Err(e) = ended {
-                            tracing::debug!(error = %e, "connection ended with an error");
-                        }
-                        break;
-                    }
-                    // An idle connection (HTTP/2 ones answer pings, yet ask for nothing) gives
-                    // its slot back: HTTP/2 gets a GOAWAY, HTTP/1 is closed.
-                    () = activity.idle_for(idle_timeout), if !shutting_down => {
-                        conn.as_mut().graceful_shutdown();
-                        shutting_down = true;
-                        give_up.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
-                    }
-                    _ = closing.changed(), if !shutting_down => {
-                        conn.as_mut().graceful_shutdown();
-                        shutting_down = true;
-                    }
-                    () = &mut give_up, if shutting_down => break,
+            let io = TokioIo::new(stream);
+            match speaks {
+                // Most connections: straight to HTTP/1, without the sniffing layer.
+                Speaks::Http1 => {
+                    let conn = http1.serve_connection(io, service);
+                    drive(conn, |c| c.graceful_shutdown(), &activity, &mut closing, idle_timeout).await;
+                }
+                Speaks::Unsure => {
+                    let conn = builder.serve_connection(io, service).into_owned();
+                    drive(conn, |c| c.graceful_shutdown(), &activity, &mut closing, idle_timeout).await;
                 }
             }
         });
     }
+
     drop(listener);
     let _ = closing.send(true);
     // Every connection holds a slot until it ends: all slots back means all connections done.
@@ -259,8 +248,86 @@ async fn refuse(mut stream: TcpStream) {
     let _ = stream.shutdown().await;
 }
 
-/// Waits until the client sends something, for at most `timeout`.
-async fn sends_first_byte(stream: &TcpStream, timeout: Duration) -> bool {
-    let mut byte = [0u8; 1];
-    matches!(tokio::time::timeout(timeout, stream.peek(&mut byte)).await, Ok(Ok(n)) if n > 0)
+/// The first bytes of an HTTP/2 connection with prior knowledge.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// What a connection's first bytes say about its protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Speaks {
+    /// They cannot begin the HTTP/2 preface.
+    Http1,
+    /// They are the HTTP/2 preface or the start of it: hyper-util's sniffing decides.
+    Unsure,
+}
+
+/// Waits until the client sends something, for at most `timeout`, and tells from what
+/// arrived whether it can be HTTP/2; `None` when nothing came.
+async fn first_bytes(stream: &TcpStream, timeout: Duration) -> Option<Speaks> {
+    let mut head = [0u8; H2_PREFACE.len()];
+    match tokio::time::timeout(timeout, stream.peek(&mut head)).await {
+        Ok(Ok(n)) if n > 0 => Some(speaks(&head[..n])),
+        _ => None,
+    }
+}
+
+/// What `head`, a connection's first bytes, say about its protocol.
+fn speaks(head: &[u8]) -> Speaks {
+    if H2_PREFACE.starts_with(head) { Speaks::Unsure } else { Speaks::Http1 }
+}
+
+/// Serves `conn` until it ends, asking it to finish (`finish` is its graceful shutdown) when
+/// it has been idle for `idle_timeout` or when the server begins to shut down.
+async fn drive<C, E>(
+    conn: C,
+    finish: fn(Pin<&mut C>),
+    activity: &Activity,
+    closing: &mut tokio::sync::watch::Receiver<bool>,
+    idle_timeout: Duration,
+) where
+    C: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let mut conn = std::pin::pin!(conn);
+    let mut shutting_down = false;
+    // After a GOAWAY, HTTP/2 waits for the client to answer a ping; one that never does is
+    // dropped when this runs out.
+    let give_up = tokio::time::sleep(Duration::MAX);
+    let mut give_up = std::pin::pin!(give_up);
+    loop {
+        tokio::select! {
+            ended = conn.as_mut() => {
+                if let Err(e) = ended {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+                break;
+            }
+            // An idle connection (HTTP/2 ones answer pings, yet ask for nothing) gives its
+            // slot back: HTTP/2 gets a GOAWAY, HTTP/1 is closed.
+            () = activity.idle_for(idle_timeout), if !shutting_down => {
+                finish(conn.as_mut());
+                shutting_down = true;
+                give_up.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
+            }
+            _ = closing.changed(), if !shutting_down => {
+                finish(conn.as_mut());
+                shutting_down = true;
+            }
+            () = &mut give_up, if shutting_down => break,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_start_of_the_http2_preface_goes_to_the_sniffer() {
+        assert_eq!(speaks(b"GET / HTTP/1.1\r\n"), Speaks::Http1);
+        assert_eq!(speaks(b"POST /hub HTTP/1.1"), Speaks::Http1);
+        assert_eq!(speaks(b"PUT"), Speaks::Http1);
+        assert_eq!(speaks(b"P"), Speaks::Unsure);
+        assert_eq!(speaks(b"PRI * HTTP/2"), Speaks::Unsure);
+        assert_eq!(speaks(H2_PREFACE), Speaks::Unsure);
+    }
 }
