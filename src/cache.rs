@@ -22,6 +22,9 @@ use crate::store::{Key, Store, Value};
 /// Documents whose fingerprint in the current snapshot is remembered, at most; past it the
 /// memo starts again (it is only a memo: fingerprints are worked out again when asked for).
 const REMEMBERED_KEYS: usize = 100_000;
+
+/// The memo is not swept for documents the store let go of until it holds this many.
+const FIRST_SWEEP: usize = 4096;
 /// One hit in this many (per thread) is also looked up in the store, so that its eviction
 /// order still sees which documents are read most, though hits are answered without it.
 const TOUCH_EVERY: u32 = 16;
@@ -315,8 +318,38 @@ fn to_system_time(date: chrono::DateTime<chrono::FixedOffset>) -> SystemTime {
 #[derive(Clone)]
 pub struct FeedCache {
     store: Store,
-    known: Arc<RwLock<HashMap<Document, Known, foldhash::fast::RandomState>>>,
+    known: Arc<RwLock<Memo>>,
     flights: Arc<Mutex<HashMap<u128, Flight>>>,
+}
+
+/// What is known of the documents asked for: each one's fingerprint and where its bytes are.
+#[derive(Default)]
+struct Memo {
+    documents: HashMap<Document, Known, foldhash::fast::RandomState>,
+    /// How many documents the memo holds before it is next swept.
+    sweep_at: usize,
+}
+
+impl Memo {
+    /// Makes room for one more document. A document whose bytes the store has let go of is
+    /// forgotten: its entry would otherwise keep the bytes' bookkeeping (the `Rendered`'s
+    /// own allocation, about 500 bytes, which a weak pointer keeps) after the store's budget
+    /// said they should go. A crawler asking for every page of every feed grew the memo by
+    /// 55 MiB at 100k posts before this (BENCHMARKS.md, "Size is free"). Sweeping when the
+    /// memo has doubled since the last sweep keeps it to at most twice the documents the
+    /// store holds, at a cost amortized over the inserts.
+    fn make_room(&mut self) {
+        if self.documents.len() < self.sweep_at.clamp(FIRST_SWEEP, REMEMBERED_KEYS) {
+            return;
+        }
+        let never_rendered = Weak::new();
+        self.documents.retain(|_, k| k.rendered.strong_count() > 0 || k.rendered.ptr_eq(&never_rendered));
+        // Still more than half full: start again rather than sweep again soon.
+        if self.documents.len() > REMEMBERED_KEYS / 2 {
+            self.documents.clear();
+        }
+        self.sweep_at = 2 * self.documents.len();
+    }
 }
 
 /// What is known of a document in one snapshot: its fingerprint and, once rendered, its
@@ -355,7 +388,7 @@ impl FeedCache {
     pub fn hit(&self, index: &Index, document: &Document) -> Option<Arc<Rendered>> {
         let (rendered, fingerprint) = {
             let known = self.known.read().unwrap_or_else(|p| p.into_inner());
-            let found = known.get(document).filter(|k| k.generation == index.generation)?;
+            let found = known.documents.get(document).filter(|k| k.generation == index.generation)?;
             (found.rendered.upgrade()?, found.fingerprint)
         };
         thread_local!(static HITS: Cell<u32> = const { Cell::new(0) });
@@ -370,7 +403,7 @@ impl FeedCache {
     pub fn fingerprint(&self, index: &Index, document: &Document) -> Option<u128> {
         let remembered = {
             let known = self.known.read().unwrap_or_else(|p| p.into_inner());
-            known.get(document).map(|k| (k.generation, k.fingerprint))
+            known.documents.get(document).map(|k| (k.generation, k.fingerprint))
         };
         if let Some((generation, fingerprint)) = remembered
             && generation == index.generation
@@ -385,7 +418,7 @@ impl FeedCache {
             self.store.forget(Key::Document(old));
         }
         let mut known = self.known.write().unwrap_or_else(|p| p.into_inner());
-        match known.get_mut(document) {
+        match known.documents.get_mut(document) {
             // A request on an older snapshot must not undo what a newer one found.
             Some(k) if k.generation > index.generation => {}
             Some(k) => {
@@ -395,11 +428,9 @@ impl FeedCache {
                 (k.generation, k.fingerprint) = (index.generation, fingerprint);
             }
             None => {
-                if known.len() >= REMEMBERED_KEYS {
-                    known.clear();
-                }
+                known.make_room();
                 let k = Known { generation: index.generation, fingerprint, rendered: Weak::new() };
-                known.insert(document.clone(), k);
+                known.documents.insert(document.clone(), k);
             }
         }
         Some(fingerprint)
@@ -408,7 +439,7 @@ impl FeedCache {
     /// Notes where `document`'s bytes for `fingerprint` are, for [`FeedCache::hit`].
     fn remember(&self, document: &Document, fingerprint: u128, rendered: &Arc<Rendered>) {
         let mut known = self.known.write().unwrap_or_else(|p| p.into_inner());
-        if let Some(k) = known.get_mut(document).filter(|k| k.fingerprint == fingerprint) {
+        if let Some(k) = known.documents.get_mut(document).filter(|k| k.fingerprint == fingerprint) {
             k.rendered = Arc::downgrade(rendered);
         }
     }
@@ -490,6 +521,7 @@ impl FeedCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::feed::{Format, Scope};
     use std::io::Read;
 
     #[test]
@@ -555,5 +587,30 @@ mod tests {
         assert!(cache.hit(&index, &document).is_some());
         drop(rendered);
         assert!(cache.hit(&index, &document).is_none(), "held weakly: the store's budget alone keeps bytes");
+    }
+
+    #[test]
+    fn the_memo_forgets_documents_the_store_let_go_of_once_it_has_doubled() {
+        let page = |page| Document::Feed(FeedKey { scope: Scope::Site, format: Format::Atom, page, alias: None });
+        let known = |rendered| Known { generation: 1, fingerprint: 7, rendered };
+        let index = empty_index(1);
+        let kept = Arc::new(Document::EmbedScript.render(&index).unwrap());
+        let mut memo = Memo::default();
+        for n in 0..FIRST_SWEEP as u32 {
+            // Thirds: bytes the store still holds, bytes it let go of, never rendered.
+            let rendered = match n % 3 {
+                0 => Arc::downgrade(&kept),
+                1 => Arc::downgrade(&Arc::new(Document::EmbedScript.render(&index).unwrap())),
+                _ => Weak::new(),
+            };
+            memo.make_room();
+            memo.documents.insert(page(n), known(rendered));
+        }
+        assert_eq!(memo.documents.len(), FIRST_SWEEP, "not swept before it holds FIRST_SWEEP");
+        memo.make_room();
+        let let_go = (0..FIRST_SWEEP).filter(|n| n % 3 == 1).count();
+        assert_eq!(memo.documents.len(), FIRST_SWEEP - let_go);
+        assert!(memo.documents.values().all(|k| k.rendered.strong_count() > 0 || k.rendered.ptr_eq(&Weak::new())));
+        assert_eq!(memo.sweep_at, 2 * memo.documents.len(), "next swept when it has doubled");
     }
 }
