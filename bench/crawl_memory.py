@@ -3,6 +3,9 @@
 page of every feed listed in /feeds.opml, in all three formats, following `next` links, by 2
 keep-alive clients. Records the server's RSS after start (the index), its peak (VmHWM) and
 RSS after the crawl, and the cache's own weighed size from /metrics, against the budget.
+A binary built with `--features heap-stats` also reports its heap (bytes allocated and not
+freed) after start, at its peak and after the crawl, which tells the program's own memory
+apart from what the allocator keeps resident; size_is_free.sh's crawl-heap step builds one.
 
 Usage: python3 bench/crawl_memory.py [--posts 100000] [--cache-bytes 64M] [--json FILE]
 Environment: TIDINGS (binary, default /tmp/bench-target/release/tidings), BENCH_ROOT.
@@ -36,6 +39,20 @@ def fetch(conn, path):
     raw = r.read()
     body = gzip.decompress(raw) if r.getheader("Content-Encoding") == "gzip" else raw
     return r.status, len(raw), body
+
+
+def gauge(metrics_text, name):
+    """A gauge's value in /metrics' text, or None."""
+    m = re.search(r"^%s (\d+)" % name, metrics_text, re.M)
+    return int(m.group(1)) if m else None
+
+
+def heap_stats(conn):
+    """(live, peak) heap bytes from /metrics when the binary counts them, else None."""
+    _, _, metrics = fetch(conn, "/metrics")
+    text = metrics.decode()
+    live, peak = gauge(text, "tidings_heap_live_bytes"), gauge(text, "tidings_heap_peak_bytes")
+    return (live, peak) if live is not None else None
 
 
 def next_link(path, body):
@@ -72,6 +89,9 @@ def main():
         rec["listen_s"] = round(time.time() - t0, 2)
         rec["rss_after_start_kb"] = cs.proc_status(p.pid)["VmRSS"]
         c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
+        heap = heap_stats(c)
+        if heap:
+            rec["heap_after_start_kb"] = heap[0] // 1024
         _, _, opml = fetch(c, "/feeds.opml")
         starts = []
         for el in ET.fromstring(opml).iter("outline"):
@@ -121,13 +141,17 @@ def main():
         _, _, metrics = fetch(http.client.HTTPConnection("127.0.0.1", PORT, timeout=60), "/metrics")
         text = metrics.decode()
         for name in ("tidings_cache_bytes", "tidings_cache_budget_bytes", "tidings_cache_entries"):
-            m = re.search(r"^%s (\d+)" % name, text, re.M)
-            rec[name] = int(m.group(1)) if m else None
+            rec[name] = gauge(text, name)
+        if heap:
+            rec["heap_peak_kb"] = gauge(text, "tidings_heap_peak_bytes") // 1024
+            rec["heap_after_crawl_kb"] = gauge(text, "tidings_heap_live_bytes") // 1024
     finally:
         p.send_signal(signal.SIGTERM)
         p.wait()
     budget_kb = rec["tidings_cache_budget_bytes"] / 1024
     rec["over_index_plus_budget_kb"] = rec["vmhwm_kb"] - (rec["rss_after_start_kb"] + budget_kb)
+    if "heap_peak_kb" in rec:
+        rec["heap_over_index_plus_budget_kb"] = rec["heap_peak_kb"] - (rec["heap_after_start_kb"] + budget_kb)
     print(json.dumps(rec, indent=1))
     if args.json:
         with open(args.json, "w") as f:

@@ -2,10 +2,10 @@
 # Issue 11 ("size is free"): every figure of its target table, one after the other (never two
 # benchmarks at once), raw results into bench/results/size-*.
 #
-# Usage: bash bench/size_is_free.sh            (about 45 minutes; the 1M corpus takes ~17 more
+# Usage: bash bench/size_is_free.sh            (about 55 minutes; the 1M corpus takes ~17 more
 #                                               minutes to generate the first time, 2.5 GiB)
 # Environment: TIDINGS (binary, default /tmp/bench-target/release/tidings), BENCH_ROOT
-# (default /tmp/tidings-bench), STEPS (default "cold million change crawl polls serve").
+# (default /tmp/tidings-bench), STEPS (default "cold million change crawl crawl-heap polls serve").
 #
 #   cold     cold_start.py: Hugo vs `tidings serve` → the 213 site/category/author feeds,
 #            10k and 100k posts, 3 alternating runs, clients asking for identity and (as
@@ -15,6 +15,9 @@
 #   change   change_to_feed.py at 100k posts: write → new bytes served, 25 edits
 #   crawl    crawl_memory.py at 100k posts, --cache-bytes 64M: RSS after every page of every
 #            feed, against RSS after start (the index) + the budget
+#   crawl-heap  the same with a binary built with `--features heap-stats` (into
+#            BENCH_ROOT/target-heap-stats): the heap itself against its size after start + the
+#            budget, which tells tidings' own memory apart from what the allocator keeps
 #   polls    poll_under_edits.py at 100k: p99 of 304 polls while 100 edits a second arrive,
 #            against idle, 3 alternating rounds
 #   serve    serve.sh with the issue's settings: 1,000 posts, /feed.atom, 64 connections, 3 s,
@@ -24,7 +27,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 RESULTS="$HERE/results"
 export TIDINGS="${TIDINGS:-/tmp/bench-target/release/tidings}"
 export BENCH_ROOT="${BENCH_ROOT:-/tmp/tidings-bench}"
-STEPS="${STEPS:-cold million change crawl polls serve}"
+STEPS="${STEPS:-cold million change crawl crawl-heap polls serve}"
 mkdir -p "$RESULTS"
 log() { echo "## $(date -u +%H:%M:%S) $*"; }
 # Reading a cold page cache is the disk's speed, not tidings'; every tool gets a warm one.
@@ -50,6 +53,13 @@ for step in $STEPS; do
       warm "$BENCH_ROOT/corpus-100000"
       python3 "$HERE/crawl_memory.py" --posts 100000 --cache-bytes 64M \
         --json "$RESULTS/size-crawl-100k.json" | tee "$RESULTS/size-crawl-100k.txt" ;;
+    crawl-heap)
+      log "crawl every page at 100k, 64 MiB budget, heap counted"
+      cargo build --release --quiet --features heap-stats --manifest-path "$HERE/../Cargo.toml" \
+        --target-dir "$BENCH_ROOT/target-heap-stats"
+      warm "$BENCH_ROOT/corpus-100000"
+      TIDINGS="$BENCH_ROOT/target-heap-stats/release/tidings" python3 "$HERE/crawl_memory.py" --posts 100000 \
+        --cache-bytes 64M --json "$RESULTS/size-crawl-heap-100k.json" | tee "$RESULTS/size-crawl-heap-100k.txt" ;;
     polls)
       log "304 polls under 100 edits/s at 100k"
       python3 "$HERE/poll_under_edits.py" --posts 100000 --rate 100 --seconds 10 --rounds 3 \

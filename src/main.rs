@@ -4,8 +4,14 @@
 /// on every core, and glibc's arenas spent much of it in locking and consolidation
 /// (BENCHMARKS.md, "Size is free"). Built without transparent huge pages (`no_thp`), which
 /// count whole 2 MiB pages as resident for memory that is barely touched.
+#[cfg(not(feature = "heap-stats"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The same allocator, counted for `/metrics` (benchmarks only: see `tidings::heap_stats`).
+#[cfg(feature = "heap-stats")]
+#[global_allocator]
+static ALLOCATOR: tidings::heap_stats::Counting<mimalloc::MiMalloc> = tidings::heap_stats::Counting(mimalloc::MiMalloc);
 
 // The one mimalloc setting tidings changes, from the C library linked in by `mimalloc`.
 unsafe extern "C" {

@@ -256,6 +256,12 @@ impl Metrics {
             gauges.cache_bytes.to_string(),
         );
         gauge(&mut out, "tidings_cache_budget_bytes", "The cache's byte budget.", gauges.cache_budget.to_string());
+        #[cfg(feature = "heap-stats")]
+        {
+            let (live, peak) = (crate::heap_stats::live_bytes(), crate::heap_stats::peak_bytes());
+            gauge(&mut out, "tidings_heap_live_bytes", "Bytes allocated and not freed.", live.to_string());
+            gauge(&mut out, "tidings_heap_peak_bytes", "The most bytes allocated at once.", peak.to_string());
+        }
         gauge(
             &mut out,
             "tidings_cache_entries",
