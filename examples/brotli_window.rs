@@ -5,15 +5,12 @@
 //!
 //! Usage: brotli_window FILE...
 
-use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
-#[path = "common/counting.rs"]
-mod counting;
-use counting::{Counting, LIVE, PEAK};
+use tidings::heap_stats::{Counting, peak_bytes};
 
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: Counting<std::alloc::System> = Counting(std::alloc::System);
 
 /// One compression at `window`: (bytes out, peak bytes asked for beyond the input, seconds).
 fn compress(bytes: &[u8], window: i32) -> (usize, usize, f64) {
@@ -23,13 +20,12 @@ fn compress(bytes: &[u8], window: i32) -> (usize, usize, f64) {
         size_hint: bytes.len(),
         ..Default::default()
     };
-    let base = LIVE.load(Relaxed);
-    PEAK.store(base, Relaxed);
+    let base = tidings::heap_stats::reset_peak();
     let started = Instant::now();
     let mut out = Vec::with_capacity(bytes.len() / 3);
     brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).expect("brotli to memory");
     let took = started.elapsed().as_secs_f64();
-    (out.len(), PEAK.load(Relaxed) - base, took)
+    (out.len(), peak_bytes() - base, took)
 }
 
 fn main() {

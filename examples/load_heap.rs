@@ -4,14 +4,10 @@
 //!
 //! Usage: load_heap CONTENT_DIR FEEDS_DIR
 
-use std::sync::atomic::Ordering::Relaxed;
-
-#[path = "common/counting.rs"]
-mod counting;
-use counting::{Counting, LIVE, PEAK};
+use tidings::heap_stats::{Counting, live_bytes, peak_bytes};
 
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: Counting<std::alloc::System> = Counting(std::alloc::System);
 
 fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
@@ -29,7 +25,7 @@ fn main() -> std::process::ExitCode {
     };
     let app = tidings::app::App::new(library, chrono::Utc::now());
     let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
-    println!("asked for: live {:.1} MiB, peak {:.1} MiB", mib(LIVE.load(Relaxed)), mib(PEAK.load(Relaxed)));
+    println!("asked for: live {:.1} MiB, peak {:.1} MiB", mib(live_bytes()), mib(peak_bytes()));
     drop(app);
     std::process::ExitCode::SUCCESS
 }

@@ -1,7 +1,8 @@
-//! A counting wrapper around the global allocator, built only with the `heap-stats` feature
-//! for benchmarks: the bytes the program has allocated and not freed, now and at most, told
-//! apart from what the allocator keeps resident (`bench/crawl_memory.py`, BENCHMARKS.md).
-//! Every allocation pays two atomic operations on lines all cores write, so releases leave it out.
+//! A counting wrapper around an allocator, for measuring: the bytes a program has allocated
+//! and not freed, now and at most, told apart from what the allocator keeps resident. The
+//! examples that measure memory install it, and so does `tidings` built with the `heap-stats`
+//! feature (`/metrics` then shows it; `bench/crawl_memory.py`, BENCHMARKS.md). Every
+//! allocation pays two atomic operations on lines all cores write, so releases leave it out.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -17,9 +18,16 @@ pub fn live_bytes() -> usize {
     LIVE.load(Relaxed)
 }
 
-/// The most [`live_bytes`] has been since the process started.
+/// The most [`live_bytes`] has been since the process started or [`reset_peak`].
 pub fn peak_bytes() -> usize {
     PEAK.load(Relaxed)
+}
+
+/// Starts the peak again from what is live now, and returns that.
+pub fn reset_peak() -> usize {
+    let live = LIVE.load(Relaxed);
+    PEAK.store(live, Relaxed);
+    live
 }
 
 fn grew(by: usize) {

@@ -27,7 +27,8 @@
 //! - [`watch`]: live reload on file changes.
 //! - [`websub`]: tells WebSub hubs which feeds changed.
 //! - [`hub`]: the built-in WebSub hub: subscription requests and calls to subscribers.
-//! - [`metrics`]: counters for `/metrics`; with the `heap-stats` feature, [`heap_stats`] counts the heap for it.
+//! - [`metrics`]: counters for `/metrics`.
+//! - [`heap_stats`]: a counting allocator, for benchmarks (`/metrics` shows it with the `heap-stats` feature).
 //! - [`counts`]: subscriber counts: who announces how many in the User-Agent; the stats table and page. Pure.
 //! - [`probe`]: `tidings probe`, the health check that needs no curl.
 //! - [`retry`]: how hard outgoing requests (WebSub pings, S3) are tried.
@@ -49,7 +50,6 @@ pub mod discovery;
 pub mod export;
 pub mod feed;
 pub mod headlines;
-#[cfg(feature = "heap-stats")]
 pub mod heap_stats;
 pub mod http;
 pub mod hub;
