@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::frontmatter::{Image, Many, RawFrontMatter, Text};
+use super::frontmatter::{Authors, Image, Many, RawFrontMatter, Text};
 use crate::yaml::{Loc, Spanned};
 
 /// `yaml` read into raw fields when it is within the flat subset, exactly as serde-saphyr
@@ -362,10 +362,10 @@ fn spanned(value: Value<'_>, location: Loc) -> Option<Option<Spanned<Text>>> {
 fn many(value: Value<'_>) -> Option<Option<Many>> {
     match value {
         Value::Null => Some(None),
-        Value::One(scalar) => Some(Some(Many { values: vec![text_of(scalar)?], is_list: false })),
+        Value::One(scalar) => Some(Some(Many { values: vec![text_of(scalar)?], is_list: false, skipped: 0 })),
         Value::List(items) => {
             let values = items.into_iter().map(text_of).collect::<Option<Vec<_>>>()?;
-            Some(Some(Many { values, is_list: true }))
+            Some(Some(Many::list(values)))
         }
     }
 }
@@ -425,8 +425,8 @@ fn set(raw: &mut RawFrontMatter, key: &str, value: Value<'_>, location: Loc) -> 
         "categories" => raw.categories = many(value)?,
         "tags" => raw.tags = many(value)?,
         "tag" => raw.tag = many(value)?,
-        "author" => raw.author = many(value)?,
-        "authors" => raw.authors = many(value)?,
+        "author" => raw.author = many(value)?.map(Authors::from),
+        "authors" => raw.authors = many(value)?.map(Authors::from),
         "summary" => raw.summary = text(value)?,
         "excerpt" => raw.excerpt = text(value)?,
         "description" => raw.description = text(value)?,
@@ -885,11 +885,17 @@ mod tests {
     }
 
     #[test]
+    fn null_list_items_fall_back_to_serde_saphyr_which_skips_them() {
+        let yaml = "tags: [a, ~]\n";
+        assert!(fast(yaml).is_none());
+        assert_eq!(slow(yaml).unwrap().tags, Some(Many { values: vec!["a".into()], is_list: true, skipped: 1 }));
+    }
+
+    #[test]
     fn what_serde_saphyr_rejects_falls_back() {
         for yaml in [
             "title: a: b\n",
             "title: [unclosed\n",
-            "tags: [a, ~]\n",
             "title: \"a\"b\n",
             "version: 1e999\n",
             "version: .inf\n",

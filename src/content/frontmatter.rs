@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::Path;
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::diagnostic::Diagnostic;
 use crate::yaml::{self, Spanned};
@@ -112,11 +112,18 @@ pub struct Many {
     pub values: Vec<String>,
     /// True when YAML gave a list.
     pub is_list: bool,
+    /// List items skipped as Jekyll skips them: empty (`-`, `~`) or not a single value.
+    pub skipped: usize,
 }
 
 impl Many {
     fn one(value: String) -> Many {
-        Many { values: vec![value], is_list: false }
+        Many { values: vec![value], is_list: false, skipped: 0 }
+    }
+
+    /// A list of `values`, none skipped.
+    pub fn list(values: Vec<String>) -> Many {
+        Many { values, is_list: true, skipped: 0 }
     }
 
     /// Every value, with a single string split on whitespace (Jekyll's rule for
@@ -163,14 +170,183 @@ impl<'de> Deserialize<'de> for Many {
                 Many::deserialize(d)
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Many, A::Error> {
-                let mut values = Vec::new();
-                while let Some(Text(v)) = seq.next_element::<Text>()? {
-                    values.push(v);
+                // Jekyll flattens nested lists and drops nulls (`[value].flatten.compact`).
+                let mut many = Many { is_list: true, ..Many::default() };
+                while let Some(item) = seq.next_element::<Item>()? {
+                    match item {
+                        Item::Values(values) => many.values.extend(values),
+                        Item::Skipped => many.skipped += 1,
+                    }
                 }
-                Ok(Many { values, is_list: true })
+                Ok(many)
             }
         }
         deserializer.deserialize_any(ManyVisitor)
+    }
+}
+
+/// One item of a list of terms: a value, a nested list's values (flattened, as Jekyll
+/// does), or nothing (`-`, `~`, a map), which is skipped.
+enum Item {
+    Values(Vec<String>),
+    Skipped,
+}
+
+impl<'de> Deserialize<'de> for Item {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ItemVisitor;
+        impl<'de> Visitor<'de> for ItemVisitor {
+            type Value = Item;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value or a list of values")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Item, E> {
+                Ok(Item::Values(vec![v.to_owned()]))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Item, E> {
+                Ok(Item::Values(vec![v.to_string()]))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Item, E> {
+                Ok(Item::Values(vec![v.to_string()]))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Item, E> {
+                Ok(Item::Values(vec![v.to_string()]))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Item, E> {
+                Ok(Item::Values(vec![v.to_string()]))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Item, E> {
+                Ok(Item::Skipped)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Item, E> {
+                Ok(Item::Skipped)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Item, D::Error> {
+                Item::deserialize(d)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Item, A::Error> {
+                let values = flattened(seq)?;
+                Ok(if values.is_empty() { Item::Skipped } else { Item::Values(values) })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Item, A::Error> {
+                while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+                Ok(Item::Skipped)
+            }
+        }
+        deserializer.deserialize_any(ItemVisitor)
+    }
+}
+
+/// A nested list's values, flattened.
+fn flattened<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Vec<String>, A::Error> {
+    let mut values = Vec::new();
+    while let Some(item) = seq.next_element::<Item>()? {
+        if let Item::Values(v) = item {
+            values.extend(v);
+        }
+    }
+    Ok(values)
+}
+
+/// One author as front matter names them: a key of the authors table (or a name as shown),
+/// or an object of its own (`{name: …, email: …, uri: …}`, a form jekyll-feed documents).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthorRef {
+    /// A key of the authors table, or a name.
+    Key(String),
+    /// An author object: its fields, each absent when not a single value.
+    Object {
+        /// `name`: what readers see.
+        name: Option<String>,
+        /// `email`.
+        email: Option<String>,
+        /// `uri`: a home page.
+        uri: Option<String>,
+    },
+}
+
+/// `author:` or `authors:`: one author, or a list of them, each a key or an object.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Authors {
+    /// The authors as written, empty items left out.
+    pub refs: Vec<AuthorRef>,
+}
+
+impl From<Many> for Authors {
+    fn from(many: Many) -> Authors {
+        Authors { refs: many.values.into_iter().map(AuthorRef::Key).collect() }
+    }
+}
+
+/// One author item: a scalar key, an object, or nothing.
+struct AuthorItem(Vec<AuthorRef>);
+
+impl<'de> Deserialize<'de> for AuthorItem {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AuthorVisitor;
+        impl<'de> Visitor<'de> for AuthorVisitor {
+            type Value = Vec<AuthorRef>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an author's key or name, an object with `name`, `email` and `uri`, or a list of them")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(vec![AuthorRef::Key(v.to_owned())])
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(vec![AuthorRef::Key(v.to_string())])
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(vec![AuthorRef::Key(v.to_string())])
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(vec![AuthorRef::Key(v.to_string())])
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(vec![AuthorRef::Key(v.to_string())])
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Vec::new())
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Vec::new())
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(self)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut refs = Vec::new();
+                while let Some(AuthorItem(item)) = seq.next_element::<AuthorItem>()? {
+                    refs.extend(item);
+                }
+                Ok(refs)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let (mut name, mut email, mut uri) = (None, None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    let slot = match key.as_str() {
+                        "name" => &mut name,
+                        "email" => &mut email,
+                        "uri" => &mut uri,
+                        _ => {
+                            map.next_value::<de::IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    *slot = match map.next_value::<Item>()? {
+                        Item::Values(v) if v.len() == 1 => v.into_iter().next().filter(|s| !s.trim().is_empty()),
+                        _ => None,
+                    };
+                }
+                Ok(vec![AuthorRef::Object { name, email, uri }])
+            }
+        }
+        deserializer.deserialize_any(AuthorVisitor).map(AuthorItem)
+    }
+}
+
+impl<'de> Deserialize<'de> for Authors {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        AuthorItem::deserialize(deserializer).map(|AuthorItem(refs)| Authors { refs })
     }
 }
 
@@ -194,10 +370,10 @@ pub struct RawFrontMatter {
     pub tags: Option<Many>,
     /// A single tag; wins over `tags`, as in Jekyll.
     pub tag: Option<Many>,
-    /// An authors-table key or a name.
-    pub author: Option<Many>,
+    /// An authors-table key, a name, or an author object.
+    pub author: Option<Authors>,
     /// Several authors.
-    pub authors: Option<Many>,
+    pub authors: Option<Authors>,
     /// The post's URL path, or a pattern.
     pub permalink: Option<Spanned<Text>>,
     /// The summary, in Markdown.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use url::Url;
 
-use super::frontmatter::{self, Many, RawFrontMatter, Text};
+use super::frontmatter::{self, AuthorRef, Many, RawFrontMatter, Text};
 use super::{Body, Pinned, Post, PostFile, Term, date, text_hash};
 use crate::config::{Person, SiteConfig, base_path, bcp47};
 use crate::diagnostic::Diagnostic;
@@ -152,6 +152,7 @@ pub fn read_front<'a>(
         Some(tag) => tag.values,
         None => raw.tags.clone().map(Many::split_words).unwrap_or_default(),
     });
+    skipped_items(&raw, split.yaml, shown, &mut warnings);
     let author_line = || key_line(split.yaml, &["authors", "author"]);
     let authors = authors(&raw, config, shown, author_line, &mut warnings);
 
@@ -571,7 +572,8 @@ fn dedup_terms(names: Vec<String>) -> Vec<Term> {
     out
 }
 
-/// Looks authors up in the table; unknown ones are shown as written, with a warning.
+/// Looks authors up in the table; unknown ones are shown as written, with a warning. An
+/// author object (`{name: …, uri: …}`) is shown as it says, as jekyll-feed shows it.
 fn authors(
     raw: &RawFrontMatter,
     config: &SiteConfig,
@@ -579,30 +581,47 @@ fn authors(
     line: impl Fn() -> Option<u32>,
     warnings: &mut Vec<Diagnostic>,
 ) -> Vec<Person> {
-    let mut names: Vec<String> =
-        raw.authors.clone().or_else(|| raw.author.clone()).map(|a| a.values).unwrap_or_default();
-    names.retain(|n| !n.trim().is_empty());
-    if names.is_empty() {
-        names.extend(config.default_author.clone());
+    let mut refs: Vec<AuthorRef> =
+        raw.authors.clone().or_else(|| raw.author.clone()).map(|a| a.refs).unwrap_or_default();
+    refs.retain(|r| !matches!(r, AuthorRef::Key(k) if k.trim().is_empty()));
+    if refs.is_empty() {
+        refs.extend(config.default_author.clone().map(AuthorRef::Key));
     }
     let mut out: Vec<Person> = Vec::new();
-    for name in names {
-        let name = name.trim();
-        let person = match config.authors.get(name) {
-            Some(person) => person.clone(),
-            None => {
-                if !config.authors.is_empty() {
-                    warnings.push(Diagnostic::warning(
-                        shown,
-                        line(),
-                        Some(1),
-                        format!(
-                            "unknown author `{name}`: add it to {}; shown as written until then",
-                            if config.jekyll.is_some() { "_data/authors.yml" } else { "feeds/authors.yaml" }
-                        ),
-                    ));
+    for author in refs {
+        let person = match author {
+            AuthorRef::Key(name) => {
+                let name = name.trim();
+                match config.authors.get(name) {
+                    Some(person) => person.clone(),
+                    None => {
+                        if !config.authors.is_empty() {
+                            warnings.push(Diagnostic::warning(
+                                shown,
+                                line(),
+                                Some(1),
+                                format!(
+                                    "unknown author `{name}`: add it to {}; shown as written until then",
+                                    if config.jekyll.is_some() { "_data/authors.yml" } else { "feeds/authors.yaml" }
+                                ),
+                            ));
+                        }
+                        Person { key: slugify(name), name: name.to_owned(), email: None, uri: None }
+                    }
                 }
-                Person { key: slugify(name), name: name.to_owned(), email: None, uri: None }
+            }
+            AuthorRef::Object { name: Some(name), email, uri } => {
+                let name = name.trim();
+                Person { key: slugify(name), name: name.to_owned(), email, uri }
+            }
+            AuthorRef::Object { name: None, .. } => {
+                warnings.push(Diagnostic::warning(
+                    shown,
+                    line(),
+                    Some(1),
+                    "an author object without `name` is left out: give it `name: …`",
+                ));
+                continue;
             }
         };
         if !person.key.is_empty() && !out.iter().any(|p| p.key == person.key) {
@@ -610,6 +629,25 @@ fn authors(
         }
     }
     out
+}
+
+/// A warning for list items of `categories`/`tags` that were skipped (`-`, `~`, a map), as
+/// Jekyll skips them.
+fn skipped_items(raw: &RawFrontMatter, yaml: &str, shown: &Path, warnings: &mut Vec<Diagnostic>) {
+    let lists = [("category", &raw.category), ("categories", &raw.categories), ("tags", &raw.tags), ("tag", &raw.tag)];
+    for (key, many) in lists {
+        if let Some(many) = many.as_ref().filter(|m| m.skipped > 0) {
+            warnings.push(Diagnostic::warning(
+                shown,
+                key_line(yaml, &[key]),
+                Some(1),
+                format!(
+                    "`{key}`: {} empty or nested item(s) skipped, as Jekyll skips them: remove them or give each a name",
+                    many.skipped
+                ),
+            ));
+        }
+    }
 }
 
 /// The file line of a top-level front-matter `key`, for messages about values the YAML

@@ -180,3 +180,42 @@ fn paths_relative_to_the_content_folder() {
         assert_eq!(relative_to(Path::new(path), Path::new(dir)), Path::new(relative), "{path} in {dir}");
     }
 }
+
+#[test]
+fn an_author_object_is_shown_as_it_says() {
+    // theforeman's form: 24 of its posts were dropped when a map `author:` was an error.
+    let post = parse("_posts/2019-02-25-a.md", "---\ntitle: Hi\nauthor:\n  name: Melanie Corr\n  uri: mcorr\n---\nx\n")
+        .unwrap();
+    assert_eq!(
+        *post.authors,
+        [Arc::new(Person {
+            key: "melanie-corr".into(),
+            name: "Melanie Corr".into(),
+            email: None,
+            uri: Some("mcorr".into())
+        })]
+    );
+    let post = parse(
+        "_posts/2019-02-25-a.md",
+        "---\ntitle: Hi\nauthors:\n- {name: Ann, email: ann@example.com}\n- tim\n- ~\n---\nx\n",
+    )
+    .unwrap();
+    let names: Vec<_> = post.authors.iter().map(|a| (a.name.as_str(), a.email.as_deref())).collect();
+    assert_eq!(names, [("Ann", Some("ann@example.com")), ("Tim Ward", None)]);
+    // An object without a name is left out, with a warning; the post stays.
+    let post = parse("_posts/2019-02-25-a.md", "---\ntitle: Hi\nauthor: {uri: x}\n---\nx\n").unwrap();
+    assert!(post.authors.is_empty());
+}
+
+#[test]
+fn empty_and_nested_term_items_are_skipped_as_jekyll_skips_them() {
+    let post = parse(
+        "_posts/2019-02-25-a.md",
+        "---\ntitle: Hi\ntags:\n- a\n-\n- ~\n- [b, [c]]\n- {x: 1}\ncategories: [Ops, ~]\n---\nx\n",
+    )
+    .unwrap();
+    let tags: Vec<_> = post.tags.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(tags, ["a", "b", "c"]);
+    let categories: Vec<_> = post.categories.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(categories, ["Ops"]);
+}
