@@ -85,15 +85,28 @@ impl Resolver for LinkTable {
         self.urls.get(path).cloned()
     }
 
-    fn include(&self, name: &str) -> Option<String> {
-        let name = Path::new(name.trim());
-        // Only plain names inside `_includes/`: no way out of the folder.
+    fn include(&self, name: &str) -> Result<String, String> {
+        let trimmed = name.trim();
+        let missing = || format!("the site has no `_includes/{trimmed}`");
+        let name = Path::new(trimmed);
+        // Only plain names inside `_includes/`, and only files inside the content folder
+        // whatever links lie on the way (`read_post` opens beneath it).
         if self.content_dir.as_os_str().is_empty()
             || name.components().any(|c| !matches!(c, std::path::Component::Normal(_)))
         {
-            return None;
+            return Err(missing());
         }
-        read_post(&self.content_dir.join("_includes").join(name), self.max_post_bytes).ok()
+        let path = self.content_dir.join("_includes").join(name);
+        if std::fs::symlink_metadata(&path).is_err() {
+            return Err(missing());
+        }
+        match read_post(&self.content_dir, &path, self.max_post_bytes) {
+            Ok(text) => Ok(text),
+            Err(d) if d.message.contains(super::beneath::OUTSIDE) => {
+                Err(format!("`_includes/{trimmed}` {}", super::beneath::OUTSIDE))
+            }
+            Err(d) => Err(format!("`_includes/{trimmed}`: {}", d.message)),
+        }
     }
 }
 
@@ -126,7 +139,9 @@ pub struct Fetched {
 /// One render under way, which any number of fetches wait for.
 #[derive(Default)]
 struct Flight {
-    done: Mutex<Option<Arc<Body>>>,
+    /// The body once rendered; `Some(None)` when there is none to show for the version the
+    /// index knows (the file changed or went since).
+    done: Mutex<Option<Option<Arc<Body>>>>,
     ready: Condvar,
     /// Someone gave up waiting: later fetches do not wait either.
     late: AtomicBool,
@@ -137,7 +152,7 @@ impl Flight {
         let mut done = lock(&self.done);
         loop {
             if let Some(body) = &*done {
-                return Some(body.clone());
+                return body.clone();
             }
             let now = Instant::now();
             if self.late.load(Ordering::Relaxed) || now >= deadline {
@@ -148,7 +163,7 @@ impl Flight {
         }
     }
 
-    fn finish(&self, body: Arc<Body>) {
+    fn finish(&self, body: Option<Arc<Body>>) {
         *lock(&self.done) = Some(body);
         self.ready.notify_all();
     }
@@ -328,7 +343,7 @@ pub fn body_key(post: &Post) -> u128 {
 /// Renders one body on a pool thread, keeps it, records its problems and wakes the waiters.
 fn render_job(renderer: &Renderer, context: &RenderContext, post: &Arc<Post>, flight: &Flight) {
     let started = Instant::now();
-    let (body, mut problems, keep) = render_post(context, post);
+    let (body, mut problems, fit) = render_post(context, post);
     let took = started.elapsed();
     if took > renderer.budget {
         problems.push(Diagnostic::warning(
@@ -343,18 +358,31 @@ fn render_job(renderer: &Renderer, context: &RenderContext, post: &Arc<Post>, fl
             ),
         ));
     }
-    if keep {
+    if fit == Fit::Kept {
         renderer.store.insert(Key::Body(body_key(post), context.epoch), Value::Body(body.clone()));
     }
     renderer.record(&post.source, problems);
-    flight.finish(body);
+    flight.finish((fit != Fit::Stale).then_some(body));
     lock(&renderer.flights).remove(&(body_key(post), context.epoch));
 }
 
-/// Renders a post's body from its pinned text or its file. The flag says whether the body is
-/// the one the post's hash names (so it may be kept): a file that changed since the snapshot
-/// is rendered as it is now, but not kept under the old hash.
-fn render_post(context: &RenderContext, post: &Post) -> (Arc<Body>, Vec<Diagnostic>, bool) {
+/// How a rendered body may be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fit {
+    /// The body of the version the index knows: kept in the store.
+    Kept,
+    /// Shown, not kept (a pinned body, or a post whose body cannot be shown: empty).
+    Shown,
+    /// The file no longer holds the version the index knows (changed, gone, or now a link to
+    /// outside the content folder): no body is shown, and a document waiting for it is
+    /// incomplete (not cached) until the reload, so that no title is ever paired with
+    /// another version's body.
+    Stale,
+}
+
+/// Renders a post's body from its pinned text or its file, which must still hold the text
+/// the index knows (its hash).
+fn render_post(context: &RenderContext, post: &Post) -> (Arc<Body>, Vec<Diagnostic>, Fit) {
     let shown = context.content_dir.join(&post.source);
     let file = PostFile {
         relative: post.source.to_path_buf(),
@@ -364,21 +392,23 @@ fn render_post(context: &RenderContext, post: &Post) -> (Arc<Body>, Vec<Diagnost
     let unavailable = |why: String, line: Option<u32>, column: Option<u32>| {
         let message =
             format!("its body cannot be shown ({why}); the post is served without it until the file is fixed");
-        (Arc::new(Body::default()), vec![Diagnostic::warning(&shown, line, column, message)], false)
+        (Arc::new(Body::default()), vec![Diagnostic::warning(&shown, line, column, message)], Fit::Shown)
     };
-    let (text, keep): (Cow<str>, bool) = match &post.pinned {
-        Some(Pinned::Body(body)) => return (body.clone(), Vec::new(), false),
-        Some(Pinned::Text(text)) => (Cow::Borrowed(text), true),
-        None => match read_post(&shown, context.max_post_bytes) {
-            Ok(text) => {
-                let same = text_hash(&text) == post.hash;
-                (Cow::Owned(text), same)
+    let text: Cow<str> = match &post.pinned {
+        Some(Pinned::Body(body)) => return (body.clone(), Vec::new(), Fit::Shown),
+        Some(Pinned::Text(text)) => Cow::Borrowed(text),
+        None => match read_post(&context.content_dir, &shown, context.max_post_bytes) {
+            Ok(text) if text_hash(&text) == post.hash => Cow::Owned(text),
+            // Changed since the snapshot: the reload that follows brings the new version.
+            Ok(_) => return (Arc::new(Body::default()), Vec::new(), Fit::Stale),
+            Err(d) => {
+                let message = format!("its body cannot be read now ({}); served without it until reloaded", d.message);
+                return (Arc::new(Body::default()), vec![Diagnostic::warning(&shown, None, None, message)], Fit::Stale);
             }
-            Err(d) => return unavailable(d.message, None, None),
         },
     };
     match parse::render_text(&text, &file, &shown, &context.config, &*context.links) {
-        Ok(Some((body, warnings))) => (Arc::new(body), warnings, keep),
+        Ok(Some((body, warnings))) => (Arc::new(body), warnings, Fit::Kept),
         Ok(None) => unavailable("the file is no longer a published post".to_owned(), None, None),
         Err(d) => unavailable(d.message, d.line, d.column),
     }

@@ -686,7 +686,7 @@ fn read_file(
     serving: bool,
 ) -> Read {
     let shown = sources.content_dir.join(&file.relative);
-    let (meta, text) = read_post_with_metadata(&shown, Some(folders), sources.max_post_bytes);
+    let (meta, text) = read_post_with_metadata(&sources.content_dir, &shown, Some(folders), sources.max_post_bytes);
     let stamp = meta.as_ref().and_then(Stamp::of_metadata);
     let text = match text {
         Ok(text) => text,

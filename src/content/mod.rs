@@ -1,6 +1,7 @@
 //! The only code that reads content files: finds posts, splits front matter, and builds
 //! typed [`Post`]s, collecting a [`Diagnostic`] for everything wrong instead of stopping.
 
+pub mod beneath;
 pub mod body;
 pub mod date;
 mod flat_yaml;
@@ -163,16 +164,27 @@ pub fn load(sources: &Sources) -> Result<Site, Fatal> {
 fn load_config(sources: &Sources, diagnostics: &mut Vec<Diagnostic>) -> Result<SiteConfig, Diagnostic> {
     let mut config = SiteConfig::default();
     // A Jekyll site's own `_config.yml` first; tidings' `site.yaml`, if any, on top of it.
+    let content = Some(sources.content_dir.as_path());
     let jekyll_path = sources.content_dir.join("_config.yml");
-    if let Some(text) = read_optional(&jekyll_path)? {
+    if let Some(text) = read_optional(content, &jekyll_path)? {
         crate::jekyll::config::apply(&text, &jekyll_path, &mut config, diagnostics)?;
     }
     let site_path = sources.feeds_dir.join("site.yaml");
-    if let Some(text) = read_optional(&site_path)? {
+    if let Some(text) = read_optional(None, &site_path)? {
         config.apply_yaml(&text, &site_path, diagnostics)?;
     }
-    for authors_path in [sources.feeds_dir.join("authors.yaml"), sources.content_dir.join("_data/authors.yml")] {
-        if let Some(text) = read_optional(&authors_path)? {
+    let tables =
+        [(None, sources.feeds_dir.join("authors.yaml")), (content, sources.content_dir.join("_data/authors.yml"))];
+    for (root, authors_path) in tables {
+        let read = match read_optional(root, &authors_path) {
+            // Content that links out is refused and reported, not fatal.
+            Err(d) if d.message.contains(beneath::OUTSIDE) => {
+                diagnostics.push(d);
+                continue;
+            }
+            read => read?,
+        };
+        if let Some(text) = read {
             let table = SiteConfig::authors_from_yaml(&text, &authors_path)?;
             for (key, person) in table {
                 config.authors.entry(key).or_insert(person);
@@ -180,7 +192,7 @@ fn load_config(sources: &Sources, diagnostics: &mut Vec<Diagnostic>) -> Result<S
             break;
         }
     }
-    for (key, person) in author_collection(&sources.content_dir.join("_authors")) {
+    for (key, person) in author_collection(&sources.content_dir, diagnostics) {
         config.authors.entry(key).or_insert(person);
     }
     config.curated = load_curated(&sources.feeds_dir, diagnostics);
@@ -198,8 +210,9 @@ fn load_config(sources: &Sources, diagnostics: &mut Vec<Diagnostic>) -> Result<S
 
 /// A Jekyll `_authors/` collection: one file per author, whose front matter gives the key
 /// (`name`, else the file name) and the name shown (`full_name`, else first and last name).
-/// Files that cannot be read are left out: the post shows the key as written.
-fn author_collection(dir: &Path) -> Vec<(String, Person)> {
+/// Files that cannot be read are left out: the post shows the key as written; one that leads
+/// outside the content folder is reported.
+fn author_collection(content_dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<(String, Person)> {
     #[derive(serde::Deserialize, Default)]
     #[serde(default)]
     struct RawAuthor {
@@ -210,11 +223,27 @@ fn author_collection(dir: &Path) -> Vec<(String, Person)> {
         email: Option<String>,
         url: Option<String>,
     }
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let dir = content_dir.join("_authors");
+    match beneath::open_dir(content_dir, &dir) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            diagnostics.push(Diagnostic::warning(&dir, None, None, format!("not read: {e}")));
+            return Vec::new();
+        }
+        Err(_) => return Vec::new(),
+    }
+    let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
     let mut found = Vec::new();
     for path in entries.filter_map(|e| e.ok()).map(|e| e.path()) {
         let Some(stem) = path.file_stem().and_then(|s| s.to_str()).filter(|s| !s.starts_with('.')) else { continue };
-        let Ok(Some(text)) = read_optional(&path) else { continue };
+        let text = match read_optional(Some(content_dir), &path) {
+            Ok(Some(text)) => text,
+            Err(d) if d.message.contains(beneath::OUTSIDE) => {
+                diagnostics.push(d);
+                continue;
+            }
+            _ => continue,
+        };
         let Ok(split) = frontmatter::split(&text, &path) else { continue };
         let Ok(raw) = crate::yaml::from_str::<RawAuthor>(split.yaml, &path, 1) else { continue };
         let text = |t: Option<frontmatter::Text>| t.map(|t| t.0.trim().to_owned()).filter(|t| !t.is_empty());
@@ -249,7 +278,9 @@ fn load_curated(feeds_dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> BTreeMap
             ));
             continue;
         }
-        match read_optional(&path).and_then(|text| CuratedFeed::from_yaml(&name, &text.unwrap_or_default(), &path)) {
+        match read_optional(None, &path)
+            .and_then(|text| CuratedFeed::from_yaml(&name, &text.unwrap_or_default(), &path))
+        {
             Ok(feed) => {
                 curated.insert(name, feed);
             }
@@ -259,8 +290,17 @@ fn load_curated(feeds_dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> BTreeMap
     curated
 }
 
-fn read_optional(path: &Path) -> Result<Option<String>, Diagnostic> {
-    match std::fs::read(path) {
+/// The text of `path`, `None` if there is no such file. With `root`, the file must be inside
+/// that folder ([`beneath`]): content is read so, configuration of the operator's is not.
+fn read_optional(root: Option<&Path>, path: &Path) -> Result<Option<String>, Diagnostic> {
+    let read = match root {
+        Some(root) => beneath::open(root, path).and_then(|mut file| {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut file, &mut bytes).map(|_| bytes)
+        }),
+        None => std::fs::read(path),
+    };
+    match read {
         Ok(bytes) => {
             String::from_utf8(bytes).map(Some).map_err(|e| not_utf8(path, e.as_bytes(), e.utf8_error().valid_up_to()))
         }
@@ -432,67 +472,61 @@ pub fn is_inside(root: &Path, path: &Path) -> bool {
     path.canonicalize().is_ok_and(|real| real.starts_with(root))
 }
 
-/// Reads a post file as UTF-8 text, refusing files that are too big or not regular files.
-fn read_post(path: &Path, max_bytes: u64) -> Result<String, Diagnostic> {
-    read_post_with_metadata(path, None, max_bytes).1
+/// Reads a post file (or an include) as UTF-8 text, refusing files that are too big, not
+/// regular files, or outside the content folder `root`.
+fn read_post(root: &Path, path: &Path, max_bytes: u64) -> Result<String, Diagnostic> {
+    read_post_with_metadata(root, path, None, max_bytes).1
 }
 
 /// Folders opened once for a batch of reads, so that each post file is opened by its name
 /// relative to its folder instead of by its whole path: one name for the kernel to look up
-/// instead of one per folder on the way. Kept for one batch only, so that a folder renamed or
-/// replaced later is looked up again.
+/// instead of one per folder on the way. Each folder is opened beneath the content folder and
+/// each name without following a link ([`beneath`] takes the rare post that is a link). Kept
+/// for one batch only, so that a folder renamed or replaced later is looked up again.
 #[derive(Debug, Default)]
 pub(crate) struct Folders(std::sync::Mutex<std::collections::HashMap<PathBuf, Option<Arc<std::os::fd::OwnedFd>>>>);
 
 impl Folders {
     /// Opens `path` for reading (non-blocking, so that a FIFO or a device answers `fstat`
-    /// instead of holding the open), relative to its folder when that folder can be opened.
-    fn open(&self, path: &Path) -> std::io::Result<std::fs::File> {
+    /// instead of holding the open), relative to its folder when that folder can be opened,
+    /// and only inside `root`.
+    fn open(&self, root: &Path, path: &Path) -> std::io::Result<std::fs::File> {
         use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
         use std::os::unix::ffi::OsStrExt;
-        let by_path = || open_by_path(path);
-        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else { return by_path() };
-        let Ok(name) = std::ffi::CString::new(name.as_bytes()) else { return by_path() };
+        let beneath = || beneath::open(root, path);
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else { return beneath() };
+        let Ok(name) = std::ffi::CString::new(name.as_bytes()) else { return beneath() };
         let folder = {
             let mut folders = self.0.lock().unwrap_or_else(|p| p.into_inner());
             match folders.get(parent) {
                 Some(folder) => folder.clone(),
                 None => {
-                    let folder = std::ffi::CString::new(parent.as_os_str().as_bytes()).ok().and_then(|parent| {
-                        let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC;
-                        // SAFETY: `parent` is a NUL-terminated string that outlives the call.
-                        let fd = unsafe { libc::open(parent.as_ptr(), flags) };
-                        // SAFETY: a descriptor `open` just returned is owned by no one else.
-                        (fd >= 0).then(|| Arc::new(unsafe { OwnedFd::from_raw_fd(fd) }))
-                    });
+                    let folder = beneath::open_dir(root, parent).ok().map(Arc::new);
                     folders.insert(parent.to_path_buf(), folder.clone());
                     folder
                 }
             }
         };
-        let Some(folder) = folder else { return by_path() };
-        let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC;
+        let Some(folder) = folder else { return beneath() };
+        let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOFOLLOW;
         // SAFETY: `folder` is an open descriptor and `name` a NUL-terminated string, both alive
         // for the call.
         let fd = unsafe { libc::openat(folder.as_raw_fd(), name.as_ptr(), flags) };
         if fd < 0 {
-            return Err(std::io::Error::last_os_error());
+            let e = std::io::Error::last_os_error();
+            // A link: followed only where it stays inside.
+            return if e.raw_os_error() == Some(libc::ELOOP) { beneath() } else { Err(e) };
         }
         // SAFETY: a descriptor `openat` just returned is owned by no one else.
         Ok(std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
     }
 }
 
-/// Opens `path` for reading, non-blocking (see [`Folders::open`]).
-fn open_by_path(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)
-}
-
 /// [`read_post`], with the metadata of the file read (one `open`, one `fstat` and, for a
 /// regular file, one `read`: the size and time say later whether it changed). `folders`, when
 /// given, opens the file relative to its folder.
 fn read_post_with_metadata(
+    root: &Path,
     path: &Path,
     folders: Option<&Folders>,
     max_bytes: u64,
@@ -500,8 +534,8 @@ fn read_post_with_metadata(
     use std::io::Read;
     let cannot = |e: std::io::Error| Diagnostic::error(path, None, None, format!("cannot read: {e}"));
     let opened = match folders {
-        Some(folders) => folders.open(path),
-        None => open_by_path(path),
+        Some(folders) => folders.open(root, path),
+        None => beneath::open(root, path),
     };
     let mut file = match opened {
         Ok(file) => file,

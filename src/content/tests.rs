@@ -151,19 +151,27 @@ fn files_opened_by_folder_read_as_by_path() {
     std::fs::write(nested.join("empty.md"), "").unwrap();
     let folders = Folders::default();
     for _ in 0..2 {
-        let (meta, read) = read_post_with_metadata(&nested.join("a.md"), Some(&folders), MAX_POST_BYTES);
+        let (meta, read) = read_post_with_metadata(dir.path(), &nested.join("a.md"), Some(&folders), MAX_POST_BYTES);
         assert_eq!(read.unwrap(), text);
         assert_eq!(meta.unwrap().len(), text.len() as u64);
     }
-    assert_eq!(read_post_with_metadata(&nested.join("empty.md"), Some(&folders), MAX_POST_BYTES).1.unwrap(), "");
-    let missing = read_post_with_metadata(&nested.join("gone.md"), Some(&folders), MAX_POST_BYTES).1.unwrap_err();
+    assert_eq!(
+        read_post_with_metadata(dir.path(), &nested.join("empty.md"), Some(&folders), MAX_POST_BYTES).1.unwrap(),
+        ""
+    );
+    let missing =
+        read_post_with_metadata(dir.path(), &nested.join("gone.md"), Some(&folders), MAX_POST_BYTES).1.unwrap_err();
     assert!(missing.to_string().contains("cannot read"), "{missing}");
     // A folder that cannot be opened: the whole path is tried, and its error reported.
-    let none = read_post_with_metadata(&dir.path().join("nowhere/b.md"), Some(&folders), MAX_POST_BYTES).1;
+    let none = read_post_with_metadata(dir.path(), &dir.path().join("nowhere/b.md"), Some(&folders), MAX_POST_BYTES).1;
     assert!(none.unwrap_err().to_string().contains("No such file"));
     // Too big, by the size `fstat` gave.
     assert!(
-        read_post_with_metadata(&nested.join("a.md"), Some(&folders), 4).1.unwrap_err().to_string().contains("limit")
+        read_post_with_metadata(dir.path(), &nested.join("a.md"), Some(&folders), 4)
+            .1
+            .unwrap_err()
+            .to_string()
+            .contains("limit")
     );
 }
 

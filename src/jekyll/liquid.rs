@@ -77,8 +77,8 @@ pub trait Resolver {
     fn post_url(&self, name: &str) -> Option<String>;
     /// `{% link PATH %}`: the relative_url of the source file at PATH (e.g. `_posts/2017-01-18-x.markdown`).
     fn link(&self, path: &str) -> Option<String>;
-    /// `{% include NAME %}`: the text of `_includes/NAME`, if the site has it.
-    fn include(&self, name: &str) -> Option<String>;
+    /// `{% include NAME %}`: the text of `_includes/NAME`, or why there is none to include.
+    fn include(&self, name: &str) -> Result<String, String>;
 }
 
 /// Something Jekyll would have stopped the build for, or that tidings could not render like Jekyll.
@@ -864,12 +864,12 @@ impl Pre<'_> {
             return;
         }
         self.includes += 1;
-        let Some(text) = self.resolver.include(&file) else {
-            self.problem(
-                at,
-                format!("`{{% include {file} %}}`: the site has no `_includes/{file}`; rendered as empty"),
-            );
-            return;
+        let text = match self.resolver.include(&file) {
+            Ok(text) => text,
+            Err(why) => {
+                self.problem(at, format!("`{{% include {file} %}}`: {why}; rendered as empty"));
+                return;
+            }
         };
         let Some(left) = self.include_budget.checked_sub(text.len()) else {
             self.problem(at, format!("`{{% include {file} %}}`: includes pass the output limit; removed"));
@@ -2429,8 +2429,8 @@ mod tests {
         fn link(&self, path: &str) -> Option<String> {
             self.links.get(path).map(|s| s.to_string())
         }
-        fn include(&self, name: &str) -> Option<String> {
-            self.includes.get(name).map(|s| s.to_string())
+        fn include(&self, name: &str) -> Result<String, String> {
+            self.includes.get(name).map(|s| s.to_string()).ok_or_else(|| format!("the site has no `_includes/{name}`"))
         }
     }
 

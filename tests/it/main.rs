@@ -12,6 +12,7 @@ mod hub;
 mod jekyll;
 mod lazy;
 mod limits;
+mod outside;
 mod pipeline;
 mod reload;
 mod sample_site;
