@@ -96,7 +96,9 @@ pub fn nesting_depth(text: &str) -> (usize, usize) {
         loop {
             if let Some(after) = rest.strip_prefix('>') {
                 rest = after.trim_start();
-            } else if let Some(after) = rest.strip_prefix(['-', '*', '+']).filter(|a| a.starts_with([' ', '\t'])) {
+            } else if let Some(after) = rest.strip_prefix(['-', '*', '+']).filter(|a| ends_marker(a)) {
+                rest = after.trim_start();
+            } else if let Some(after) = ordered_marker(rest) {
                 rest = after.trim_start();
             } else {
                 break;
@@ -134,6 +136,21 @@ pub fn nesting_depth(text: &str) -> (usize, usize) {
         }
     }
     deepest
+}
+
+/// Whether the text after a list marker lets it be one: a space, a tab or the line's end.
+fn ends_marker(after: &str) -> bool {
+    after.is_empty() || after.starts_with([' ', '\t'])
+}
+
+/// The text after an ordered-list marker (one to nine digits, then `.` or `)`) at the start
+/// of `text`, if it begins with one.
+fn ordered_marker(text: &str) -> Option<&str> {
+    let digits = text.bytes().take(10).take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits > 9 {
+        return None;
+    }
+    text[digits..].strip_prefix(['.', ')']).filter(|a| ends_marker(a))
 }
 
 /// The lines of `text` as [`str::lines`] splits them, found with `memchr`: start-up splits
@@ -262,6 +279,26 @@ mod tests {
         assert_eq!(nesting_depth("<div><div><p>x<br><img src=a/></div>\n<span/>\n"), (2, 1));
         assert_eq!(nesting_depth(&">".repeat(32_000)).0, 32_000);
         assert_eq!(nesting_depth(&"<div>".repeat(32_000)).0, 32_000);
+        // Issue 25, finding 5: ordered-list markers nest too, alone and mixed with the others.
+        assert_eq!(nesting_depth(&"1. ".repeat(32_000)).0, 32_000);
+        assert_eq!(nesting_depth(&"1) ".repeat(32_000)).0, 32_000);
+        assert_eq!(
+            nesting_depth(
+                "> 1. - > 123456789) x
+"
+            ),
+            (5, 1)
+        );
+        assert_eq!(
+            nesting_depth(
+                "1.5 million
+2024. A year
+1234567890. no
+-x
+"
+            ),
+            (1, 2)
+        );
         assert_eq!(nesting_depth("a < b and 1<2 </ x"), (0, 1));
         assert_eq!(nesting_depth("x\r\n<br/\r\n<div/\r\n"), (0, 1), "a line's \\r is not part of it");
     }

@@ -119,7 +119,8 @@ fn deep_nesting_is_refused_before_any_body_parser_sees_it() {
     let relative = "_posts/2024-01-01-deep.md";
     let file = PostFile { relative: PathBuf::from(relative), draft: false };
     let shown = Path::new("content").join(relative);
-    for body in [">".repeat(32_000), "<div>".repeat(32_000)] {
+    // Issue 25, finding 5: ordered lists (`1. 1. …`) cost 48 s before their markers counted.
+    for body in [">".repeat(32_000), "<div>".repeat(32_000), "1. ".repeat(32_000), "1) ".repeat(32_000)] {
         let text = format!("---\ntitle: Deep\n---\n\n{body}\n");
         assert_eq!(parse(relative, &text).unwrap().title, "Deep");
         let rendered = parse::render_text(&text, &file, &shown, &config(), &body::LinkTable::default());
