@@ -116,12 +116,25 @@ pub fn write_all(index: &Index, out: &Path) -> std::io::Result<Summary> {
     Ok(summary)
 }
 
+/// `out` joined with a document's export path, checked lexically: only plain names, so that
+/// no configured path can write outside `out` (nor give an object key a `..` segment).
+fn inside(out: &Path, relative: &str) -> std::io::Result<std::path::PathBuf> {
+    let plain = !relative.contains('\\') && relative.split('/').all(|s| !matches!(s, "" | "." | ".."));
+    if !plain {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{relative:?}: a document's path must stay inside the export folder"),
+        ));
+    }
+    Ok(out.join(relative))
+}
+
 /// Writes one document and its three files; returns what was written and its bytes.
 fn write_document(index: &Index, document: &Document, out: &Path) -> std::io::Result<Option<(Written, u64)>> {
     let (Some(relative), Some(rendered)) = (document.export_path(), complete_render(index, document)) else {
         return Ok(None);
     };
-    let path = out.join(&relative);
+    let path = inside(out, &relative)?;
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
@@ -160,4 +173,18 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_paths_stay_inside_the_folder() {
+        let out = Path::new("/srv/out");
+        assert_eq!(inside(out, "feed/by_tag/x.xml").unwrap(), Path::new("/srv/out/feed/by_tag/x.xml"));
+        for bad in ["../x.xml", "a/../../x", "/etc/passwd", "", "a/./b", "a\\..\\b"] {
+            assert!(inside(out, bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -35,6 +35,28 @@ impl Default for FeedSettings {
     }
 }
 
+/// A configured feed path as a URL path (`/…`), unless it has a `.` or `..` segment (after
+/// percent-decoding too), or a backslash: such a path could name a file outside the export.
+fn safe_feed_path(written: &str) -> Option<String> {
+    let trimmed = written.trim().trim_start_matches('/');
+    let decoded = percent_encoding::percent_decode_str(trimmed).decode_utf8_lossy();
+    let bad = decoded.contains('\\') || decoded.split('/').any(|segment| matches!(segment, "." | ".."));
+    (!bad).then(|| format!("/{trimmed}"))
+}
+
+/// The warning for a configured feed path that [`safe_feed_path`] refused.
+fn unsafe_path(config: &Path, key: &str, written: &str, default: &str) -> Diagnostic {
+    Diagnostic::warning(
+        config,
+        None,
+        None,
+        format!(
+            "`{key}`: {written:?} has a `.` or `..` segment, which could lead out of the site: \
+             {default} is used instead; write a path inside the site"
+        ),
+    )
+}
+
 /// One `defaults:` entry: front matter given to every post under `path`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FrontMatterDefault {
@@ -326,7 +348,10 @@ pub fn apply(
     let mut feed = FeedSettings::default();
     if let Some(raw_feed) = raw.feed {
         if let Some(p) = raw_feed.path.filter(|p| !p.trim().is_empty()) {
-            feed.path = format!("/{}", p.trim().trim_start_matches('/'));
+            match safe_feed_path(&p) {
+                Some(p) => feed.path = p,
+                None => diagnostics.push(unsafe_path(path, "feed.path", &p, &feed.path)),
+            }
         }
         if let Some(limit) = raw_feed.posts_limit {
             if limit.value == 0 {
@@ -340,7 +365,10 @@ pub fn apply(
             Some(RawFeedTags::Table { path: tags_path }) => {
                 feed.tags = true;
                 if let Some(p) = tags_path.filter(|p| !p.trim().is_empty()) {
-                    feed.tags_path = format!("/{}", p.trim().trim_start_matches('/'));
+                    match safe_feed_path(&p) {
+                        Some(p) => feed.tags_path = p,
+                        None => diagnostics.push(unsafe_path(path, "feed.tags.path", &p, &feed.tags_path)),
+                    }
                 }
             }
             None => {}
@@ -478,6 +506,22 @@ mod tests {
         let mut diagnostics = Vec::new();
         apply(text, Path::new("_config.yml"), &mut config, &mut diagnostics).unwrap();
         (config, diagnostics.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn feed_paths_with_dot_segments_are_refused() {
+        assert_eq!(safe_feed_path("feed/atom.xml").as_deref(), Some("/feed/atom.xml"));
+        assert_eq!(safe_feed_path(" /feed.xml ").as_deref(), Some("/feed.xml"));
+        for bad in ["../../home/u/.bashrc", "/a/./b.xml", "a/%2e%2E/b.xml", "a\\..\\b", ".."] {
+            assert_eq!(safe_feed_path(bad), None, "{bad}");
+        }
+        let mut config = SiteConfig::default();
+        let mut diagnostics = Vec::new();
+        let text = "title: T\nfeed:\n  path: ../x.xml\n  tags:\n    path: ../t/\n";
+        apply(text, Path::new("_config.yml"), &mut config, &mut diagnostics).unwrap();
+        let feed = &config.jekyll.unwrap().feed;
+        assert_eq!((feed.path.as_str(), feed.tags_path.as_str()), ("/feed.xml", "/feed/by_tag/"));
+        assert_eq!(diagnostics.len(), 2, "{diagnostics:?}");
     }
 
     #[test]

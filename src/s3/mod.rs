@@ -70,9 +70,11 @@ impl Destination {
         Ok(Destination { bucket: bucket.to_owned(), prefix })
     }
 
-    /// The object key of an export path (`tags/rust/feed.atom`, `/`-separated).
+    /// The object key of an export path (`tags/rust/feed.atom`, `/`-separated). Empty, `.`
+    /// and `..` segments are dropped: a key never has one (the export writes no such path).
     pub fn key(&self, export_path: &str) -> String {
-        format!("{}{}", self.prefix, export_path.trim_start_matches('/'))
+        let segments = export_path.split('/').filter(|s| !matches!(*s, "" | "." | ".."));
+        format!("{}{}", self.prefix, segments.collect::<Vec<_>>().join("/"))
     }
 }
 
@@ -408,6 +410,12 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_never_have_dot_segments() {
+        let destination = Destination::parse("s3://b/site").unwrap();
+        assert_eq!(destination.key("../../x/./feed.xml"), "site/x/feed.xml");
+    }
 
     #[test]
     fn destinations_and_keys() {

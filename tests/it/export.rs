@@ -90,3 +90,40 @@ fn an_upload_destination_must_be_an_s3_url() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("s3://BUCKET or s3://BUCKET/PREFIX"), "{stderr}");
 }
+
+#[test]
+fn configured_feed_paths_never_lead_out_of_the_export() {
+    // Issue 25, finding 6: `feed.path: ../../…` wrote post text into files anywhere.
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(site.join("_posts")).unwrap();
+    std::fs::write(
+        site.join("_config.yml"),
+        "title: T\nurl: https://example.com\nfeed:\n  path: ../../escaped.xml\n  tags:\n    path: /x/%2E%2E/../../t/\n",
+    )
+    .unwrap();
+    std::fs::write(site.join("_posts/2024-01-01-a.md"), "---\ntitle: A\ntags: [x]\n---\nA\n").unwrap();
+    let out = dir.path().join("a/b/out");
+    let output = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["build", "--content"])
+        .arg(&site)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!dir.path().join("escaped.xml").exists() && !dir.path().join("a/escaped.xml").exists());
+    let mut outside = Vec::new();
+    for entry in walkdir::WalkDir::new(dir.path()).into_iter().filter_map(Result::ok) {
+        let path = entry.path();
+        if entry.file_type().is_file() && !path.starts_with(&out) && !path.starts_with(&site) {
+            outside.push(path.to_path_buf());
+        }
+    }
+    assert!(outside.is_empty(), "written outside the export: {outside:?}");
+    // The default path is used instead, with a warning.
+    assert!(out.join("feed.xml").exists());
+    let said = format!("{}{stderr}", String::from_utf8_lossy(&output.stdout));
+    assert!(said.contains("`feed.path`: \"../../escaped.xml\" has a `.` or `..` segment"), "{said}");
+}
