@@ -39,9 +39,46 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
 /// Deserializes `text`; `line_offset` is the number of file lines before the YAML starts
 /// (1 for front matter after its opening `---`), so errors name lines of the file.
 pub fn from_str<T: for<'de> Deserialize<'de>>(text: &str, path: &Path, line_offset: u32) -> Result<T, Diagnostic> {
+    parse(text, path, line_offset, false)
+}
+
+/// [`from_str`] for a post's front matter, typed closer to Jekyll's YAML reader (Ruby's Psych):
+/// only `true` and `false` are booleans to the parser, so that `y` and `n` stay text (YAML 1.1
+/// booleans to serde-saphyr, strings to Psych); `yes`, `no`, `on` and `off` arrive as text too,
+/// and the fields that want a flag read them as Psych does ([`psych_bool`]).
+pub fn front_matter_from_str<T: for<'de> Deserialize<'de>>(text: &str, path: &Path) -> Result<T, Diagnostic> {
+    parse(text, path, 1, true)
+}
+
+/// The boolean Psych reads a scalar as, for one the parser of [`front_matter_from_str`] gave as
+/// text: `yes`, `on`, `no`, `off` in any case, and `true`/`false` in spellings YAML 1.2 does
+/// not know (`tRuE`); `None` for any other text, and for `true`/`false` as YAML 1.2 spells
+/// them, which arrive as text only when quoted (a string to Psych too). A quoted `"yes"` is
+/// read as `true`: the parser does not say it was quoted.
+pub fn psych_bool(text: &str) -> Option<bool> {
+    if matches!(text, "true" | "True" | "TRUE" | "false" | "False" | "FALSE") {
+        return None;
+    }
+    let is = |words: [&str; 3]| words.iter().any(|w| text.eq_ignore_ascii_case(w));
+    if is(["yes", "true", "on"]) {
+        Some(true)
+    } else if is(["no", "false", "off"]) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(
+    text: &str,
+    path: &Path,
+    line_offset: u32,
+    strict: bool,
+) -> Result<T, Diagnostic> {
     // Jekyll's YAML reader keeps the last of duplicate keys; so does tidings.
     let mut options = serde_saphyr::Options::default();
     options.duplicate_keys = DuplicateKeyPolicy::LastWins;
+    options.strict_booleans = strict;
     serde_saphyr::from_str_with_options(text, options).map_err(|e| {
         let message = plain_message(&e);
         match e.location() {

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use super::frontmatter::{Authors, Image, Many, RawFrontMatter, Text};
-use crate::yaml::{Loc, Spanned};
+use crate::yaml::{Loc, Spanned, psych_bool};
 
 /// `yaml` read into raw fields when it is within the flat subset, exactly as serde-saphyr
 /// reads it; `None` when it is not, and then serde-saphyr must read it (or report it).
@@ -297,11 +297,12 @@ fn plain_kind(s: &str) -> Kind {
     if matches!(s, "~" | "null" | "Null" | "NULL") {
         return Kind::Null;
     }
-    // YAML 1.1 booleans, in any case (serde-saphyr's default).
-    for (words, value) in [(["true", "yes", "y", "on"], true), (["false", "no", "n", "off"], false)] {
-        if words.iter().any(|w| s.eq_ignore_ascii_case(w)) {
-            return Kind::Bool(value);
-        }
+    // YAML 1.2's booleans only: front matter is read with `strict_booleans`
+    // (`yaml::front_matter_from_str`), so `y`, `yes`, `on` … are text.
+    match s {
+        "true" | "True" | "TRUE" => return Kind::Bool(true),
+        "false" | "False" | "FALSE" => return Kind::Bool(false),
+        _ => {}
     }
     let b = s.as_bytes();
     // Numbers (and `.inf`, `.nan`) start with a digit, a sign or a dot; `inf` and `nan`
@@ -347,10 +348,12 @@ fn text_of(scalar: Scalar<'_>) -> Option<String> {
     }
 }
 
+/// A [`Text`] field: the scalar as written, whatever YAML would type it as.
 fn text(value: Value<'_>) -> Option<Option<Text>> {
     match value {
         Value::Null => Some(None),
-        Value::One(scalar) => Some(Some(Text(text_of(scalar)?))),
+        Value::One(Scalar::Plain(s)) => Some(Some(Text(s.to_owned()))),
+        Value::One(Scalar::Quoted(s)) => Some(Some(Text(s.into_owned()))),
         Value::List(_) => None,
     }
 }
@@ -370,14 +373,17 @@ fn many(value: Value<'_>) -> Option<Option<Many>> {
     }
 }
 
+/// `draft:` and `render_with_liquid:` as `frontmatter::psych_flag` reads them.
 fn flag(value: Value<'_>) -> Option<Option<bool>> {
     match value {
         Value::Null => Some(None),
         Value::One(Scalar::Plain(s)) => match plain_kind(s) {
             Kind::Bool(b) => Some(Some(b)),
+            Kind::Text => Some(psych_bool(s)),
             _ => None,
         },
-        _ => None,
+        Value::One(Scalar::Quoted(s)) => Some(psych_bool(&s)),
+        Value::List(_) => None,
     }
 }
 
@@ -387,16 +393,22 @@ fn published(value: Value<'_>) -> Option<Option<bool>> {
         Value::Null => Some(Some(false)),
         Value::One(Scalar::Plain(s)) => match plain_kind(s) {
             Kind::Bool(b) => Some(Some(b)),
-            Kind::Text => Some(Some(true)),
+            Kind::Text => Some(Some(psych_bool(s).unwrap_or(true))),
             _ => None,
         },
-        Value::One(Scalar::Quoted(_)) => Some(Some(true)),
+        Value::One(Scalar::Quoted(s)) => Some(Some(psych_bool(&s).unwrap_or(true))),
         Value::List(_) => None,
     }
 }
 
+/// `image:` as `frontmatter::Image` reads it: a scalar typed as YAML types it.
 fn image(value: Value<'_>) -> Option<Option<Image>> {
-    Some(text(value)?.map(|Text(s)| Image(Some(s.trim().to_owned()).filter(|s| !s.is_empty()))))
+    let text = match value {
+        Value::Null => None,
+        Value::One(scalar) => Some(text_of(scalar)?),
+        Value::List(_) => return None,
+    };
+    Some(text.map(|s| Image(Some(s.trim().to_owned()).filter(|s| !s.is_empty()))))
 }
 
 fn harmless_value(value: &Value<'_>) -> bool {
@@ -455,7 +467,7 @@ mod tests {
     use crate::content::frontmatter;
 
     fn slow(yaml: &str) -> Result<RawFrontMatter, String> {
-        crate::yaml::from_str(yaml, Path::new("t.md"), 1).map_err(|d| d.to_string())
+        crate::yaml::front_matter_from_str(yaml, Path::new("t.md")).map_err(|d| d.to_string())
     }
 
     /// Checks that the fast path gives nothing or exactly what serde-saphyr gives (and
@@ -899,7 +911,6 @@ mod tests {
             "title: \"a\"b\n",
             "version: 1e999\n",
             "version: .inf\n",
-            "draft: 1\n",
             "tags:\n  - a\n- b\n",
             "title: [a]\n",
         ] {

@@ -66,13 +66,25 @@ pub fn check_size(split: &Split, path: &Path) -> Result<(), Diagnostic> {
     Ok(())
 }
 
-/// A YAML scalar read as text, whatever its type (`title: 1984` is the title "1984").
+/// A YAML scalar read as text, whatever its type, as written (`title: 1984` is the title
+/// "1984", `title: 1.0` "1.0", `title: y` "y", a 30-digit number all its digits).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Text(pub String);
 
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(TextVisitor).map(Text)
+        // serde-saphyr gives a plain scalar's source text to a string target.
+        deserializer.deserialize_str(TextVisitor).map(Text)
+    }
+}
+
+/// A scalar read as text as YAML types it (`7.0` prints `7`): for values inside an untagged
+/// enum, whose buffered values keep only their type, not their source text.
+struct Inferred(String);
+
+impl<'de> Deserialize<'de> for Inferred {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(TextVisitor).map(Inferred)
     }
 }
 
@@ -385,6 +397,7 @@ pub struct RawFrontMatter {
     /// An image path or URL; empty means none.
     pub image: Option<Image>,
     /// `true` keeps the post out unless drafts are on.
+    #[serde(deserialize_with = "psych_flag")]
     pub draft: Option<bool>,
     /// `false` keeps the post out; so does an empty `published:` (as in Jekyll), while any
     /// text (even `"false"`) publishes it.
@@ -403,6 +416,7 @@ pub struct RawFrontMatter {
     /// Ends the excerpt in this post, beating the site's separator.
     pub excerpt_separator: Option<String>,
     /// `false` shows Liquid markup as written.
+    #[serde(deserialize_with = "psych_flag")]
     pub render_with_liquid: Option<bool>,
 }
 
@@ -426,8 +440,8 @@ fn published_flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<b
         fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<bool>, D::Error> {
             d.deserialize_any(Flag)
         }
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<bool>, E> {
-            Ok(Some(true))
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<bool>, E> {
+            Ok(Some(yaml::psych_bool(v).unwrap_or(true)))
         }
         fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<bool>, E> {
             Ok(Some(true))
@@ -437,6 +451,44 @@ fn published_flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<b
         }
         fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<bool>, E> {
             Ok(Some(true))
+        }
+    }
+    deserializer.deserialize_any(Flag)
+}
+
+/// A flag (`draft`, `render_with_liquid`) as Psych types it: a boolean, or `yes`/`no`/`on`/`off`
+/// in any case; other text, or a number, is no flag at all (`draft: y` is not `true`, so not a draft, as
+/// jekyll-feed's `post.draft != true` has it).
+fn psych_flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    struct Flag;
+    impl<'de> Visitor<'de> for Flag {
+        type Value = Option<bool>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("true or false")
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Option<bool>, E> {
+            Ok(Some(v))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Option<bool>, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Option<bool>, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<bool>, D::Error> {
+            d.deserialize_any(Flag)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<bool>, E> {
+            Ok(yaml::psych_bool(v))
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<bool>, E> {
+            Ok(None)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<bool>, E> {
+            Ok(None)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<bool>, E> {
+            Ok(None)
         }
     }
     deserializer.deserialize_any(Flag)
@@ -484,12 +536,12 @@ impl<'de> Deserialize<'de> for Image {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Raw {
-            Url(Text),
+            Url(Inferred),
             Table { path: Option<String>, url: Option<String> },
         }
         Ok(Image(
             match Option::<Raw>::deserialize(deserializer)? {
-                Some(Raw::Url(Text(s))) => Some(s),
+                Some(Raw::Url(Inferred(s))) => Some(s),
                 Some(Raw::Table { path, url }) => path.or(url),
                 None => None,
             }
@@ -529,7 +581,7 @@ pub fn parse(yaml_text: &str, path: &Path) -> Result<(RawFrontMatter, Vec<Diagno
     // Most front matter is flat `key: value` lines, read without the YAML parser.
     let raw = match super::flat_yaml::fast(yaml_text) {
         Some(raw) => raw,
-        None => yaml::from_str(yaml_text, path, 1)?,
+        None => yaml::front_matter_from_str(yaml_text, path)?,
     };
     let mut warnings = Vec::new();
     for (number, line) in crate::text::lines(yaml_text).enumerate() {

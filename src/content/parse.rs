@@ -423,7 +423,8 @@ fn page_values(
         }
     }
     // The front matter parsed before, so this cannot fail; an empty page if it ever does.
-    let own: serde_json::Value = crate::yaml::from_str(front.yaml, Path::new(""), 1).unwrap_or(serde_json::Value::Null);
+    let own: serde_json::Value =
+        crate::yaml::front_matter_from_str(front.yaml, Path::new("")).unwrap_or(serde_json::Value::Null);
     if let Some(own) = own.as_object() {
         page.extend(own.clone());
     }

@@ -228,3 +228,26 @@ fn empty_and_nested_term_items_are_skipped_as_jekyll_skips_them() {
     let categories: Vec<_> = post.categories.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(categories, ["Ops"]);
 }
+
+#[test]
+fn scalars_are_typed_as_jekylls_yaml_reader_types_them() {
+    // Issue 25, finding 14: Psych reads `y` and `n` as text, and titles keep their digits.
+    for (written, title) in [
+        ("y", "y"),
+        ("n", "n"),
+        ("1.0", "1.0"),
+        ("123456789012345678901234567890", "123456789012345678901234567890"),
+        (".inf", ".inf"),
+        ("1984", "1984"),
+    ] {
+        let post = parse("_posts/2024-01-01-a.md", &format!("---\ntitle: {written}\n---\nx\n")).unwrap();
+        assert_eq!(post.title, title, "title: {written}");
+    }
+    for shown in ["published: n", "draft: y", "published: \"false\"", "draft: \"yes please\"", "draft: 1"] {
+        assert!(parse("_posts/2024-01-01-a.md", &format!("---\ntitle: T\n{shown}\n---\nx\n")).is_ok(), "{shown}");
+    }
+    for hidden in ["published: no", "published: Off", "draft: yes", "draft: ON", "published: false", "draft: true"] {
+        let parsed = parse("_posts/2024-01-01-a.md", &format!("---\ntitle: T\n{hidden}\n---\nx\n"));
+        assert_eq!(parsed.unwrap_err(), "unpublished", "{hidden}");
+    }
+}
