@@ -79,7 +79,7 @@ fn jekyll_feed_documents(index: &Index) -> Vec<Document> {
         let Some(feed::legacy::Legacy::Feed(key)) = feed::legacy::route(&encoded, None, &index.config) else {
             continue;
         };
-        let pages = describe(index, &key.scope).map_or(1, |info| info.page_count());
+        let pages = feed::model::describe_key(index, &key).map_or(1, |info| info.page_count());
         documents.extend((1..=pages).map(|page| Document::Feed(key.with_page(page))));
     }
     documents

@@ -84,6 +84,16 @@ pub fn route(path: &str, query: Option<&str>, config: &SiteConfig) -> Option<Leg
     }
 }
 
+/// Whether `alias` is one of jekyll-feed's URLs (`feed.path`, `/feed/CATEGORY.xml`, a tag
+/// feed): there a feed holds exactly jekyll-feed's entries, its `posts_limit` newest, on one page.
+pub fn is_jekyll_feed(alias: &Alias, config: &SiteConfig) -> bool {
+    let Some(jekyll) = &config.jekyll else { return false };
+    let Ok(decoded) = percent_decode_str(&alias.0).decode_utf8() else { return false };
+    let settings = &jekyll.feed;
+    decoded == settings.path
+        || ((decoded.starts_with(&settings.tags_path) || decoded.starts_with("/feed/")) && decoded.ends_with(".xml"))
+}
+
 /// A feed served at an old URL.
 fn keyed(scope: Scope, format: Format, alias: String, page: u32) -> Legacy {
     Legacy::Feed(FeedKey { scope, format, page, alias: Some(Alias(alias)) })

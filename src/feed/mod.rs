@@ -351,7 +351,7 @@ impl Fingerprint {
 /// The cache key of `key`'s page as `index` has it, or `None` if there is no such page.
 /// Costs as much as the page has items, not as the feed has posts.
 pub fn fingerprint(index: &Index, key: &FeedKey) -> Option<u128> {
-    let info = model::describe(index, &key.scope)?;
+    let info = model::describe_key(index, key)?;
     let pages = info.page_count();
     if key.page > pages {
         return None;

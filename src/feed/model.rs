@@ -148,6 +148,14 @@ impl<'a> Members<'a> {
         self.len() == 0
     }
 
+    /// The first `n` posts only.
+    pub fn first(self, n: usize) -> Members<'a> {
+        match self {
+            Members::All(len) => Members::All(len.min(n)),
+            Members::Some(list) => Members::Some(&list[..list.len().min(n)]),
+        }
+    }
+
     /// Positions `skip..skip + take` of the list (fewer at its end).
     pub fn range(&self, skip: usize, take: usize) -> Vec<usize> {
         let end = skip.saturating_add(take).min(self.len());
@@ -226,11 +234,27 @@ pub fn describe<'a>(index: &'a Index, scope: &Scope) -> Option<FeedInfo<'a>> {
     Some(FeedInfo { title, description, posts, limit: limit.max(1) })
 }
 
+/// [`describe`] for the feed `key` names: at one of jekyll-feed's URLs, only the entries
+/// jekyll-feed gave there (its `posts_limit`, 10 unless set), on one page, so that its
+/// subscribers see no old post as new; elsewhere the feed, paged.
+pub fn describe_key<'a>(index: &'a Index, key: &FeedKey) -> Option<FeedInfo<'a>> {
+    let mut info = describe(index, &key.scope)?;
+    let jekyll = index.config.jekyll.as_ref();
+    if let (Some(alias), Some(jekyll)) = (&key.alias, jekyll) {
+        if super::legacy::is_jekyll_feed(alias, &index.config) {
+            let limit = jekyll.feed.posts_limit.max(1);
+            info.posts = info.posts.first(limit);
+            info.limit = limit;
+        }
+    }
+    Some(info)
+}
+
 impl FeedModel {
     /// The model of `key`'s page, or `None` if the index has no such feed or page.
     pub fn build(index: &Index, key: &FeedKey) -> Option<FeedModel> {
         let config = &index.config;
-        let info = describe(index, &key.scope)?;
+        let info = describe_key(index, key)?;
         let page_count = info.page_count();
         if key.page > page_count {
             return None;

@@ -22,6 +22,8 @@ pub struct FeedSettings {
     pub tags: bool,
     /// The folder of tag feeds, `/feed/by_tag/` unless `feed.tags.path` says otherwise.
     pub tags_path: String,
+    /// Entries in each of jekyll-feed's feeds: `feed.posts_limit`, else jekyll-feed's 10.
+    pub posts_limit: usize,
 }
 
 impl Default for FeedSettings {
@@ -31,6 +33,7 @@ impl Default for FeedSettings {
             categories: Vec::new(),
             tags: false,
             tags_path: "/feed/by_tag/".to_owned(),
+            posts_limit: 10,
         }
     }
 }
@@ -358,6 +361,7 @@ pub fn apply(
                 return Err(yaml::diagnostic_at(path, 0, &limit.location, "`feed.posts_limit`: must be 1 or more"));
             }
             config.limit = limit.value.min(u32::MAX as u64) as usize;
+            feed.posts_limit = config.limit;
         }
         feed.categories = raw_feed.categories.unwrap_or_default();
         match raw_feed.tags {

@@ -191,6 +191,23 @@ fn old_feed_urls_answer() {
 }
 
 #[test]
+fn jekyll_feeds_urls_give_its_ten_newest_without_posts_limit() {
+    // Issue 27, item 2: without `feed.posts_limit`, jekyll-feed gave 10 entries and tidings
+    // gave 20, so each subscriber saw 10 old posts as new.
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&data("jekyll"), dir.path());
+    let config = std::fs::read_to_string(dir.path().join("_config.yml")).unwrap();
+    std::fs::write(dir.path().join("_config.yml"), config.replace("  posts_limit: 100\n", "")).unwrap();
+    let server = TestServer::start_with(dir.path(), Path::new("/nonexistent-feeds-dir"), None);
+    let feed = parse_feed(&server.get("/feed.xml").body);
+    assert_eq!(feed.entries.len(), 10, "jekyll-feed's default");
+    assert!(!server.get("/feed.xml").text().contains(r#"rel="next""#), "one page, as jekyll-feed has it");
+    assert_eq!(server.get("/feed.xml?page=2").status, 404);
+    // tidings' own URLs still page, 20 a page.
+    assert_eq!(parse_feed(&server.get("/feed.atom").body).entries.len(), 14);
+}
+
+#[test]
 fn the_static_export_keeps_jekyll_feeds_urls() {
     let out = tempfile::tempdir().unwrap();
     let status = Command::new(env!("CARGO_BIN_EXE_tidings"))
