@@ -240,12 +240,12 @@ pub fn describe<'a>(index: &'a Index, scope: &Scope) -> Option<FeedInfo<'a>> {
 pub fn describe_key<'a>(index: &'a Index, key: &FeedKey) -> Option<FeedInfo<'a>> {
     let mut info = describe(index, &key.scope)?;
     let jekyll = index.config.jekyll.as_ref();
-    if let (Some(alias), Some(jekyll)) = (&key.alias, jekyll) {
-        if super::legacy::is_jekyll_feed(alias, &index.config) {
-            let limit = jekyll.feed.posts_limit.max(1);
-            info.posts = info.posts.first(limit);
-            info.limit = limit;
-        }
+    if let (Some(alias), Some(jekyll)) = (&key.alias, jekyll)
+        && super::legacy::is_jekyll_feed(alias, &index.config)
+    {
+        let limit = jekyll.feed.posts_limit.max(1);
+        info.posts = info.posts.first(limit);
+        info.limit = limit;
     }
     Some(info)
 }
