@@ -329,7 +329,15 @@ fn build(args: &BuildArgs) -> ExitCode {
         eprintln!("{}: {d}", d.severity.as_str());
     }
     let index = crate::index::Index::build(&library.posts(), library.bodies(), chrono::Utc::now(), 1);
-    match crate::export::write_all(&index, &args.out) {
+    let written = crate::export::write_all(&index, &args.out);
+    // Bodies are rendered while exporting: what their renders found (a body stopped by
+    // Liquid's limits or the render budget among it).
+    let mut found = index.bodies.renderer().problems();
+    found.sort();
+    for d in &found {
+        eprintln!("{}: {d}", d.severity.as_str());
+    }
+    match written {
         Ok(summary) => {
             println!(
                 "build: {} documents, {} files, {} bytes in {:.2} s ({} posts) -> {}",

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tidings::content::{self, Sources};
 use tidings::diagnostic::Diagnostic;
@@ -350,7 +350,11 @@ fn build_exports_hostile_liquid_posts_without_their_bodies() {
         ],
         Duration::from_secs(90),
     );
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    // Reported, as `check` reports them.
+    assert!(stderr.contains("2024-01-03-sort.md:5:26: its body cannot be shown (Liquid did more than"), "{stderr}");
+    assert!(stderr.contains("2024-01-04-commas.md:6:1: its body cannot be shown (Liquid values"), "{stderr}");
     let feed = std::fs::read_to_string(out.path().join("feed.xml")).unwrap();
     let feed = parse_feed(feed.as_bytes());
     let body = |title: &str| {
@@ -361,4 +365,34 @@ fn build_exports_hostile_liquid_posts_without_their_bodies() {
     assert!(body("Uniq").contains("20001"), "{}", body("Uniq"));
     assert_eq!(body("Sort"), "");
     assert_eq!(body("Commas"), "");
+}
+
+#[test]
+fn serve_stops_hostile_liquid_and_shows_the_other_bodies() {
+    // Issue 12, finding 3: two hostile posts kept both render threads busy for minutes, so no
+    // other body was ever ready. Now their renders stop (limits, or the budget) and the
+    // empty bodies are kept, so later requests neither wait for them nor render them again.
+    let server = TestServer::start_tuned(&data("hostile/liquid"), Path::new("/nonexistent-feeds-dir"), None, |s| {
+        s.render_budget = Duration::from_millis(500)
+    });
+    let fine = server.wait_for_text("/feed.xml", "A fine post: a+b.", Duration::from_secs(60));
+    let feed = parse_feed(&fine);
+    assert_eq!(feed.entries.len(), 4);
+    // Reported once their renders stop, each where it stopped.
+    let started = Instant::now();
+    loop {
+        let diagnostics = server.get("/diagnostics").text();
+        if ["2024-01-03-sort.md", "2024-01-04-commas.md"].iter().all(|f| diagnostics.contains(f)) {
+            assert!(diagnostics.contains("its body cannot be shown (Liquid values would take"), "{diagnostics}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{diagnostics}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Kept: the next snapshot-less request is a cache hit or a render with every body ready.
+    let started = Instant::now();
+    let again = server.get("/feed.xml");
+    assert_eq!(again.status, 200);
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(again.text().contains("A fine post: a+b."));
 }
