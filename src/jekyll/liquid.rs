@@ -228,6 +228,8 @@ pub fn render_until(
                             Err(_) => "internal error in the Liquid renderer; this part was skipped".to_owned(),
                         };
                         let mut state = runtime.registers().get_mut::<State>();
+                        // A panic may have left a `set_global` half counted.
+                        state.setting = false;
                         if !state.aborted {
                             state.note(at.clone(), message);
                         }
