@@ -2,9 +2,11 @@
 //!
 //! Jekyll runs Liquid over a post body only when it contains `{{` or `{%` ([`has_liquid`]). [`render`] does the
 //! same with the `site` and `page` values the caller supplies and a [`Resolver`] for what lies outside the post
-//! (`post_url`, `link`, `include`). It is pure (no file, clock or environment access) and never fails: whatever
-//! would abort a Jekyll build (an unknown tag or filter from a site plugin, a missing include, a `post_url` or `link`
-//! to nothing, a syntax error) becomes a [`Problem`] with its line and column in the body, and that markup is dropped.
+//! (`post_url`, `link`, `include`). It is pure (no file, clock or environment access; [`render_until`] reads the
+//! monotonic clock for its deadline, which decides whether a render stops, never what it writes) and never fails:
+//! whatever would abort a Jekyll build (an unknown tag or filter from a site plugin, a missing include, a `post_url`
+//! or `link` to nothing, a syntax error) becomes a [`Problem`] with its line and column in the body, and that markup
+//! is dropped.
 //! The output never contains markup of its own making; `{{` or `{%` in it come from `{% raw %}` blocks or from values.
 //!
 //! # How
@@ -3443,7 +3445,8 @@ mod tests {
         assert!(out.peak_bytes <= MAX_LIVE_BYTES);
         // Assigning again replaces what a name held: the same work in a loop stays within the cap.
         let body = format!(
-            "{{% capture s %}}{}{{% endcapture %}}{{% for i in (1..16) %}}{{% assign a = s | split: \",\" %}}{{% endfor %}}done",
+            "{{% capture s %}}{}{{% endcapture %}}\
+             {{% for i in (1..16) %}}{{% assign a = s | split: \",\" %}}{{% endfor %}}done",
             ",".repeat(300_000)
         );
         let out = run_bounded(body, None);
