@@ -3475,6 +3475,14 @@ mod tests {
         let bools = liquid_core::to_value(&json!([true, 1])).unwrap();
         assert!(uniq_linear(bools.as_array().unwrap()).is_none(), "booleans take liquid-lib's");
         check("{{ \"b,a,b,c\" | split: \",\" | uniq | join: \"+\" }}", "b+a+c");
+        // liquid-lib's quadratic `uniq` is charged first: 10,000 booleans and nulls cost 50,000,000 units.
+        let list: Vec<serde_json::Value> =
+            (0..10_000).map(|i| if i % 2 == 0 { json!(true) } else { json!(null) }).collect();
+        let page = json!({ "list": list });
+        let out = render("{{ page.list | uniq | size }}", &json!({}), &page, &Site::default());
+        assert_eq!(out.stopped.map(|s| s.0), Some(Stop::Work));
+        let page = json!({"list": [true, null, false, true]});
+        assert_eq!(render("{{ page.list | uniq | size }}", &json!({}), &page, &Site::default()).text, "2");
     }
 
     #[test]
