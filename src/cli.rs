@@ -95,8 +95,9 @@ struct SourceArgs {
     /// unit (`512K`, `256M`, `2G`; binary units).
     #[arg(long, env = "TIDINGS_CACHE_BYTES", default_value = "256M", value_parser = parse_bytes)]
     cache_bytes: u64,
-    /// Longest wait, in milliseconds, for one post's body: a feed whose post takes longer is
-    /// served without that body (and not cached) and the post is reported.
+    /// Longest time, in milliseconds, for one post's body: a feed whose post takes longer is
+    /// served without that body (and not cached) and the post is reported. Liquid stops
+    /// there too, in `serve`, `check` and `build`: the body is then shown empty and reported.
     #[arg(long, env = "TIDINGS_RENDER_BUDGET_MS", default_value_t = content::RENDER_BUDGET.as_millis() as u64)]
     render_budget_ms: u64,
 }
@@ -328,7 +329,15 @@ fn build(args: &BuildArgs) -> ExitCode {
         eprintln!("{}: {d}", d.severity.as_str());
     }
     let index = crate::index::Index::build(&library.posts(), library.bodies(), chrono::Utc::now(), 1);
-    match crate::export::write_all(&index, &args.out) {
+    let written = crate::export::write_all(&index, &args.out);
+    // Bodies are rendered while exporting: what their renders found (a body stopped by
+    // Liquid's limits or the render budget among it).
+    let mut found = index.bodies.renderer().problems();
+    found.sort();
+    for d in &found {
+        eprintln!("{}: {d}", d.severity.as_str());
+    }
+    match written {
         Ok(summary) => {
             println!(
                 "build: {} documents, {} files, {} bytes in {:.2} s ({} posts) -> {}",

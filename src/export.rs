@@ -158,7 +158,8 @@ fn write_document(index: &Index, document: &Document, out: &Path) -> std::io::Re
 }
 
 /// The document with every body in it: a file is not served again, so unlike `serve` the
-/// export waits for bodies slower than the render budget (their renders go on meanwhile).
+/// export waits for bodies slower than the render budget (their renders go on meanwhile,
+/// until Liquid stops itself shortly after the budget, and the post's body is empty).
 fn complete_render(index: &Index, document: &Document) -> Option<crate::cache::Rendered> {
     loop {
         let rendered = document.render(index)?;

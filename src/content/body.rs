@@ -2,7 +2,11 @@
 //! the text it was pinned to), checked against the hash the index knows, rendered on a small
 //! pool of its own, and kept in the shared [`Store`]. Each render has a time budget: a
 //! document that waited longer for a body is served without it (and not cached), and the
-//! post is reported, so one slow post never holds up a feed.
+//! post is reported, so one slow post never holds up a feed. The render itself stops shortly
+//! after the budget too (Liquid checks the deadline as it goes), and so do `check`'s: a
+//! body stopped by the budget or by Liquid's work and memory limits is shown empty and
+//! reported, and, when it is the text the index knows, kept empty until the file changes
+//! (rendering it again would only burn the budget again).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -330,7 +334,7 @@ impl BodySource {
     /// Renders one post's body now, on the calling thread, keeping nothing, and returns what
     /// rendering found: for `tidings check`.
     pub fn check(&self, post: &Post) -> Vec<Diagnostic> {
-        render_post(&self.context, post).1
+        render_post(&self.context, post, Instant::now() + self.renderer.budget).1
     }
 }
 
@@ -343,7 +347,7 @@ pub fn body_key(post: &Post) -> u128 {
 /// Renders one body on a pool thread, keeps it, records its problems and wakes the waiters.
 fn render_job(renderer: &Renderer, context: &RenderContext, post: &Arc<Post>, flight: &Flight) {
     let started = Instant::now();
-    let (body, mut problems, fit) = render_post(context, post);
+    let (body, mut problems, fit) = render_post(context, post, started + renderer.budget);
     let took = started.elapsed();
     if took > renderer.budget {
         problems.push(Diagnostic::warning(
@@ -381,8 +385,9 @@ enum Fit {
 }
 
 /// Renders a post's body from its pinned text or its file, which must still hold the text
-/// the index knows (its hash).
-fn render_post(context: &RenderContext, post: &Post) -> (Arc<Body>, Vec<Diagnostic>, Fit) {
+/// the index knows (its hash). Liquid stops shortly after `deadline`; a body that cannot be
+/// shown is empty, and kept (the same text fails the same way).
+fn render_post(context: &RenderContext, post: &Post, deadline: Instant) -> (Arc<Body>, Vec<Diagnostic>, Fit) {
     let shown = context.content_dir.join(&post.source);
     let file = PostFile {
         relative: post.source.to_path_buf(),
@@ -407,9 +412,12 @@ fn render_post(context: &RenderContext, post: &Post) -> (Arc<Body>, Vec<Diagnost
             }
         },
     };
-    match parse::render_text(&text, &file, &shown, &context.config, &*context.links) {
+    match parse::render_text(&text, &file, &shown, &context.config, &*context.links, Some(deadline)) {
         Ok(Some((body, warnings))) => (Arc::new(body), warnings, Fit::Kept),
         Ok(None) => unavailable("the file is no longer a published post".to_owned(), None, None),
-        Err(d) => unavailable(d.message, d.line, d.column),
+        Err(d) => {
+            let (body, problems, _) = unavailable(d.message, d.line, d.column);
+            (body, problems, Fit::Kept)
+        }
     }
 }

@@ -108,7 +108,8 @@ pub struct Sources {
     pub base_url: Option<String>,
     /// Largest post file read, in bytes.
     pub max_post_bytes: u64,
-    /// Longest a post's body may take to render before documents are served without it.
+    /// Longest a post's body may take to render before documents are served without it; its
+    /// Liquid stops there too (in `serve`, `check` and `build`), and the body is not shown.
     pub render_budget: std::time::Duration,
     /// Bytes of rendered bodies and documents kept (one budget for both).
     pub cache_bytes: u64,
@@ -132,7 +133,8 @@ impl Sources {
     }
 }
 
-/// Default longest render of one post body before feeds are served without it.
+/// Default longest render of one post body before feeds are served without it (and its
+/// Liquid stops).
 pub const RENDER_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Everything loaded from disk: configuration, every good post (future ones included) and

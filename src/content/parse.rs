@@ -68,19 +68,21 @@ pub fn parse_post(text: &str, file: &PostFile, shown: &Path, config: &SiteConfig
 
 /// Renders the body of a post from its text: front matter read again (for the summary, the
 /// excerpt separator and Liquid's `page`), then Liquid and Markdown. `None` for a text that
-/// is not a published post (any more).
+/// is not a published post (any more). Liquid stops shortly after `deadline` (an error, as
+/// its other limits on work and memory are).
 pub fn render_text(
     text: &str,
     file: &PostFile,
     shown: &Path,
     config: &SiteConfig,
     resolver: &dyn Resolver,
+    deadline: Option<std::time::Instant>,
 ) -> Result<Option<(Body, Vec<Diagnostic>)>, Diagnostic> {
     let Some(front) = read_front(text, file, shown, config)? else { return Ok(None) };
     // Here, not in `read_front`: loading reads front matter only, and a scan of every body
     // at start-up was a good part of its time (BENCHMARKS.md, "Size is free").
     check_nesting(text, front.body, shown)?;
-    Ok(Some(render(&front, shown, config, resolver)))
+    render(&front, shown, config, resolver, deadline).map(Some)
 }
 
 /// Reads and checks a post's front matter: everything but the body. `None` for a post that is
@@ -344,8 +346,16 @@ fn shared<T>(values: Vec<T>) -> Box<[Arc<T>]> {
 }
 
 /// Renders the body of a post whose front matter was read: Liquid first (Jekyll sites),
-/// then Markdown, with the summary. The warnings are the body's own (Liquid's).
-pub fn render(front: &Front, shown: &Path, config: &SiteConfig, resolver: &dyn Resolver) -> (Body, Vec<Diagnostic>) {
+/// then Markdown, with the summary. The warnings are the body's own (Liquid's). Liquid
+/// stopped by its work or memory limit, or by `deadline`, is an error at the place it
+/// stopped ([`jekyll::liquid::Stop::fails_body`]).
+pub fn render(
+    front: &Front,
+    shown: &Path,
+    config: &SiteConfig,
+    resolver: &dyn Resolver,
+    deadline: Option<std::time::Instant>,
+) -> Result<(Body, Vec<Diagnostic>), Diagnostic> {
     let mut warnings = Vec::new();
     let raw = &front.raw;
     let mut body = std::borrow::Cow::Borrowed(front.body);
@@ -355,7 +365,12 @@ pub fn render(front: &Front, shown: &Path, config: &SiteConfig, resolver: &dyn R
         && jekyll::liquid::has_liquid(front.body)
     {
         let page = page_values(front, raw, jekyll, config);
-        let out = jekyll::liquid::render(front.body, &site_values(jekyll, config), &page, resolver);
+        let out = jekyll::liquid::render_until(front.body, &site_values(jekyll, config), &page, resolver, deadline);
+        if let Some((stop, p)) = out.stopped
+            && stop.fails_body()
+        {
+            return Err(Diagnostic::error(shown, Some(front.body_line + p.line - 1), Some(p.column), p.message));
+        }
         for problem in out.problems {
             warnings.push(Diagnostic::warning(
                 shown,
@@ -393,7 +408,7 @@ pub fn render(front: &Front, shown: &Path, config: &SiteConfig, resolver: &dyn R
         summary_text: exact(rendered.summary_text),
         content_html: exact(rendered.content_html),
     };
-    (body, warnings)
+    Ok((body, warnings))
 }
 
 /// Liquid's `site`: `_config.yml`, with the values Jekyll always has.

@@ -22,7 +22,7 @@ fn parse(relative: &str, text: &str) -> Result<Post, String> {
 fn body(relative: &str, text: &str) -> Body {
     let file = PostFile { relative: PathBuf::from(relative), draft: false };
     let shown = Path::new("content").join(relative);
-    parse::render_text(text, &file, &shown, &config(), &body::LinkTable::default()).unwrap().unwrap().0
+    parse::render_text(text, &file, &shown, &config(), &body::LinkTable::default(), None).unwrap().unwrap().0
 }
 
 const OPS: &str = "---\ntitle: The ops team\ncategory: Operations\nauthor: tim\nimage:\nimage_featured: false\npermalink: /operations/2014/12/03/this-is-operations.html\n---\n\nHi I’m Tim.\n\n>Behind the curtain  \n>hearing the muffled applause  \n>the ops team smiles  \n\n![Makerbot](/images/blog/operations/makerbot.jpg)\n\nSee [the about page](/about/).\n";
@@ -123,7 +123,7 @@ fn deep_nesting_is_refused_before_any_body_parser_sees_it() {
     for body in [">".repeat(32_000), "<div>".repeat(32_000), "1. ".repeat(32_000), "1) ".repeat(32_000)] {
         let text = format!("---\ntitle: Deep\n---\n\n{body}\n");
         assert_eq!(parse(relative, &text).unwrap().title, "Deep");
-        let rendered = parse::render_text(&text, &file, &shown, &config(), &body::LinkTable::default());
+        let rendered = parse::render_text(&text, &file, &shown, &config(), &body::LinkTable::default(), None);
         let err = rendered.unwrap_err().to_string();
         assert!(
             err.starts_with("content/_posts/2024-01-01-deep.md:5:1: quotes, lists and HTML elements nest 32000 deep"),

@@ -2,9 +2,11 @@
 //!
 //! Jekyll runs Liquid over a post body only when it contains `{{` or `{%` ([`has_liquid`]). [`render`] does the
 //! same with the `site` and `page` values the caller supplies and a [`Resolver`] for what lies outside the post
-//! (`post_url`, `link`, `include`). It is pure (no file, clock or environment access) and never fails: whatever
-//! would abort a Jekyll build (an unknown tag or filter from a site plugin, a missing include, a `post_url` or `link`
-//! to nothing, a syntax error) becomes a [`Problem`] with its line and column in the body, and that markup is dropped.
+//! (`post_url`, `link`, `include`). It is pure (no file, clock or environment access; [`render_until`] reads the
+//! monotonic clock for its deadline, which decides whether a render stops, never what it writes) and never fails:
+//! whatever would abort a Jekyll build (an unknown tag or filter from a site plugin, a missing include, a `post_url`
+//! or `link` to nothing, a syntax error) becomes a [`Problem`] with its line and column in the body, and that markup
+//! is dropped.
 //! The output never contains markup of its own making; `{{` or `{%` in it come from `{% raw %}` blocks or from values.
 //!
 //! # How
@@ -41,13 +43,27 @@
 //! Everything a post can make Liquid produce (output, captured text, growth of filter results) counts against
 //! `10 × body + 1 MiB` bytes, loops run at most [`MAX_ITERATIONS`] times in all, a `for` over a range larger than
 //! that never starts, and blocks nest at most [`MAX_NESTING`] deep. Past a limit the rest of the Liquid markup renders
-//! nothing and one problem says so.
+//! nothing and one problem says so ([`Output::stopped`]).
+//!
+//! Those count iterations and output, not work or memory, so three more limits catch hostile posts; past them the
+//! post's body is not shown at all ([`Stop::fails_body`]):
+//! - work: every filter evaluation is charged before it runs by its input's size (array items and 32-byte pieces of
+//!   text; `sort` and `sort_natural` n log n) and after by its result's, and so is measuring what `assign` and
+//!   `capture` keep, against [`MAX_WORK`]; evaluations are capped at [`MAX_FILTER_CALLS`]. liquid-lib's `uniq`
+//!   (quadratic) is replaced by a linear one for strings and numbers, with the same result; on other arrays it is
+//!   charged its quadratic work first. `split` is ours too, to check its result's memory before making it.
+//! - memory: what `assign` and `capture` keep (a name set again frees what it held) plus each filter's result counts
+//!   at its real size (text bytes plus [`VALUE_BYTES`] per value) against [`MAX_LIVE_BYTES`]. A copy made by
+//!   `assign x = y` exists before it is counted, so the heap may briefly hold one more value than the limit.
+//! - time: [`render_until`]'s deadline, read every 16 pieces, loop iterations and filters rendered, stops what
+//!   the others do not see (`contains` over a large array in a loop).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Instant;
 
 use liquid_core::model::{KString, KStringCow, KStringRef, ScalarCow};
 use liquid_core::parser::{
@@ -65,6 +81,17 @@ pub const MAX_INCLUDE_DEPTH: usize = 8;
 pub const MAX_NESTING: usize = 48;
 /// Loop iterations allowed in one render, all loops together.
 pub const MAX_ITERATIONS: usize = 100_000;
+/// Work one render may do in filters and in measuring values, in units of one array item or 32 bytes of text
+/// visited (a sort of n items costs n log n): 4 s of a debug build sorting 20,000 strings over and over.
+pub const MAX_WORK: u64 = 40_000_000;
+/// Filter evaluations allowed in one render.
+pub const MAX_FILTER_CALLS: u64 = 500_000;
+/// Memory the values a render holds may take at once (what `assign` and `capture` keep, and each filter's result),
+/// estimated at its real cost: text bytes plus [`VALUE_BYTES`] per value, array item or object entry.
+pub const MAX_LIVE_BYTES: usize = 64 << 20;
+/// What a Liquid value costs besides its text: the `Value` itself and its slot in an array or object (~55 bytes
+/// measured per item of a split string).
+pub const VALUE_BYTES: usize = 56;
 /// Include expansions allowed in one render.
 const MAX_INCLUDES: usize = 1000;
 /// Problems kept from the rendering stage (a bad loop body would otherwise report once per iteration).
@@ -101,6 +128,33 @@ pub struct Output {
     pub highlights: Vec<String>,
     /// Problems, in body order.
     pub problems: Vec<Problem>,
+    /// The limit that stopped rendering, if one did, and its problem (also among `problems`).
+    pub stopped: Option<(Stop, Problem)>,
+    /// The most memory the render's values held at once, estimated as [`MAX_LIVE_BYTES`] counts it.
+    pub peak_bytes: usize,
+}
+
+/// A limit that stopped a render: past it the rest of the Liquid markup rendered nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The output limit (`10 × body + 1 MiB` bytes).
+    Output,
+    /// [`MAX_ITERATIONS`], or a range larger than that.
+    Iterations,
+    /// [`MAX_WORK`] or [`MAX_FILTER_CALLS`].
+    Work,
+    /// [`MAX_LIVE_BYTES`].
+    Memory,
+    /// The deadline given to [`render_until`].
+    Time,
+}
+
+impl Stop {
+    /// True when what was rendered must not be shown: the limits that catch hostile posts (work, memory, time),
+    /// unlike output and loop limits, which keep what was rendered before them.
+    pub fn fails_body(self) -> bool {
+        matches!(self, Stop::Work | Stop::Memory | Stop::Time)
+    }
 }
 
 /// Cheap test: true when `body` contains `{{` or `{%` (Jekyll runs Liquid only then).
@@ -116,6 +170,18 @@ pub fn placeholder(n: usize) -> String {
 /// Renders Liquid in `body` like Jekyll 4.3 before Markdown. `site` = the _config.yml values (+ anything else),
 /// `page` = the post's front matter (+ url, date etc. supplied by the caller).
 pub fn render(body: &str, site: &serde_json::Value, page: &serde_json::Value, resolver: &dyn Resolver) -> Output {
+    render_until(body, site, page, resolver, None)
+}
+
+/// [`render`], stopping shortly after `deadline` ([`Stop::Time`]). The deadline is the one clock reading here: it
+/// decides only whether a render stops, never what it writes.
+pub fn render_until(
+    body: &str,
+    site: &serde_json::Value,
+    page: &serde_json::Value,
+    resolver: &dyn Resolver,
+    deadline: Option<Instant>,
+) -> Output {
     if !has_liquid(body) {
         return Output { text: body.to_owned(), ..Output::default() };
     }
@@ -144,7 +210,11 @@ pub fn render(body: &str, site: &serde_json::Value, page: &serde_json::Value, re
     lang.blocks.register("tidings_highlight".to_owned(), Box::new(HighlightBlock { shared: shared.clone() }));
 
     let runtime = RuntimeBuilder::new().set_globals(&globals).build();
-    runtime.registers().get_mut::<State>().limit = output_limit(body);
+    {
+        let mut state = runtime.registers().get_mut::<State>();
+        state.limit = output_limit(body);
+        state.deadline = deadline;
+    }
     let mut out: Vec<u8> = Vec::with_capacity(body.len() + body.len() / 4);
     for chunk in &prepared.chunks {
         match chunk {
@@ -160,6 +230,8 @@ pub fn render(body: &str, site: &serde_json::Value, page: &serde_json::Value, re
                             Err(_) => "internal error in the Liquid renderer; this part was skipped".to_owned(),
                         };
                         let mut state = runtime.registers().get_mut::<State>();
+                        // A panic may have left a `set_global` half counted.
+                        state.setting = false;
                         if !state.aborted {
                             state.note(at.clone(), message);
                         }
@@ -176,14 +248,14 @@ pub fn render(body: &str, site: &serde_json::Value, page: &serde_json::Value, re
     let state = std::mem::take(&mut *runtime.registers().get_mut::<State>());
     notes.extend(state.problems);
     notes.extend(std::mem::take(&mut *shared.notes.lock().unwrap_or_else(|e| e.into_inner())));
-    let mut problems: Vec<Problem> = notes
-        .into_iter()
-        .map(|(at, msg)| Problem { line: at.line, column: at.column, message: format!("{}{msg}", at.prefix) })
-        .collect();
+    let problem =
+        |(at, msg): (At, String)| Problem { line: at.line, column: at.column, message: format!("{}{msg}", at.prefix) };
+    let stopped = state.stopped.map(|(stop, at, msg)| (stop, problem((at, msg))));
+    let mut problems: Vec<Problem> = notes.into_iter().map(problem).collect();
     problems.sort_by(|a, b| (a.line, a.column, &a.message).cmp(&(b.line, b.column, &b.message)));
     problems.dedup();
     let text = String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    Output { text, highlights: state.highlights, problems }
+    Output { text, highlights: state.highlights, problems, stopped, peak_bytes: state.peak }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -992,7 +1064,7 @@ impl Pre<'_> {
             } else if self.reported_filters.contains(name) || self.lang.filters.get(name).is_none() {
                 if self.reported_filters.insert(name.to_owned()) {
                     let filter = JekyllFilter { name: name.to_owned(), kind: JKind::Identity };
-                    self.lang.filters.register(name.to_owned(), Box::new(filter));
+                    self.lang.filters.register(name.to_owned(), Box::new(Metered(Box::new(filter))));
                 }
                 self.problem(
                     at,
@@ -1159,7 +1231,22 @@ struct State {
     limit: usize,
     iterations: usize,
     aborted: bool,
+    /// The limit that stopped rendering, where, and its message.
+    stopped: Option<(Stop, At, String)>,
     current: Option<At>,
+    /// Work done (see [`MAX_WORK`]) and filters evaluated.
+    work: u64,
+    filter_calls: u64,
+    /// Bytes held by variables set by `assign` and `capture` (by name), their sum, and the most held at once
+    /// (with a filter's result on top).
+    held: HashMap<KString, usize>,
+    live: usize,
+    peak: usize,
+    /// When to stop, and calls since the clock was last read (every 16th reads it).
+    deadline: Option<Instant>,
+    since_clock: u32,
+    /// A `set_global` is being counted (runtimes nest).
+    setting: bool,
 }
 
 impl State {
@@ -1172,6 +1259,38 @@ impl State {
     fn here(&self) -> At {
         self.current.clone().unwrap_or_else(|| Arc::new(Where { line: 1, column: 1, prefix: String::new() }))
     }
+
+    /// The limit passed, if one did: the deadline (read every 64 calls) and work.
+    fn over(&mut self) -> Option<(Stop, String)> {
+        if self.work > MAX_WORK {
+            return Some((
+                Stop::Work,
+                format!(
+                    "Liquid did more than {MAX_WORK} units of work (filters over large arrays or strings, \
+                     or loops over them): use fewer filters over large values"
+                ),
+            ));
+        }
+        if self.filter_calls > MAX_FILTER_CALLS {
+            return Some((
+                Stop::Work,
+                format!("Liquid evaluated more than {MAX_FILTER_CALLS} filters: use fewer filters inside loops"),
+            ));
+        }
+        self.since_clock += 1;
+        if self.since_clock >= 16 {
+            self.since_clock = 0;
+            if self.deadline.is_some_and(|d| Instant::now() >= d) {
+                return Some((
+                    Stop::Time,
+                    "Liquid rendering took longer than the render budget: simplify the post's Liquid, \
+                     or raise `--render-budget-ms` if it is legitimately slow"
+                        .to_owned(),
+                ));
+            }
+        }
+        None
+    }
 }
 
 fn stopped() -> Error {
@@ -1182,16 +1301,28 @@ fn aborted(rt: &dyn Runtime) -> bool {
     rt.registers().get_mut::<State>().aborted
 }
 
+/// Before rendering any piece: fails once rendering stopped, and stops it at the deadline or past the work limit.
 fn enter(rt: &dyn Runtime) -> liquid_core::Result<()> {
-    if aborted(rt) { Err(stopped()) } else { Ok(()) }
+    let over = {
+        let mut state = rt.registers().get_mut::<State>();
+        if state.aborted {
+            return Err(stopped());
+        }
+        state.over()
+    };
+    match over {
+        Some((stop, message)) => Err(abort(rt, stop, message)),
+        None => Ok(()),
+    }
 }
 
 /// Stops all further Liquid rendering, with one problem at the current position.
-fn abort(rt: &dyn Runtime, message: String) -> Error {
+fn abort(rt: &dyn Runtime, stop: Stop, message: String) -> Error {
     let mut state = rt.registers().get_mut::<State>();
     if !state.aborted {
         state.aborted = true;
         let at = state.here();
+        state.stopped = Some((stop, at.clone(), message.clone()));
         state.problems.push((at, message));
     }
     stopped()
@@ -1208,9 +1339,76 @@ fn charge(rt: &dyn Runtime, bytes: usize) -> liquid_core::Result<()> {
         (state.used > state.limit).then_some(state.limit)
     };
     match over {
-        Some(limit) => Err(abort(rt, format!("Liquid output passed the limit of {limit} bytes; the rest was skipped"))),
+        Some(limit) => Err(abort(
+            rt,
+            Stop::Output,
+            format!("Liquid output passed the limit of {limit} bytes; the rest was skipped"),
+        )),
         None => Ok(()),
     }
+}
+
+/// Counts `units` of work (and a filter evaluation when `call`), and stops rendering past a limit.
+fn charge_work(rt: &dyn Runtime, units: u64, call: bool) -> liquid_core::Result<()> {
+    let over = {
+        let mut state = rt.registers().get_mut::<State>();
+        if state.aborted {
+            return Err(stopped());
+        }
+        state.work = state.work.saturating_add(units);
+        state.filter_calls += u64::from(call);
+        state.over()
+    };
+    match over {
+        Some((stop, message)) => Err(abort(rt, stop, message)),
+        None => Ok(()),
+    }
+}
+
+/// Checks that `bytes` more (a filter's result, about to be made or just made) fit beside what is held.
+fn check_memory(rt: &dyn Runtime, bytes: usize) -> liquid_core::Result<()> {
+    let over = {
+        let mut state = rt.registers().get_mut::<State>();
+        let total = state.live.saturating_add(bytes);
+        if total > MAX_LIVE_BYTES {
+            Some(total)
+        } else {
+            state.peak = state.peak.max(total);
+            None
+        }
+    };
+    match over {
+        Some(total) => Err(abort(rt, Stop::Memory, memory_message(total))),
+        None => Ok(()),
+    }
+}
+
+fn memory_message(total: usize) -> String {
+    format!(
+        "Liquid values would take about {} MiB, over the limit of {} MiB: \
+         do not split or copy large strings and arrays into many variables",
+        total >> 20,
+        MAX_LIVE_BYTES >> 20
+    )
+}
+
+/// `assign` or `capture` set `name` to a value of `bytes`: counts it instead of the value it replaces. False when
+/// that passes [`MAX_LIVE_BYTES`] (rendering is then stopped).
+fn hold(rt: &dyn Runtime, name: &KString, bytes: usize) -> bool {
+    let total = {
+        let mut state = rt.registers().get_mut::<State>();
+        let old = state.held.insert(name.clone(), bytes).unwrap_or(0);
+        state.live = state.live.saturating_sub(old).saturating_add(bytes);
+        if state.live <= MAX_LIVE_BYTES {
+            state.peak = state.peak.max(state.live);
+        }
+        state.live
+    };
+    if total > MAX_LIVE_BYTES {
+        abort(rt, Stop::Memory, memory_message(total));
+        return false;
+    }
+    true
 }
 
 fn note(rt: &dyn Runtime, at: Option<&At>, message: String) {
@@ -1223,19 +1421,56 @@ fn io_error(e: std::io::Error) -> Error {
     Error::with_msg(e.to_string())
 }
 
-/// A rough size of a value: string bytes plus one per node; "too big" past 64 levels of nesting.
-fn weight(v: &dyn ValueView, depth: usize) -> usize {
-    if depth > 64 {
-        return usize::MAX / 4;
+/// The size of a value: nodes (the value, array items, object entries) and text bytes (scalars as rendered, object
+/// keys); "too big" past 64 levels of nesting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Size {
+    nodes: usize,
+    text: usize,
+}
+
+impl Size {
+    const HUGE: Size = Size { nodes: usize::MAX / 4, text: 0 };
+
+    fn of(v: &dyn ValueView) -> Size {
+        let mut size = Size::default();
+        size.add(v, 0);
+        size
     }
-    if let Some(s) = v.as_scalar() {
-        s.to_kstr().len() + 1
-    } else if let Some(a) = v.as_array() {
-        a.values().fold(1usize, |n, x| n.saturating_add(weight(x, depth + 1)))
-    } else if let Some(o) = v.as_object() {
-        o.values().fold(1usize, |n, x| n.saturating_add(weight(x, depth + 1)))
-    } else {
-        1
+
+    fn add(&mut self, v: &dyn ValueView, depth: usize) {
+        if depth > 64 {
+            *self = Size::HUGE;
+            return;
+        }
+        self.nodes = self.nodes.saturating_add(1);
+        if let Some(s) = v.as_scalar() {
+            self.text = self.text.saturating_add(s.to_kstr().len());
+        } else if let Some(a) = v.as_array() {
+            for x in a.values() {
+                self.add(x, depth + 1);
+            }
+        } else if let Some(o) = v.as_object() {
+            for (k, x) in o.iter() {
+                self.text = self.text.saturating_add(k.len());
+                self.add(x, depth + 1);
+            }
+        }
+    }
+
+    /// The rough weight the output limit counts: text plus one per node.
+    fn weight(self) -> usize {
+        self.text.saturating_add(self.nodes)
+    }
+
+    /// The memory it takes, about.
+    fn bytes(self) -> usize {
+        self.nodes.saturating_mul(VALUE_BYTES).saturating_add(self.text)
+    }
+
+    /// The work of visiting it once.
+    fn work(self) -> u64 {
+        (self.nodes as u64).saturating_add(self.text as u64 / 32)
     }
 }
 
@@ -1258,8 +1493,23 @@ impl Runtime for Lenient<'_> {
     fn get(&self, path: &[ScalarCow<'_>]) -> liquid_core::Result<ValueCow<'_>> {
         Ok(self.0.try_get(path).unwrap_or(ValueCow::Owned(Value::Nil)))
     }
+    /// `assign` and `capture`: the value is counted against [`MAX_LIVE_BYTES`] (and not kept past it).
     fn set_global(&self, name: KString, val: Value) -> Option<Value> {
-        self.0.set_global(name, val)
+        // Nested runtimes (a loop's frame inside a guarded block) pass this up through another `Lenient`.
+        if std::mem::replace(&mut self.0.registers().get_mut::<State>().setting, true) {
+            return self.0.set_global(name, val);
+        }
+        let size = Size::of(&val);
+        let val = match charge_work(self.0, size.work(), false) {
+            Ok(()) if hold(self.0, &name, size.bytes()) => val,
+            _ => {
+                hold(self.0, &name, 0);
+                Value::Nil
+            }
+        };
+        let old = self.0.set_global(name, val);
+        self.0.registers().get_mut::<State>().setting = false;
+        old
     }
     fn set_index(&self, name: KString, val: Value) -> Option<Value> {
         self.0.set_index(name, val)
@@ -1356,14 +1606,14 @@ static BASE: LazyLock<Language> = LazyLock::new(|| {
         Box::new(stdlib::Slice),
         Box::new(stdlib::Sort),
         Box::new(stdlib::SortNatural),
-        Box::new(stdlib::Split),
+        Box::new(Split),
         Box::new(stdlib::Strip),
         Box::new(stdlib::StripHtml),
         Box::new(stdlib::StripNewlines),
         Box::new(stdlib::Times),
         Box::new(stdlib::Truncate),
         Box::new(stdlib::TruncateWords),
-        Box::new(stdlib::Uniq),
+        Box::new(Uniq),
         Box::new(stdlib::Upcase),
         Box::new(stdlib::UrlDecode),
         Box::new(stdlib::UrlEncode),
@@ -1376,7 +1626,8 @@ static BASE: LazyLock<Language> = LazyLock::new(|| {
         lang.filters.register(name.to_owned(), Box::new(Metered(Box::new(filter))));
     }
     for &name in UNSUPPORTED_FILTERS {
-        lang.filters.register(name.to_owned(), Box::new(JekyllFilter { name: name.to_owned(), kind: JKind::Identity }));
+        let filter = JekyllFilter { name: name.to_owned(), kind: JKind::Identity };
+        lang.filters.register(name.to_owned(), Box::new(Metered(Box::new(filter))));
     }
     lang
 });
@@ -1439,6 +1690,7 @@ impl Renderable for GuardedBlockRender {
     fn render_to(&self, writer: &mut dyn Write, runtime: &dyn Runtime) -> liquid_core::Result<()> {
         enter(runtime)?;
         match self.0.render_to(writer, &Lenient(runtime)) {
+            Ok(()) if aborted(runtime) => Err(stopped()),
             Ok(()) => Ok(()),
             Err(e) if aborted(runtime) => Err(e),
             Err(e) => {
@@ -1497,7 +1749,7 @@ impl Renderable for LimitRender {
                     let size = i128::from(b) - i128::from(a) + 1;
                     if size > MAX_ITERATIONS as i128 {
                         let message = format!("a `for` over ({a}..{b}) exceeds {MAX_ITERATIONS} items; Liquid stopped");
-                        return Err(abort(runtime, message));
+                        return Err(abort(runtime, Stop::Iterations, message));
                     }
                 }
                 Ok(())
@@ -1510,7 +1762,7 @@ impl Renderable for LimitRender {
                 };
                 if over {
                     let message = format!("Liquid loops ran more than {MAX_ITERATIONS} times; the rest was skipped");
-                    return Err(abort(runtime, message));
+                    return Err(abort(runtime, Stop::Iterations, message));
                 }
                 Ok(())
             }
@@ -1794,13 +2046,16 @@ fn escape_code(code: &str) -> String {
 // ---------------------------------------------------------------------------------------------------------------
 // Filters
 
-/// Counts the growth of a filter's result against the output limit (so `assign x = x | append: x` in a loop stops).
+/// Charges a filter's work before it runs (its input's size; n log n for sorts) and its result's after, counts the
+/// evaluation, checks the result against [`MAX_LIVE_BYTES`], and counts its growth against the output limit (so
+/// `assign x = x | append: x` in a loop stops).
 #[derive(Clone)]
 struct Metered(Box<dyn ParseFilter>);
 
 impl ParseFilter for Metered {
     fn parse(&self, arguments: FilterArguments<'_>) -> liquid_core::Result<Box<dyn Filter>> {
-        Ok(Box::new(MeteredFilter(self.0.parse(arguments)?)))
+        let sorts = matches!(self.0.reflection().name(), "sort" | "sort_natural");
+        Ok(Box::new(MeteredFilter { inner: self.0.parse(arguments)?, sorts }))
     }
     fn reflection(&self) -> &dyn FilterReflection {
         self.0.reflection()
@@ -1808,24 +2063,153 @@ impl ParseFilter for Metered {
 }
 
 #[derive(Debug)]
-struct MeteredFilter(Box<dyn Filter>);
+struct MeteredFilter {
+    inner: Box<dyn Filter>,
+    sorts: bool,
+}
 
 impl fmt::Display for MeteredFilter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        self.inner.fmt(f)
     }
 }
 
 impl Filter for MeteredFilter {
     fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> liquid_core::Result<Value> {
         enter(runtime)?;
-        let out = self.0.evaluate(input, runtime)?;
-        let grown = weight(&out, 0).saturating_sub(weight(input, 0));
+        let before = Size::of(input);
+        let mut work = before.work().saturating_add(1);
+        if self.sorts {
+            work = work.saturating_mul(u64::from(usize::BITS - before.nodes.leading_zeros()).max(1));
+        }
+        charge_work(runtime, work, true)?;
+        let out = self.inner.evaluate(input, runtime)?;
+        let after = Size::of(&out);
+        charge_work(runtime, after.work(), false)?;
+        check_memory(runtime, after.bytes())?;
+        let grown = after.weight().saturating_sub(before.weight());
         if grown > 0 {
             charge(runtime, grown)?;
         }
         Ok(out)
     }
+}
+
+/// Liquid's `split`, checking the memory its result takes before making it (a string of commas is ~56 times
+/// bigger split).
+#[derive(Clone)]
+struct Split;
+
+impl ParseFilter for Split {
+    fn parse(&self, arguments: FilterArguments<'_>) -> liquid_core::Result<Box<dyn Filter>> {
+        let FilterArguments { mut positional, keyword } = arguments;
+        let pattern = positional.next();
+        match pattern {
+            Some(pattern) if positional.next().is_none() && keyword.count() == 0 => {
+                Ok(Box::new(SplitFilter { pattern }))
+            }
+            _ => Err(Error::with_msg("`split` takes one argument, the separator")),
+        }
+    }
+    fn reflection(&self) -> &dyn FilterReflection {
+        &stdlib::Split
+    }
+}
+
+#[derive(Debug)]
+struct SplitFilter {
+    pattern: Expression,
+}
+
+impl fmt::Display for SplitFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "split: {}", self.pattern)
+    }
+}
+
+impl Filter for SplitFilter {
+    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> liquid_core::Result<Value> {
+        let pattern = self.pattern.evaluate(runtime)?.to_kstr().into_owned();
+        let input = input.to_kstr();
+        if input.is_empty() {
+            return Ok(Value::Array(Vec::new()));
+        }
+        let pieces = input.split(pattern.as_str()).count();
+        check_memory(runtime, pieces.saturating_add(1).saturating_mul(VALUE_BYTES).saturating_add(input.len()))?;
+        Ok(Value::Array(input.split(pattern.as_str()).map(|s| Value::scalar(s.to_owned())).collect()))
+    }
+}
+
+/// Liquid's `uniq` in linear time for arrays of strings and numbers (liquid-lib compares each item with every one
+/// kept: 8.7 s for 20,000 items). Other arrays go to liquid-lib's, charged its quadratic work first.
+#[derive(Clone)]
+struct Uniq;
+
+impl ParseFilter for Uniq {
+    fn parse(&self, arguments: FilterArguments<'_>) -> liquid_core::Result<Box<dyn Filter>> {
+        Ok(Box::new(UniqFilter(stdlib::Uniq.parse(arguments)?)))
+    }
+    fn reflection(&self) -> &dyn FilterReflection {
+        &stdlib::Uniq
+    }
+}
+
+#[derive(Debug)]
+struct UniqFilter(Box<dyn Filter>);
+
+impl fmt::Display for UniqFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Filter for UniqFilter {
+    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> liquid_core::Result<Value> {
+        let Some(array) = input.as_array() else { return self.0.evaluate(input, runtime) };
+        if let Some(unique) = uniq_linear(array) {
+            return Ok(unique);
+        }
+        let n = array.size().unsigned_abs();
+        charge_work(runtime, n.saturating_mul(n) / 2, false)?;
+        self.0.evaluate(input, runtime)
+    }
+}
+
+/// How [`uniq_linear`] tells items apart: as liquid-core's equality does for strings and numbers (an integer equals
+/// the float of the same value; a string never equals a number).
+#[derive(Hash, PartialEq, Eq)]
+enum UniqKey<'a> {
+    Str(KStringCow<'a>),
+    Int(i64),
+    Float(u64),
+}
+
+/// The first occurrence of each item, in order, when every item is a string or a number (integers within ±2^53,
+/// finite floats); `None` for any other array (booleans equal every truthy value there, which no hash can follow).
+fn uniq_linear(array: &dyn liquid_core::model::ArrayView) -> Option<Value> {
+    const EXACT: u64 = 1 << 53;
+    let mut seen = HashSet::with_capacity(array.size().unsigned_abs() as usize);
+    let mut kept = Vec::new();
+    for item in array.values() {
+        let scalar = item.as_scalar()?;
+        let key = match item.type_name() {
+            "string" => UniqKey::Str(item.to_kstr()),
+            "whole number" => UniqKey::Int(scalar.to_integer().filter(|i| i.unsigned_abs() <= EXACT)?),
+            "fractional number" => {
+                let f = scalar.to_float().filter(|f| f.is_finite())?;
+                if f.fract() == 0.0 && f.abs() <= EXACT as f64 {
+                    UniqKey::Int(f as i64)
+                } else {
+                    UniqKey::Float(f.to_bits())
+                }
+            }
+            _ => return None,
+        };
+        if seen.insert(key) {
+            kept.push(item.to_value());
+        }
+    }
+    Some(Value::array(kept))
 }
 
 /// Liquid's `date`, with `"now"`/`"today"` taken from `site.time` instead of the clock.
@@ -2098,11 +2482,15 @@ impl Filter for JekyllFilterImpl {
             JKind::GroupBy => {
                 let (Some(a), Some(prop)) = (input.as_array(), arg_str(0)) else { return Ok(input.to_value()) };
                 let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
+                let mut by_key: HashMap<String, usize> = HashMap::new();
                 for item in a.values() {
                     let key = property(item, &prop).to_kstr().to_string();
-                    match groups.iter_mut().find(|(k, _)| *k == key) {
-                        Some((_, items)) => items.push(item.to_value()),
-                        None => groups.push((key, vec![item.to_value()])),
+                    match by_key.get(&key) {
+                        Some(&i) => groups[i].1.push(item.to_value()),
+                        None => {
+                            by_key.insert(key.clone(), groups.len());
+                            groups.push((key, vec![item.to_value()]));
+                        }
                     }
                 }
                 Ok(Value::array(groups.into_iter().map(|(name, items)| {
@@ -2968,5 +3356,153 @@ mod tests {
         let out = render("{% link _posts/{{ page.f }} %}", &json!({}), &json!({"f": "x.md"}), &site);
         assert_eq!(out.text, "/x/");
         assert!(out.problems.is_empty(), "{:?}", out.problems);
+    }
+
+    /// Renders `body` on a thread of its own and waits for it at most 20 s: a render that would take minutes (the
+    /// regression these tests guard against) fails the test instead of hanging it.
+    fn run_bounded(body: String, deadline: Option<Instant>) -> Output {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(render_until(&body, &jekyll_site(), &json!({}), &Site::default(), deadline));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(20)).expect("the render returns within 20 s")
+    }
+
+    /// The body of a fixture post (after its front matter).
+    fn fixture_body(text: &str) -> String {
+        text.splitn(3, "---\n").nth(2).expect("front matter").to_owned()
+    }
+
+    const UNIQ_POST: &str = include_str!("../../tests/data/hostile/liquid/_posts/2024-01-01-uniq.md");
+
+    #[test]
+    fn quadratic_uniq_post_finishes_in_bounded_time() {
+        // Issue 12, finding 3: liquid-lib's `uniq` took 8.7 s per call on these 20,000 items, 24 calls.
+        let out = run_bounded(fixture_body(UNIQ_POST), None);
+        assert_eq!(out.text.trim().lines().collect::<Vec<_>>(), ["20001"; 24]);
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        assert!(out.stopped.is_none());
+    }
+
+    #[test]
+    fn sorting_large_arrays_in_a_loop_stops_at_the_work_limit() {
+        let body = "{% capture s %}{% for i in (1..20000) %}{{ i }},{% endfor %}{% endcapture %}\
+                    {% assign arr = s | split: \",\" %}{% for i in (1..50000) %}{{ arr | sort | size }}{% endfor %}";
+        let out = run_bounded(body.to_owned(), None);
+        let (stop, problem) = out.stopped.expect("stopped");
+        assert_eq!(stop, Stop::Work);
+        assert!(problem.message.contains("units of work"), "{problem:?}");
+        assert_eq!((problem.line, problem.column), (1, 135), "{problem:?}");
+        assert_eq!(out.problems, [problem]);
+    }
+
+    #[test]
+    fn filter_evaluations_are_capped() {
+        let body = "{% for i in (1..100000) %}{{ i | plus: 1 | minus: 1 | plus: 1 | minus: 1 | plus: 1 | minus: 1 }}\
+                    {% endfor %}";
+        let (stop, problem) = run_bounded(body.to_owned(), None).stopped.expect("stopped");
+        assert_eq!(stop, Stop::Work);
+        assert!(problem.message.contains(&format!("more than {MAX_FILTER_CALLS} filters")), "{problem:?}");
+    }
+
+    #[test]
+    fn work_outside_filters_stops_at_the_deadline() {
+        // `contains` over 20,000 items in a loop is no filter: only the deadline stops it.
+        let body = "{% capture s %}{% for i in (1..20000) %}{{ i }},{% endfor %}{% endcapture %}\
+                    {% assign arr = s | split: \",\" %}\
+                    {% for i in (1..70000) %}{% if arr contains \"x\" %}x{% endif %}{% endfor %}after";
+        let started = Instant::now();
+        let out = run_bounded(body.to_owned(), Some(started + std::time::Duration::from_millis(200)));
+        assert_eq!(out.stopped.expect("stopped").0, Stop::Time);
+        // A deadline already passed stops a render at its first checks.
+        let out = run_bounded("{% for i in (1..1000) %}{{ i }}{% endfor %}".to_owned(), Some(started));
+        assert_eq!(out.stopped.map(|s| s.0), Some(Stop::Time));
+    }
+
+    #[test]
+    fn commas_split_into_many_variables_are_refused_by_the_memory_cap() {
+        // Issue 12, finding 4: 1 MB of commas split by 16 `assign`s took 949 MB.
+        let splits: String = (0..16).map(|i| format!("{{% assign a{i} = s | split: \",\" %}}")).collect();
+        let body = format!("{{% capture s %}}{}{{% endcapture %}}{splits}done", ",".repeat(1_000_000));
+        let out = run_bounded(body, None);
+        let (stop, problem) = out.stopped.expect("stopped");
+        assert_eq!(stop, Stop::Memory, "{problem:?}");
+        assert!(problem.message.contains("MiB"), "{problem:?}");
+        assert!(out.peak_bytes <= MAX_LIVE_BYTES, "{}", out.peak_bytes);
+        // The first split (1,000,001 items, ~57 MB) fits; the second is refused before it is made.
+        assert!(out.peak_bytes > 56_000_000, "{}", out.peak_bytes);
+    }
+
+    #[test]
+    fn copies_of_a_large_array_count_each() {
+        let copies: String = (0..16).map(|i| format!("{{% assign c{i} = a %}}")).collect();
+        let body = format!(
+            "{{% capture s %}}{}{{% endcapture %}}{{% assign a = s | split: \",\" %}}{copies}done",
+            ",".repeat(300_000)
+        );
+        let out = run_bounded(body, None);
+        assert_eq!(out.stopped.map(|s| s.0), Some(Stop::Memory));
+        assert!(out.peak_bytes <= MAX_LIVE_BYTES);
+        // Assigning again replaces what a name held: the same work in a loop stays within the cap.
+        let body = format!(
+            "{{% capture s %}}{}{{% endcapture %}}\
+             {{% for i in (1..16) %}}{{% assign a = s | split: \",\" %}}{{% endfor %}}done",
+            ",".repeat(300_000)
+        );
+        let out = run_bounded(body, None);
+        assert!(out.stopped.is_none(), "{:?}", out.stopped);
+        assert!(out.text.ends_with("done"));
+    }
+
+    #[test]
+    fn linear_uniq_matches_liquid_lib() {
+        let cases = [
+            json!(["b", "a", "b", "c", "a", ""]),
+            json!([3, 1, 3, 2.0, 2, 1.5, 1.5, -0.0, 0, "1", 1]),
+            json!([]),
+            json!(["x"]),
+            json!([true, 1, "a", false, null, false, "a"]),
+            json!([[1], [1], {"k": 1}, {"k": 1}, "k"]),
+        ];
+        for case in cases {
+            let input = liquid_core::to_value(&case).unwrap();
+            let theirs = liquid_core::call_filter!(stdlib::Uniq, input.clone()).unwrap();
+            let ours = liquid_core::call_filter!(Uniq, input.clone()).unwrap();
+            assert_eq!(ours, theirs, "{case}");
+        }
+        let strings = liquid_core::to_value(&json!(["b", "a", "b"])).unwrap();
+        assert!(uniq_linear(strings.as_array().unwrap()).is_some(), "strings take the linear path");
+        let bools = liquid_core::to_value(&json!([true, 1])).unwrap();
+        assert!(uniq_linear(bools.as_array().unwrap()).is_none(), "booleans take liquid-lib's");
+        check("{{ \"b,a,b,c\" | split: \",\" | uniq | join: \"+\" }}", "b+a+c");
+        // liquid-lib's quadratic `uniq` is charged first: 10,000 booleans and nulls cost 50,000,000 units.
+        let list: Vec<serde_json::Value> =
+            (0..10_000).map(|i| if i % 2 == 0 { json!(true) } else { json!(null) }).collect();
+        let page = json!({ "list": list });
+        let out = render("{{ page.list | uniq | size }}", &json!({}), &page, &Site::default());
+        assert_eq!(out.stopped.map(|s| s.0), Some(Stop::Work));
+        let page = json!({"list": [true, null, false, true]});
+        assert_eq!(render("{{ page.list | uniq | size }}", &json!({}), &page, &Site::default()).text, "2");
+    }
+
+    #[test]
+    fn split_matches_liquid_lib() {
+        for (input, pattern) in [("a, b, c", ", "), ("", ","), ("abc", ""), (",a,,b,", ","), ("no", "x")] {
+            let theirs = liquid_core::call_filter!(stdlib::Split, input, pattern).unwrap();
+            let ours = liquid_core::call_filter!(Split, input, pattern).unwrap();
+            assert_eq!(ours, theirs, "{input:?} / {pattern:?}");
+        }
+    }
+
+    #[test]
+    fn group_by_keeps_first_seen_order() {
+        let page = json!({"list": [{"t": "b", "n": 1}, {"t": "a", "n": 2}, {"t": "b", "n": 3}]});
+        let out = render(
+            "{% assign g = page.list | group_by: \"t\" %}{% for x in g %}{{ x.name }}{{ x.size }}{% endfor %}",
+            &json!({}),
+            &page,
+            &Site::default(),
+        );
+        assert_eq!(out.text, "b2a1");
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use tidings::content::{self, Sources};
 use tidings::diagnostic::Diagnostic;
@@ -282,4 +283,133 @@ fn an_include_edited_while_the_watches_are_set_up_still_reaches_the_posts() {
     assert!(server.get("/feed.xml").text().contains("Included an included note"));
     std::fs::write(dir.path().join("_includes/note.html"), "<aside>Changed {{ include.word }} note</aside>\n").unwrap();
     server.wait_for_text("/feed.xml", "Changed an included note", std::time::Duration::from_secs(10));
+}
+
+/// Runs the binary with `args` and waits at most `limit` for it (killing it past that).
+fn run_bounded(args: &[&std::ffi::OsStr], limit: std::time::Duration) -> std::process::Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let id = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    match rx.recv_timeout(limit) {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").arg(id.to_string()).status();
+            panic!("`tidings {args:?}` did not finish within {limit:?}");
+        }
+    }
+}
+
+#[test]
+fn check_reports_hostile_liquid_instead_of_hanging() {
+    // Issue 12, findings 3 and 4: a quadratic `uniq` took minutes per post, sorting in a loop
+    // longer, and a 680-byte post split a captured megabyte of commas into 918 MB; `check`
+    // waited for each. Now `uniq` is linear, the sort stops at the work limit or the budget,
+    // the commas at the memory limit, and each is reported where it stopped.
+    let site = data("hostile/liquid");
+    // A budget long enough for a loaded machine's debug build: the limits on work and memory
+    // stop these posts, not the clock.
+    let budget = ["--render-budget-ms".as_ref(), "60000".as_ref()];
+    let output = run_bounded(
+        &[&["check".as_ref(), "--content".as_ref(), site.as_os_str()], &budget[..]].concat(),
+        Duration::from_secs(90),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    let about = |file: &str| lines.iter().filter(|l| l.contains(file)).copied().collect::<Vec<_>>();
+    assert_eq!(about("uniq.md"), [] as [&str; 0], "{stdout}");
+    assert_eq!(about("fine.md"), [] as [&str; 0], "{stdout}");
+    let sort = about("2024-01-03-sort.md");
+    assert_eq!(sort.len(), 1, "{stdout}");
+    assert!(sort[0].contains("_posts/2024-01-03-sort.md:5:26: its body cannot be shown (Liquid "), "{}", sort[0]);
+    assert!(sort[0].contains("units of work") || sort[0].contains("render budget"), "{}", sort[0]);
+    let commas = about("2024-01-04-commas.md");
+    assert_eq!(commas.len(), 1, "{stdout}");
+    assert!(
+        commas[0].contains("_posts/2024-01-04-commas.md:6:1: its body cannot be shown (Liquid values"),
+        "{}",
+        commas[0]
+    );
+    assert!(stdout.ends_with("check: 0 errors, 2 warnings in 4 posts\n"), "{stdout}");
+
+    // The budget applies to `check`: at 200 ms the sort stops at the deadline (wherever it is).
+    let output = run_bounded(
+        &["check".as_ref(), "--content".as_ref(), site.as_os_str(), "--render-budget-ms".as_ref(), "200".as_ref()],
+        Duration::from_secs(90),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let sort = stdout.lines().find(|l| l.contains("2024-01-03-sort.md:")).unwrap_or_default();
+    assert!(
+        sort.contains(": its body cannot be shown (Liquid rendering took longer than the render budget"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn build_exports_hostile_liquid_posts_without_their_bodies() {
+    let out = tempfile::tempdir().unwrap();
+    let site = data("hostile/liquid");
+    let output = run_bounded(
+        &[
+            "build".as_ref(),
+            "--content".as_ref(),
+            site.as_os_str(),
+            "--out".as_ref(),
+            out.path().as_os_str(),
+            "--render-budget-ms".as_ref(),
+            "60000".as_ref(),
+        ],
+        Duration::from_secs(90),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    // Reported, as `check` reports them.
+    assert!(stderr.contains("2024-01-03-sort.md:5:26: its body cannot be shown (Liquid did more than"), "{stderr}");
+    assert!(stderr.contains("2024-01-04-commas.md:6:1: its body cannot be shown (Liquid values"), "{stderr}");
+    let feed = std::fs::read_to_string(out.path().join("feed.xml")).unwrap();
+    let feed = parse_feed(feed.as_bytes());
+    let body = |title: &str| {
+        let entry = feed.entries.iter().find(|e| e.title.as_ref().is_some_and(|t| t.content == title)).unwrap();
+        entry.content.as_ref().and_then(|c| c.body.clone()).unwrap_or_default()
+    };
+    assert!(body("Fine").contains("A fine post: a+b."), "{}", body("Fine"));
+    assert!(body("Uniq").contains("20001"), "{}", body("Uniq"));
+    assert_eq!(body("Sort"), "");
+    assert_eq!(body("Commas"), "");
+}
+
+#[test]
+fn serve_stops_hostile_liquid_and_shows_the_other_bodies() {
+    // Issue 12, finding 3: two hostile posts kept both render threads busy for minutes, so no
+    // other body was ever ready. Now their renders stop (limits, or the budget) and the
+    // empty bodies are kept, so later requests neither wait for them nor render them again.
+    let server = TestServer::start_tuned(&data("hostile/liquid"), Path::new("/nonexistent-feeds-dir"), None, |s| {
+        s.render_budget = Duration::from_millis(500)
+    });
+    let fine = server.wait_for_text("/feed.xml", "A fine post: a+b.", Duration::from_secs(60));
+    let feed = parse_feed(&fine);
+    assert_eq!(feed.entries.len(), 4);
+    // Reported once their renders stop, each where it stopped.
+    let started = Instant::now();
+    loop {
+        let diagnostics = server.get("/diagnostics").text();
+        if ["2024-01-03-sort.md", "2024-01-04-commas.md"].iter().all(|f| diagnostics.contains(f)) {
+            assert!(diagnostics.contains("its body cannot be shown (Liquid values would take"), "{diagnostics}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{diagnostics}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Kept: the next snapshot-less request is a cache hit or a render with every body ready.
+    let started = Instant::now();
+    let again = server.get("/feed.xml");
+    assert_eq!(again.status, 200);
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(again.text().contains("A fine post: a+b."));
 }
