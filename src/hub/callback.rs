@@ -26,6 +26,20 @@ pub const USER_AGENT: &str = concat!("tidings/", env!("CARGO_PKG_VERSION"), " (W
 /// Most bytes of a response's status line and headers.
 const MAX_HEAD: usize = 16 * 1024;
 
+/// Most host-name lookups (`getaddrinfo`, on tokio's blocking pool) in flight at once, in the
+/// whole process. A lookup whose caller gave up still holds its place until the system's
+/// resolver returns, so names whose DNS never answers hold at most this many threads.
+pub const MAX_LOOKUPS: usize = 8;
+
+/// A host name's addresses, blocking: what [`CallbackPolicy::lookup`] calls.
+pub type Lookup = fn(&str, u16) -> std::io::Result<Vec<SocketAddr>>;
+
+/// The system's resolver (`getaddrinfo`).
+pub fn system_lookup(name: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+    use std::net::ToSocketAddrs;
+    Ok((name, port).to_socket_addrs()?.collect())
+}
+
 /// How callbacks are reached.
 #[derive(Clone, Debug)]
 pub struct CallbackPolicy {
@@ -36,12 +50,18 @@ pub struct CallbackPolicy {
     pub timeout: Duration,
     /// Most bytes of a response body the hub reads (a verification answer is a short challenge).
     pub max_response_bytes: usize,
+    /// How host names are resolved (run on tokio's blocking pool, at most [`MAX_LOOKUPS`] at once).
+    pub lookup: Lookup,
 }
 
 impl CallbackPolicy {
-    /// Public addresses only, ten seconds, 64 KiB.
-    pub const DEFAULT: CallbackPolicy =
-        CallbackPolicy { allow_private: false, timeout: Duration::from_secs(10), max_response_bytes: 64 * 1024 };
+    /// Public addresses only, ten seconds, 64 KiB, the system's resolver.
+    pub const DEFAULT: CallbackPolicy = CallbackPolicy {
+        allow_private: false,
+        timeout: Duration::from_secs(10),
+        max_response_bytes: 64 * 1024,
+        lookup: system_lookup,
+    };
 }
 
 impl Default for CallbackPolicy {
@@ -194,9 +214,7 @@ async fn addresses(url: &Url, policy: &CallbackPolicy) -> Result<Vec<SocketAddr>
         Some(Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
         Some(Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
         Some(Host::Domain(name)) => {
-            let resolved = tokio::net::lookup_host((name, port))
-                .await
-                .map_err(|e| Refusal::Unresolvable(format!("{name}: {e}")))?;
+            let resolved = lookup(name, port, policy.lookup).await?;
             let mut found: Vec<SocketAddr> = Vec::new();
             for address in resolved {
                 if !found.contains(&address) {
@@ -215,6 +233,24 @@ async fn addresses(url: &Url, policy: &CallbackPolicy) -> Result<Vec<SocketAddr>
         return Err(Refusal::Forbidden(forbidden.ip()));
     }
     Ok(found)
+}
+
+/// `lookup(name, port)` on tokio's blocking pool once one of the [`MAX_LOOKUPS`] places is
+/// free; the place is held by the blocking call itself, so it is given back only when the
+/// system's resolver returns, even if the caller stopped waiting.
+async fn lookup(name: &str, port: u16, resolver: Lookup) -> Result<Vec<SocketAddr>, Refusal> {
+    static LOOKUPS: OnceLock<Arc<tokio::sync::Semaphore>> = OnceLock::new();
+    let places = LOOKUPS.get_or_init(|| Arc::new(tokio::sync::Semaphore::new(MAX_LOOKUPS)));
+    let place = places.clone().acquire_owned().await.map_err(|e| Refusal::Unresolvable(e.to_string()))?;
+    let owned = name.to_owned();
+    let found = tokio::task::spawn_blocking(move || {
+        let found = resolver(&owned, port);
+        drop(place);
+        found
+    })
+    .await
+    .map_err(|e| Refusal::Unresolvable(format!("{name}: {e}")))?;
+    found.map_err(|e| Refusal::Unresolvable(format!("{name}: {e}")))
 }
 
 /// What happened when calling a callback.
@@ -697,6 +733,42 @@ mod tests {
         });
         let outcome = get(&url(&format!("https://{address}/cb")), &local(5000)).await;
         assert!(matches!(&outcome, Err(CallError::Connect(why)) if why.starts_with("TLS")), "{outcome:?}");
+    }
+
+    /// Lookups of [`hang`] in flight now, and at most so far.
+    static HANGING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    static MOST_HANGING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    /// A resolver whose DNS does not answer (for a second and a half).
+    fn hang(_: &str, _: u16) -> std::io::Result<Vec<SocketAddr>> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = HANGING.fetch_add(1, SeqCst) + 1;
+        MOST_HANGING.fetch_max(now, SeqCst);
+        std::thread::sleep(Duration::from_millis(1500));
+        HANGING.fetch_sub(1, SeqCst);
+        Err(std::io::Error::other("no answer"))
+    }
+
+    /// Security finding 9: names whose DNS never answers hold at most [`MAX_LOOKUPS`] threads
+    /// of the blocking pool however many callers ask, and each caller gets its answer in time.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn lookups_that_never_answer_hold_a_bounded_number_of_threads() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let policy = CallbackPolicy { lookup: hang, ..local(200) };
+        let started = std::time::Instant::now();
+        let callers: Vec<_> = (0..5 * MAX_LOOKUPS)
+            .map(|i| {
+                let policy = policy.clone();
+                tokio::spawn(async move { resolve(&url(&format!("http://n{i}.never.example/cb")), &policy).await })
+            })
+            .collect();
+        for caller in callers {
+            let outcome = caller.await.unwrap();
+            assert!(matches!(outcome, Err(Refusal::Unresolvable(_))), "{outcome:?}");
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        assert!(MOST_HANGING.load(SeqCst) <= MAX_LOOKUPS, "{} lookups at once", MOST_HANGING.load(SeqCst));
+        assert!(MOST_HANGING.load(SeqCst) >= 1);
     }
 
     #[test]

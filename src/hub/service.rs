@@ -45,11 +45,7 @@ impl HubSettings {
     /// 100 subscriptions per callback host, 4 delivery attempts, 64 calls in flight.
     pub fn new(allow_private: bool) -> HubSettings {
         HubSettings {
-            callbacks: CallbackPolicy {
-                allow_private,
-                timeout: Duration::from_secs(10),
-                max_response_bytes: 64 * 1024,
-            },
+            callbacks: CallbackPolicy { allow_private, ..CallbackPolicy::DEFAULT },
             leases: LeasePolicy::DEFAULT,
             max_per_host: 100,
             retry: RetryPolicy { attempts: 4, first_backoff: Duration::from_secs(2), timeout: Duration::from_secs(10) },
