@@ -21,6 +21,7 @@ use tokio::sync::Semaphore;
 
 use super::breaker::Breaker;
 use super::callback::{self, CallbackPolicy};
+use super::latest::Latest;
 use super::limit::{self, KeyedLimit, RateLimit};
 use super::request::{self, HubRequest, LeasePolicy, Mode};
 use crate::cache::{Coding, Document, FeedCache};
@@ -64,6 +65,10 @@ pub struct HubSettings {
     pub verifications_per_host: usize,
     /// First delivery attempts in flight at most (the hot path).
     pub deliveries: usize,
+    /// How long a first attempt on the hot path may take (at most the retry policy's
+    /// timeout); a callback slower than that is tried again on the slow lane, with the full
+    /// timeout, so the hot path is never held longer than this by anyone.
+    pub hot_timeout: Duration,
     /// Retried deliveries, and deliveries to callbacks whose breaker is open, in flight at most
     /// (the slow lane).
     pub retries: usize,
@@ -77,8 +82,8 @@ pub struct HubSettings {
 impl HubSettings {
     /// The defaults: public callbacks only, 10 s per call, leases of [`LeasePolicy::DEFAULT`],
     /// [`MAX_PER_ADDRESS`], [`MAX_PER_DOMAIN`] and [`MAX_SUBSCRIPTIONS`] subscriptions, 4
-    /// delivery attempts, 64 verifications and 512 first deliveries in flight (4 per host), 16
-    /// on the slow lane, [`REQUESTS_PER_MINUTE`] requests per client.
+    /// delivery attempts, 64 verifications and 512 first deliveries in flight (4 per host) for
+    /// at most 2 s each, 16 on the slow lane, [`REQUESTS_PER_MINUTE`] requests per client.
     pub fn new(allow_private: bool) -> HubSettings {
         HubSettings {
             callbacks: CallbackPolicy { allow_private, ..CallbackPolicy::DEFAULT },
@@ -90,6 +95,7 @@ impl HubSettings {
             verifications: 64,
             verifications_per_host: 4,
             deliveries: 512,
+            hot_timeout: Duration::from_secs(2),
             retries: 16,
             deliveries_per_host: 4,
             requests_per_minute: REQUESTS_PER_MINUTE,
@@ -137,8 +143,8 @@ pub struct Hub {
     delivering: Arc<KeyedLimit>,
     /// Callbacks whose deliveries failed.
     breaker: Arc<Breaker>,
-    /// Deliveries to failing callbacks under way, one per topic and callback.
-    failing: Arc<KeyedLimit>,
+    /// Deliveries under way, one per subscription, and the newest version waiting for each.
+    latest: Arc<Latest<Arc<Content>>>,
 }
 
 impl Hub {
@@ -154,7 +160,7 @@ impl Hub {
             retries: Arc::new(Semaphore::new(settings.retries.max(1))),
             delivering: KeyedLimit::new(settings.deliveries_per_host),
             breaker: Arc::default(),
-            failing: KeyedLimit::new(1),
+            latest: Arc::default(),
             settings: Arc::new(settings),
         }
     }
@@ -348,8 +354,25 @@ impl Hub {
                         Ok(false) => continue, // another replica has it
                         Err(e) => tracing::warn!(topic, "delivery not claimed, delivering anyway: {e}"),
                     }
-                    let (hub, content) = (hub.clone(), content.clone());
-                    tokio::spawn(async move { hub.deliver(&subscription, &content).await });
+                    hub.start_delivery(subscription, content.clone());
+                }
+            }
+        });
+    }
+
+    /// Delivers `content` to `subscription` in a task of its own, unless a delivery to it is
+    /// under way: then `content` waits for it, replacing any older version waiting, and is
+    /// delivered after it by the same task.
+    fn start_delivery(&self, subscription: Subscription, content: Arc<Content>) {
+        let key = format!("{} {}", subscription.topic, subscription.callback);
+        let Some(mut content) = self.latest.start(&key, content) else { return };
+        let hub = self.clone();
+        tokio::spawn(async move {
+            loop {
+                hub.deliver(&subscription, &content).await;
+                match hub.latest.next(&key) {
+                    Some(newer) => content = newer,
+                    None => break,
                 }
             }
         });
@@ -358,10 +381,9 @@ impl Hub {
     /// One content distribution (§7): POST with the feed's type, `Link` headers and the
     /// signature; retried with backoff on failures, 429 and 5xx; a `410 Gone` ends the
     /// subscription. Each attempt takes a place for the callback's host, then one on the hot
-    /// path (a first attempt to a callback whose breaker is closed) or on the slow lane (retries,
-    /// failing callbacks), and gives both back before sleeping. A failing callback has at most
-    /// one delivery per topic under way: a newer version while one is tried is skipped (each
-    /// delivery is the whole feed, so the next one brings it up to date).
+    /// path (a first attempt to a callback whose breaker is closed, for at most
+    /// [`HubSettings::hot_timeout`]) or on the slow lane (retries, failing callbacks), and gives
+    /// both back before sleeping.
     async fn deliver(&self, subscription: &Subscription, content: &Content) {
         let Ok(url) = url::Url::parse(&subscription.callback) else { return };
         let mut headers = HeaderMap::new();
@@ -382,22 +404,20 @@ impl Hub {
         let callback = subscription.callback.as_str();
         let host = limit::host_key(&url);
         let mut hot = !self.breaker.is_open(callback, Instant::now());
-        let _under_way = if hot {
-            None
-        } else {
-            let Some(place) = self.failing.try_take(&format!("{} {callback}", subscription.topic)) else {
-                tracing::info!(callback, topic = content.topic, "WebSub delivery skipped: the last one is still tried");
-                self.metrics.hub_delivery(false);
-                return;
-            };
-            Some(place)
-        };
         for attempt in 1..=self.settings.retry.attempts {
             let posted = {
                 let _host = self.delivering.take(&host).await;
                 let lane = if hot { &self.deliveries } else { &self.retries };
                 let Ok(_place) = lane.clone().acquire_owned().await else { return };
-                callback::post(&url, &policy, headers.clone(), content.body.clone()).await
+                let hot_policy;
+                let policy = if hot {
+                    hot_policy =
+                        CallbackPolicy { timeout: policy.timeout.min(self.settings.hot_timeout), ..policy.clone() };
+                    &hot_policy
+                } else {
+                    &policy
+                };
+                callback::post(&url, policy, headers.clone(), content.body.clone()).await
             };
             let retry = match posted {
                 Ok(status) if status.is_success() => {
