@@ -200,16 +200,24 @@ impl Drop for KeyedPermit {
 pub struct RateLimit {
     per_minute: u32,
     burst: u32,
+    max_clients: usize,
     buckets: Mutex<HashMap<String, (f64, Instant)>>,
 }
 
-/// Most clients a [`RateLimit`] remembers; past it, the full buckets are forgotten.
-const MAX_CLIENTS: usize = 100_000;
+/// Most clients a [`RateLimit`] remembers: past it, the full buckets are forgotten, and if
+/// that is not enough, all of them (memory stays bounded when a flood comes from more /64s
+/// than this; the hub's verification pools still bound what the flood can start).
+pub const MAX_CLIENTS: usize = 100_000;
 
 impl RateLimit {
     /// `per_minute` requests a minute per client, `per_minute` at once; 0 refuses nothing.
     pub fn new(per_minute: u32) -> RateLimit {
-        RateLimit { per_minute, burst: per_minute, buckets: Mutex::default() }
+        RateLimit::remembering(per_minute, MAX_CLIENTS)
+    }
+
+    /// [`RateLimit::new`] remembering at most `max_clients` clients.
+    pub fn remembering(per_minute: u32, max_clients: usize) -> RateLimit {
+        RateLimit { per_minute, burst: per_minute, max_clients: max_clients.max(1), buckets: Mutex::default() }
     }
 
     /// Whether `client` may make a request at `now`; `Err` says how long until it may.
@@ -220,8 +228,11 @@ impl RateLimit {
         let rate = f64::from(self.per_minute) / 60.0;
         let burst = f64::from(self.burst);
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if buckets.len() >= MAX_CLIENTS {
-            buckets.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() * rate < burst);
+        if buckets.len() >= self.max_clients {
+            buckets.retain(|_, (tokens, at)| *tokens + now.saturating_duration_since(*at).as_secs_f64() * rate < burst);
+            if buckets.len() >= self.max_clients {
+                buckets.clear();
+            }
         }
         let (tokens, at) = buckets.entry(address_key(client)).or_insert((burst, now));
         *tokens = (*tokens + now.saturating_duration_since(*at).as_secs_f64() * rate).min(burst);
@@ -306,5 +317,16 @@ mod tests {
         assert_eq!(limit.check(one, start + Duration::from_secs(20)), Ok(()));
         assert!(limit.check(one, start + Duration::from_secs(21)).is_err());
         assert_eq!(RateLimit::new(0).check(one, start), Ok(()));
+    }
+
+    #[test]
+    fn the_rate_limit_remembers_a_bounded_number_of_clients() {
+        let limit = RateLimit::remembering(1, 100);
+        let start = Instant::now();
+        for i in 0..1000u32 {
+            let client = IpAddr::from(std::net::Ipv6Addr::from(u128::from(i) << 64));
+            assert_eq!(limit.check(client, start), Ok(()), "{client}");
+            assert!(limit.buckets.lock().unwrap().len() <= 100);
+        }
     }
 }
