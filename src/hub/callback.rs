@@ -20,6 +20,8 @@ use tokio::time::{Instant, timeout, timeout_at};
 use tokio_rustls::rustls;
 use url::{Host, Position, Url};
 
+use super::limit::{self, KeyedLimit, KeyedPermit};
+
 /// The `User-Agent` of the hub's calls.
 pub const USER_AGENT: &str = concat!("tidings/", env!("CARGO_PKG_VERSION"), " (WebSub hub)");
 
@@ -315,8 +317,21 @@ pub async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, CallError> {
+    post_limited(url, policy, headers, body, None).await
+}
+
+/// [`post`], holding a place of `per_address` for the address it connects to (its
+/// [`limit::address_key`]) from before connecting until the answer is read: however many
+/// names point at one address, the hub has at most that many calls to it in flight.
+pub async fn post_limited(
+    url: &Url,
+    policy: &CallbackPolicy,
+    headers: HeaderMap,
+    body: Bytes,
+    per_address: Option<&Arc<KeyedLimit>>,
+) -> Result<StatusCode, CallError> {
     let deadline = Instant::now() + policy.timeout;
-    let call = call(url, policy, Method::POST, headers, body, deadline).await?;
+    let call = call_limited(url, policy, Method::POST, headers, body, deadline, per_address).await?;
     let status = call.response.status();
     let _ = timeout_at(deadline, read_capped(call.response.into_body(), policy.max_response_bytes)).await;
     Ok(status)
@@ -332,6 +347,7 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
 struct Call {
     response: http::Response<Incoming>,
     _connection: AbortOnDrop,
+    _place: Option<KeyedPermit>,
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -352,8 +368,28 @@ async fn call(
     body: Bytes,
     deadline: Instant,
 ) -> Result<Call, CallError> {
+    call_limited(url, policy, method, headers, body, deadline, None).await
+}
+
+/// [`call`], first waiting (by `deadline`) for a place of `per_address` for the first
+/// address resolved, which the returned call holds.
+async fn call_limited(
+    url: &Url,
+    policy: &CallbackPolicy,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+    deadline: Instant,
+    per_address: Option<&Arc<KeyedLimit>>,
+) -> Result<Call, CallError> {
     let request = request(url, method, headers, body)?;
     let addresses = timeout_at(deadline, addresses(url, policy)).await.map_err(|_| CallError::Timeout)??;
+    let place = match (per_address, addresses.first()) {
+        (Some(places), Some(first)) => Some(
+            timeout_at(deadline, places.take(&limit::address_key(first.ip()))).await.map_err(|_| CallError::Timeout)?,
+        ),
+        _ => None,
+    };
     let tcp = connect(&addresses, deadline).await?;
     let exchange = async {
         if url.scheme() == "https" {
@@ -364,7 +400,9 @@ async fn call(
             send(tcp, request).await
         }
     };
-    timeout_at(deadline, exchange).await.map_err(|_| CallError::Timeout)?
+    let mut call = timeout_at(deadline, exchange).await.map_err(|_| CallError::Timeout)??;
+    call._place = place;
+    Ok(call)
 }
 
 /// The request as sent: origin-form target, the caller's headers, then the hub's `Host`,
@@ -450,7 +488,7 @@ where
         let _ = connection.await;
     }));
     let response = sender.send_request(request).await.map_err(|e| CallError::Http(e.to_string()))?;
-    Ok(Call { response, _connection: connection })
+    Ok(Call { response, _connection: connection, _place: None })
 }
 
 /// The body, or [`CallError::TooLarge`] as soon as it passes `max` bytes.

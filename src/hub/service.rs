@@ -73,7 +73,7 @@ pub struct HubSettings {
     /// (the slow lane).
     pub retries: usize,
     /// Deliveries in flight at most per callback host (registrable domain or address), both
-    /// lanes together.
+    /// lanes together, and per address connected to (however many names point there).
     pub deliveries_per_host: usize,
     /// `POST /hub` requests a minute per client address (IPv6: per /64); 0 for no limit.
     pub requests_per_minute: u32,
@@ -141,6 +141,8 @@ pub struct Hub {
     retries: Arc<Semaphore>,
     /// Deliveries in flight per callback host.
     delivering: Arc<KeyedLimit>,
+    /// Deliveries in flight per address connected to (names re-pointed at one address share it).
+    delivering_to: Arc<KeyedLimit>,
     /// Callbacks whose deliveries failed.
     breaker: Arc<Breaker>,
     /// Deliveries under way, one per subscription, and the newest version waiting for each.
@@ -159,6 +161,7 @@ impl Hub {
             deliveries: Arc::new(Semaphore::new(settings.deliveries.max(1))),
             retries: Arc::new(Semaphore::new(settings.retries.max(1))),
             delivering: KeyedLimit::new(settings.deliveries_per_host),
+            delivering_to: KeyedLimit::new(settings.deliveries_per_host),
             breaker: Arc::default(),
             latest: Arc::default(),
             settings: Arc::new(settings),
@@ -417,7 +420,8 @@ impl Hub {
                 } else {
                     &policy
                 };
-                callback::post(&url, policy, headers.clone(), content.body.clone()).await
+                let (headers, body) = (headers.clone(), content.body.clone());
+                callback::post_limited(&url, policy, headers, body, Some(&self.delivering_to)).await
             };
             let retry = match posted {
                 Ok(status) if status.is_success() => {

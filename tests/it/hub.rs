@@ -667,3 +667,39 @@ fn callbacks_whose_dns_never_answers_are_bounded_before_resolving() {
     assert!(answers.iter().any(|(_, text)| text.contains("already verifying 4 subscriptions at never.example")));
     assert_eq!(MOST_LOOKING_UP.load(std::sync::atomic::Ordering::SeqCst), 4);
 }
+
+/// Security finding 8 (names re-pointed at a victim): deliveries are limited per address
+/// connected to, not only per name: eight subscriptions under two names of one address
+/// (`localhost`, `127.0.0.1`) that never answer hold at most four connections to it.
+#[test]
+fn deliveries_to_one_address_are_limited_whatever_the_names() {
+    let dir = tempfile::tempdir().unwrap();
+    site(dir.path());
+    let setup = HubSetup {
+        tune: |settings| {
+            // Nobody gives up during the test: what is in flight stays in flight.
+            settings.retry.timeout = Duration::from_secs(30);
+            settings.hot_timeout = Duration::from_secs(30);
+        },
+        ..hub(dir.path(), true)
+    };
+    let server = TestServer::start_hub(dir.path(), setup, None);
+    let topic = format!("{}/feed.atom", server.base_url);
+    let victim = Silent::start("127.0.0.1");
+    for name in ["127.0.0.1", "localhost"] {
+        for n in 0..4 {
+            let callback = format!("{}?n={n}", victim.base.replace("127.0.0.1", name));
+            subscribe_and_wait(&server, &topic, &callback, || true);
+        }
+    }
+    wait_for("8 subscriptions stored", Duration::from_secs(30), || {
+        let metrics = server.get("/metrics").text();
+        let stored = r#"tidings_feed_subscribers{feed="/feed.atom",source="websub"} 8"#;
+        metrics.lines().any(|l| l == stored).then_some(())
+    });
+    let post = dir.path().join("content/_posts/2021-01-01-ops.md");
+    std::fs::write(&post, "---\ntitle: To the victim\ncategory: Ops\n---\nOps.\n").unwrap();
+    wait_for("deliveries to the address", Duration::from_secs(10), || (victim.posts() >= 4).then_some(()));
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(victim.posts(), 4, "connections held to one address");
+}
