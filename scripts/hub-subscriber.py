@@ -3,7 +3,9 @@
 
 It listens on 127.0.0.1, subscribes its callback to FEED_URL at the hub the feed names
 (its `Link: <…>; rel="hub"` header), with a random secret; answers the hub's verification
-GET; then prints every delivery: its size, whether X-Hub-Signature is the HMAC-SHA256 of the
+GET for the (mode, topic) it asked for, and only that (WebSub §5.3: any other challenge
+is refused with 404, so a stranger can neither unsubscribe it nor subscribe it to another
+feed); then prints every delivery: its size, whether X-Hub-Signature is the HMAC-SHA256 of the
 body under the secret, and the feed's first titles. Ctrl-C unsubscribes and stops.
 
 Usage: scripts/hub-subscriber.py FEED_URL [--port PORT]
@@ -24,6 +26,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SECRET = secrets.token_hex(16)
 verified = threading.Event()
+# The (hub.mode, hub.topic) this subscriber has asked the hub for and not yet seen confirmed;
+# a verification GET for anything else is refused.
+pending = set()
+pending_lock = threading.Lock()
+
+
+def expect(mode, topic):
+    """Remember that a verification of (mode, topic) is awaited."""
+    with pending_lock:
+        pending.add((mode, topic))
+
+
+def take_expected(mode, topic):
+    """Whether (mode, topic) was awaited; it is awaited once."""
+    with pending_lock:
+        if (mode, topic) in pending:
+            pending.discard((mode, topic))
+            return True
+        return False
 
 
 def titles(body):
@@ -39,8 +60,15 @@ class Callback(BaseHTTPRequestHandler):
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
         challenge = query.get("hub.challenge", [""])[0]
         mode = query.get("hub.mode", ["?"])[0]
-        print(f"hub asks to confirm: {mode} {query.get('hub.topic', ['?'])[0]} "
-              f"(lease {query.get('hub.lease_seconds', ['-'])[0]} s) -> confirmed", flush=True)
+        topic = query.get("hub.topic", ["?"])[0]
+        asked = bool(challenge) and take_expected(mode, topic)
+        print(f"hub asks to confirm: {mode} {topic} (lease {query.get('hub.lease_seconds', ['-'])[0]} s) -> "
+              f"{'confirmed' if asked else 'REFUSED (not asked for by this subscriber)'}", flush=True)
+        if not asked:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.send_response(200)
         self.send_header("Content-Length", str(len(challenge)))
         self.end_headers()
@@ -62,15 +90,19 @@ class Callback(BaseHTTPRequestHandler):
 
 
 def hub_request(hub, mode, topic, callback):
+    expect(mode, topic)
     form = {"hub.mode": mode, "hub.topic": topic, "hub.callback": callback}
     if mode == "subscribe":
         form["hub.secret"] = SECRET
     data = urllib.parse.urlencode(form).encode()
     try:
         with urllib.request.urlopen(urllib.request.Request(hub, data=data), timeout=10) as answer:
-            return answer.status, answer.read().decode(errors="replace").strip()
+            status, text = answer.status, answer.read().decode(errors="replace").strip()
     except urllib.error.HTTPError as e:
-        return e.code, e.read().decode(errors="replace").strip()
+        status, text = e.code, e.read().decode(errors="replace").strip()
+    if status != 202:
+        take_expected(mode, topic)  # the hub will not ask: stop waiting for it
+    return status, text
 
 
 def main():

@@ -225,6 +225,20 @@ struct ServeArgs {
     /// The longest lease the hub grants, in seconds.
     #[arg(long, env = "TIDINGS_HUB_MAX_LEASE", default_value_t = crate::hub::request::LeasePolicy::DEFAULT.max)]
     hub_max_lease: u64,
+    /// Live hub subscriptions at most per address their callbacks resolve to (IPv6: per /64),
+    /// however many host names point there.
+    #[arg(long, env = "TIDINGS_HUB_MAX_PER_ADDRESS", default_value_t = crate::hub::service::MAX_PER_ADDRESS)]
+    hub_max_per_address: u64,
+    /// Live hub subscriptions at most per registrable domain of their callbacks
+    /// (`a.example.co.uk` and `b.example.co.uk` are one), so wildcard DNS gives no more.
+    #[arg(long, env = "TIDINGS_HUB_MAX_PER_DOMAIN", default_value_t = crate::hub::service::MAX_PER_DOMAIN)]
+    hub_max_per_domain: u64,
+    /// Live hub subscriptions at most in all; past it `POST /hub` gets 503.
+    #[arg(long, env = "TIDINGS_HUB_MAX_SUBSCRIPTIONS", default_value_t = crate::hub::service::MAX_SUBSCRIPTIONS)]
+    hub_max_subscriptions: u64,
+    /// `POST /hub` requests a minute per client address (IPv6: per /64); more get 429. 0: no limit.
+    #[arg(long, env = "TIDINGS_HUB_REQUESTS_PER_MINUTE", default_value_t = crate::hub::service::REQUESTS_PER_MINUTE)]
+    hub_requests_per_minute: u32,
     /// Count each feed's subscribers per day (aggregators' announced counts, distinct
     /// pollers by a daily-salted hash, hub subscriptions) into the database.
     #[arg(long, env = "TIDINGS_COUNT_SUBSCRIBERS")]
@@ -499,6 +513,10 @@ async fn run_server(args: &ServeArgs) -> Result<(), String> {
         let mut settings = crate::hub::service::HubSettings::new(args.hub_allow_private);
         settings.leases.default = args.hub_lease.max(settings.leases.min);
         settings.leases.max = args.hub_max_lease.max(settings.leases.default);
+        settings.max_per_address = args.hub_max_per_address;
+        settings.max_per_domain = args.hub_max_per_domain;
+        settings.max_subscriptions = args.hub_max_subscriptions;
+        settings.requests_per_minute = args.hub_requests_per_minute;
         let hub = crate::hub::service::Hub::new(db.clone(), settings, app.metrics.clone());
         tokio::spawn(hub.clone().expire_leases());
         tracing::info!(url = app.index().config.hub_url.as_deref().unwrap_or(""), "WebSub hub on");

@@ -125,6 +125,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
         PRIMARY KEY (topic, callback, etag)
     )",
     ),
+    (
+        3,
+        // What the hub's caps count: the address a callback resolved to (`hub::limit::address_key`)
+        // and its registrable domain. Older rows count under their host name, at no address.
+        "ALTER TABLE hub_subscriptions ADD COLUMN callback_address TEXT NOT NULL DEFAULT '';
+    ALTER TABLE hub_subscriptions ADD COLUMN callback_domain TEXT NOT NULL DEFAULT '';
+    UPDATE hub_subscriptions SET callback_domain = callback_host;
+    CREATE INDEX hub_subscriptions_address ON hub_subscriptions (callback_address);
+    CREATE INDEX hub_subscriptions_domain ON hub_subscriptions (callback_domain)",
+    ),
 ];
 
 /// How long a replica's claim on a delivery keeps the others from making it, in seconds.
@@ -144,8 +154,13 @@ pub struct Subscription {
     pub topic: String,
     /// Where the feed is POSTed.
     pub callback: String,
-    /// The callback's host, for the per-host cap.
+    /// The callback's host name (or IP literal), as in its URL.
     pub callback_host: String,
+    /// The address it resolved to when verified, as `hub::limit::address_key` writes it (an
+    /// IPv6 address's /64), for the per-address cap.
+    pub callback_address: String,
+    /// The callback host's registrable domain (`hub::limit::host_key`), for the per-domain cap.
+    pub callback_domain: String,
     /// The subscriber's `hub.secret` (empty: deliveries are not signed).
     pub secret: String,
     /// The lease granted, in seconds.
@@ -256,14 +271,18 @@ impl Db {
     /// Adds or renews a subscription (one per topic and callback).
     pub async fn put_subscription(&self, s: &Subscription) -> Result<(), DbError> {
         self.execute(
-            "INSERT INTO hub_subscriptions (topic, callback, callback_host, secret, lease_seconds, expires_at, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)
+            "INSERT INTO hub_subscriptions (topic, callback, callback_host, callback_address, callback_domain,
+                secret, lease_seconds, expires_at, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (topic, callback) DO UPDATE SET secret = excluded.secret,
-                lease_seconds = excluded.lease_seconds, expires_at = excluded.expires_at",
+                lease_seconds = excluded.lease_seconds, expires_at = excluded.expires_at,
+                callback_address = excluded.callback_address, callback_domain = excluded.callback_domain",
             vec![
                 s.topic.as_str().into(),
                 s.callback.as_str().into(),
                 s.callback_host.as_str().into(),
+                s.callback_address.as_str().into(),
+                s.callback_domain.as_str().into(),
                 s.secret.as_str().into(),
                 s.lease_seconds.into(),
                 s.expires_at.into(),
@@ -289,7 +308,8 @@ impl Db {
     pub async fn subscriptions(&self, topic: &str, now: i64) -> Result<Vec<Subscription>, DbError> {
         let rows = self
             .query(
-                "SELECT topic, callback, callback_host, secret, lease_seconds, expires_at, created_at
+                "SELECT topic, callback, callback_host, callback_address, callback_domain, secret, lease_seconds,
+                    expires_at, created_at
                  FROM hub_subscriptions WHERE topic = ? AND expires_at > ? ORDER BY created_at, callback",
                 vec![topic.into(), now.into()],
             )
@@ -303,6 +323,8 @@ impl Db {
                     topic: next().text(),
                     callback: next().text(),
                     callback_host: next().text(),
+                    callback_address: next().text(),
+                    callback_domain: next().text(),
                     secret: next().text(),
                     lease_seconds: next().int(),
                     expires_at: next().int(),
@@ -312,14 +334,37 @@ impl Db {
             .collect())
     }
 
-    /// How many live subscriptions have callbacks on `host`.
-    pub async fn subscriptions_on_host(&self, host: &str, now: i64) -> Result<u64, DbError> {
+    /// Whether `callback` has a live subscription to `topic` (one lookup by the primary key).
+    pub async fn is_subscribed(&self, topic: &str, callback: &str, now: i64) -> Result<bool, DbError> {
         let rows = self
             .query(
-                "SELECT COUNT(*) FROM hub_subscriptions WHERE callback_host = ? AND expires_at > ?",
-                vec![host.into(), now.into()],
+                "SELECT 1 FROM hub_subscriptions WHERE topic = ? AND callback = ? AND expires_at > ?",
+                vec![topic.into(), callback.into(), now.into()],
             )
             .await?;
+        Ok(!rows.is_empty())
+    }
+
+    /// How many live subscriptions have callbacks at `address` (an address key).
+    pub async fn subscriptions_at_address(&self, address: &str, now: i64) -> Result<u64, DbError> {
+        self.count("SELECT COUNT(*) FROM hub_subscriptions WHERE callback_address = ? AND expires_at > ?", address, now)
+            .await
+    }
+
+    /// How many live subscriptions have callbacks under the registrable domain `domain`.
+    pub async fn subscriptions_in_domain(&self, domain: &str, now: i64) -> Result<u64, DbError> {
+        self.count("SELECT COUNT(*) FROM hub_subscriptions WHERE callback_domain = ? AND expires_at > ?", domain, now)
+            .await
+    }
+
+    /// How many live subscriptions the hub keeps, all callbacks together.
+    pub async fn live_subscriptions(&self, now: i64) -> Result<u64, DbError> {
+        let rows = self.query("SELECT COUNT(*) FROM hub_subscriptions WHERE expires_at > ?", vec![now.into()]).await?;
+        Ok(rows.first().map_or(0, |row| row[0].int().max(0) as u64))
+    }
+
+    async fn count(&self, sql: &str, key: &str, now: i64) -> Result<u64, DbError> {
+        let rows = self.query(sql, vec![key.into(), now.into()]).await?;
         Ok(rows.first().map_or(0, |row| row[0].int().max(0) as u64))
     }
 
@@ -732,6 +777,10 @@ mod tests {
             topic: topic.into(),
             callback: callback.into(),
             callback_host: url::Url::parse(callback).unwrap().host_str().unwrap().into(),
+            callback_address: "192.0.2.1".into(),
+            callback_domain: crate::hub::limit::registrable_domain(
+                url::Url::parse(callback).unwrap().host_str().unwrap(),
+            ),
             secret: "s".into(),
             lease_seconds: 100,
             expires_at,
@@ -749,7 +798,13 @@ mod tests {
         let live = db.subscriptions(topic, 100).await.unwrap();
         assert_eq!(live.len(), 1);
         assert_eq!(live[0].expires_at, 2000);
-        assert_eq!(db.subscriptions_on_host("a.example", 100).await.unwrap(), 1);
+        assert_eq!(db.subscriptions_in_domain("a.example", 100).await.unwrap(), 1);
+        assert_eq!(db.subscriptions_at_address("192.0.2.1", 100).await.unwrap(), 1);
+        assert_eq!(db.subscriptions_at_address("192.0.2.2", 100).await.unwrap(), 0);
+        assert_eq!(db.live_subscriptions(100).await.unwrap(), 1);
+        assert!(db.is_subscribed(topic, "https://a.example/cb", 100).await.unwrap());
+        assert!(!db.is_subscribed(topic, "https://b.example/cb", 100).await.unwrap(), "its lease ended");
+        assert!(!db.is_subscribed(topic, "https://c.example/cb", 100).await.unwrap());
         assert_eq!(db.subscription_counts(10).await.unwrap().get(topic), Some(&2));
         assert_eq!(db.expire_subscriptions(100).await.unwrap(), 1);
         assert!(db.delete_subscription(topic, "https://a.example/cb").await.unwrap());

@@ -35,7 +35,7 @@ where
     // The hub's and `/stats`' futures are boxed: rare routes with large futures, which would
     // otherwise make every request's future as large as theirs (and copied as often).
     let (route, mut response) = if req.uri().path() == HUB_PATH && app.hub.is_some() {
-        (Route::Hub, Box::pin(hub(req, app)).await)
+        (Route::Hub, Box::pin(hub(req, app, client)).await)
     } else {
         route(&req, app, client).await
     };
@@ -302,8 +302,8 @@ const SEC_FETCH_DEST: HeaderName = HeaderName::from_static("sec-fetch-dest");
 const MAX_HUB_BODY: usize = 16 * 1024;
 
 /// The built-in hub's endpoint: `POST` a subscription request, `202` when it is taken (the
-/// verification follows), else the status and why.
-async fn hub<B>(req: Request<B>, app: &App) -> Response<Body>
+/// verification follows), else the status and why; `client` is who asks.
+async fn hub<B>(req: Request<B>, app: &App, client: Client) -> Response<Body>
 where
     B: hyper::body::Body,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -338,7 +338,7 @@ where
             }
             Err(_) => return text(StatusCode::REQUEST_TIMEOUT, "the request body took longer than 10 s\n"),
         };
-    match hub.take(&body, &app.index()).await {
+    match hub.take(&body, &app.index(), client.peer.ip()).await {
         Ok(()) => text(
             StatusCode::ACCEPTED,
             "accepted: the hub now asks the callback to confirm with a GET carrying hub.challenge\n",

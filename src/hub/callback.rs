@@ -20,11 +20,27 @@ use tokio::time::{Instant, timeout, timeout_at};
 use tokio_rustls::rustls;
 use url::{Host, Position, Url};
 
+use super::limit::{self, KeyedLimit, KeyedPermit};
+
 /// The `User-Agent` of the hub's calls.
 pub const USER_AGENT: &str = concat!("tidings/", env!("CARGO_PKG_VERSION"), " (WebSub hub)");
 
 /// Most bytes of a response's status line and headers.
 const MAX_HEAD: usize = 16 * 1024;
+
+/// Most host-name lookups (`getaddrinfo`, on tokio's blocking pool) in flight at once, in the
+/// whole process. A lookup whose caller gave up still holds its place until the system's
+/// resolver returns, so names whose DNS never answers hold at most this many threads.
+pub const MAX_LOOKUPS: usize = 8;
+
+/// A host name's addresses, blocking: what [`CallbackPolicy::lookup`] calls.
+pub type Lookup = fn(&str, u16) -> std::io::Result<Vec<SocketAddr>>;
+
+/// The system's resolver (`getaddrinfo`).
+pub fn system_lookup(name: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+    use std::net::ToSocketAddrs;
+    Ok((name, port).to_socket_addrs()?.collect())
+}
 
 /// How callbacks are reached.
 #[derive(Clone, Debug)]
@@ -36,12 +52,18 @@ pub struct CallbackPolicy {
     pub timeout: Duration,
     /// Most bytes of a response body the hub reads (a verification answer is a short challenge).
     pub max_response_bytes: usize,
+    /// How host names are resolved (run on tokio's blocking pool, at most [`MAX_LOOKUPS`] at once).
+    pub lookup: Lookup,
 }
 
 impl CallbackPolicy {
-    /// Public addresses only, ten seconds, 64 KiB.
-    pub const DEFAULT: CallbackPolicy =
-        CallbackPolicy { allow_private: false, timeout: Duration::from_secs(10), max_response_bytes: 64 * 1024 };
+    /// Public addresses only, ten seconds, 64 KiB, the system's resolver.
+    pub const DEFAULT: CallbackPolicy = CallbackPolicy {
+        allow_private: false,
+        timeout: Duration::from_secs(10),
+        max_response_bytes: 64 * 1024,
+        lookup: system_lookup,
+    };
 }
 
 impl Default for CallbackPolicy {
@@ -194,9 +216,7 @@ async fn addresses(url: &Url, policy: &CallbackPolicy) -> Result<Vec<SocketAddr>
         Some(Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
         Some(Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
         Some(Host::Domain(name)) => {
-            let resolved = tokio::net::lookup_host((name, port))
-                .await
-                .map_err(|e| Refusal::Unresolvable(format!("{name}: {e}")))?;
+            let resolved = lookup(name, port, policy.lookup).await?;
             let mut found: Vec<SocketAddr> = Vec::new();
             for address in resolved {
                 if !found.contains(&address) {
@@ -215,6 +235,24 @@ async fn addresses(url: &Url, policy: &CallbackPolicy) -> Result<Vec<SocketAddr>
         return Err(Refusal::Forbidden(forbidden.ip()));
     }
     Ok(found)
+}
+
+/// `lookup(name, port)` on tokio's blocking pool once one of the [`MAX_LOOKUPS`] places is
+/// free; the place is held by the blocking call itself, so it is given back only when the
+/// system's resolver returns, even if the caller stopped waiting.
+async fn lookup(name: &str, port: u16, resolver: Lookup) -> Result<Vec<SocketAddr>, Refusal> {
+    static LOOKUPS: OnceLock<Arc<tokio::sync::Semaphore>> = OnceLock::new();
+    let places = LOOKUPS.get_or_init(|| Arc::new(tokio::sync::Semaphore::new(MAX_LOOKUPS)));
+    let place = places.clone().acquire_owned().await.map_err(|e| Refusal::Unresolvable(e.to_string()))?;
+    let owned = name.to_owned();
+    let found = tokio::task::spawn_blocking(move || {
+        let found = resolver(&owned, port);
+        drop(place);
+        found
+    })
+    .await
+    .map_err(|e| Refusal::Unresolvable(format!("{name}: {e}")))?;
+    found.map_err(|e| Refusal::Unresolvable(format!("{name}: {e}")))
 }
 
 /// What happened when calling a callback.
@@ -279,8 +317,21 @@ pub async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, CallError> {
+    post_limited(url, policy, headers, body, None).await
+}
+
+/// [`post`], holding a place of `per_address` for the address it connects to (its
+/// [`limit::address_key`]) from before connecting until the answer is read: however many
+/// names point at one address, the hub has at most that many calls to it in flight.
+pub async fn post_limited(
+    url: &Url,
+    policy: &CallbackPolicy,
+    headers: HeaderMap,
+    body: Bytes,
+    per_address: Option<&Arc<KeyedLimit>>,
+) -> Result<StatusCode, CallError> {
     let deadline = Instant::now() + policy.timeout;
-    let call = call(url, policy, Method::POST, headers, body, deadline).await?;
+    let call = call_limited(url, policy, Method::POST, headers, body, deadline, per_address).await?;
     let status = call.response.status();
     let _ = timeout_at(deadline, read_capped(call.response.into_body(), policy.max_response_bytes)).await;
     Ok(status)
@@ -296,6 +347,7 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
 struct Call {
     response: http::Response<Incoming>,
     _connection: AbortOnDrop,
+    _place: Option<KeyedPermit>,
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -316,8 +368,28 @@ async fn call(
     body: Bytes,
     deadline: Instant,
 ) -> Result<Call, CallError> {
+    call_limited(url, policy, method, headers, body, deadline, None).await
+}
+
+/// [`call`], first waiting (by `deadline`) for a place of `per_address` for the first
+/// address resolved, which the returned call holds.
+async fn call_limited(
+    url: &Url,
+    policy: &CallbackPolicy,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+    deadline: Instant,
+    per_address: Option<&Arc<KeyedLimit>>,
+) -> Result<Call, CallError> {
     let request = request(url, method, headers, body)?;
     let addresses = timeout_at(deadline, addresses(url, policy)).await.map_err(|_| CallError::Timeout)??;
+    let place = match (per_address, addresses.first()) {
+        (Some(places), Some(first)) => Some(
+            timeout_at(deadline, places.take(&limit::address_key(first.ip()))).await.map_err(|_| CallError::Timeout)?,
+        ),
+        _ => None,
+    };
     let tcp = connect(&addresses, deadline).await?;
     let exchange = async {
         if url.scheme() == "https" {
@@ -328,7 +400,9 @@ async fn call(
             send(tcp, request).await
         }
     };
-    timeout_at(deadline, exchange).await.map_err(|_| CallError::Timeout)?
+    let mut call = timeout_at(deadline, exchange).await.map_err(|_| CallError::Timeout)??;
+    call._place = place;
+    Ok(call)
 }
 
 /// The request as sent: origin-form target, the caller's headers, then the hub's `Host`,
@@ -414,7 +488,7 @@ where
         let _ = connection.await;
     }));
     let response = sender.send_request(request).await.map_err(|e| CallError::Http(e.to_string()))?;
-    Ok(Call { response, _connection: connection })
+    Ok(Call { response, _connection: connection, _place: None })
 }
 
 /// The body, or [`CallError::TooLarge`] as soon as it passes `max` bytes.
@@ -697,6 +771,42 @@ mod tests {
         });
         let outcome = get(&url(&format!("https://{address}/cb")), &local(5000)).await;
         assert!(matches!(&outcome, Err(CallError::Connect(why)) if why.starts_with("TLS")), "{outcome:?}");
+    }
+
+    /// Lookups of [`hang`] in flight now, and at most so far.
+    static HANGING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    static MOST_HANGING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    /// A resolver whose DNS does not answer (for a second and a half).
+    fn hang(_: &str, _: u16) -> std::io::Result<Vec<SocketAddr>> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = HANGING.fetch_add(1, SeqCst) + 1;
+        MOST_HANGING.fetch_max(now, SeqCst);
+        std::thread::sleep(Duration::from_millis(1500));
+        HANGING.fetch_sub(1, SeqCst);
+        Err(std::io::Error::other("no answer"))
+    }
+
+    /// Security finding 9: names whose DNS never answers hold at most [`MAX_LOOKUPS`] threads
+    /// of the blocking pool however many callers ask, and each caller gets its answer in time.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn lookups_that_never_answer_hold_a_bounded_number_of_threads() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let policy = CallbackPolicy { lookup: hang, ..local(200) };
+        let started = std::time::Instant::now();
+        let callers: Vec<_> = (0..5 * MAX_LOOKUPS)
+            .map(|i| {
+                let policy = policy.clone();
+                tokio::spawn(async move { resolve(&url(&format!("http://n{i}.never.example/cb")), &policy).await })
+            })
+            .collect();
+        for caller in callers {
+            let outcome = caller.await.unwrap();
+            assert!(matches!(outcome, Err(Refusal::Unresolvable(_))), "{outcome:?}");
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        assert!(MOST_HANGING.load(SeqCst) <= MAX_LOOKUPS, "{} lookups at once", MOST_HANGING.load(SeqCst));
+        assert!(MOST_HANGING.load(SeqCst) >= 1);
     }
 
     #[test]

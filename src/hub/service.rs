@@ -2,15 +2,27 @@
 //! subscriber's intent in the background, keeps leases in the database, and POSTs each
 //! changed feed to its subscribers, signed when they gave a secret, with retries. Every
 //! callback goes through [`callback`], which refuses private addresses.
+//!
+//! No party can take the hub for itself: `POST /hub` is rate-limited per client address;
+//! verifications and deliveries have pools of their own, and calls to one host (its
+//! registrable domain, or its address for IP literals) are limited in each; the places are
+//! taken before the callback's name is resolved, and given back during back-off. A change's
+//! deliveries are all started at once; a callback that fails is tried again on a slow lane of
+//! its own, and kept there by a [`Breaker`] until it answers, so slow callbacks never hold up
+//! the others. Subscriptions are capped per resolved address, per registrable domain and in all.
 
+use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use tokio::sync::Semaphore;
 
+use super::breaker::Breaker;
 use super::callback::{self, CallbackPolicy};
+use super::latest::Latest;
+use super::limit::{self, KeyedLimit, RateLimit};
 use super::request::{self, HubRequest, LeasePolicy, Mode};
 use crate::cache::{Coding, Document, FeedCache};
 use crate::db::{Db, Subscription};
@@ -22,6 +34,15 @@ use crate::retry::RetryPolicy;
 /// Where the hub listens, under the site's base URL.
 pub const HUB_PATH: &str = "/hub";
 
+/// Live subscriptions at most per resolved callback address (an IPv6 /64), by default.
+pub const MAX_PER_ADDRESS: u64 = 100;
+/// Live subscriptions at most per registrable domain of the callback, by default.
+pub const MAX_PER_DOMAIN: u64 = 100;
+/// Live subscriptions at most in all, by default.
+pub const MAX_SUBSCRIPTIONS: u64 = 100_000;
+/// Subscription requests a minute per client address (an IPv6 /64), by default.
+pub const REQUESTS_PER_MINUTE: u32 = 30;
+
 /// How the hub behaves; [`HubSettings::new`] gives the defaults.
 #[derive(Clone, Debug)]
 pub struct HubSettings {
@@ -29,32 +50,55 @@ pub struct HubSettings {
     pub callbacks: CallbackPolicy,
     /// Leases granted.
     pub leases: LeasePolicy,
-    /// Live subscriptions at most per callback host.
-    pub max_per_host: u64,
+    /// Live subscriptions at most per address a callback resolves to (IPv6: per /64).
+    pub max_per_address: u64,
+    /// Live subscriptions at most per registrable domain of the callback's host.
+    pub max_per_domain: u64,
+    /// Live subscriptions at most in all; past it requests get 503.
+    pub max_subscriptions: u64,
     /// How hard a delivery is tried.
     pub retry: RetryPolicy,
-    /// Verifications and deliveries in flight at most; past it requests get 503.
-    pub concurrency: usize,
-    /// Verifications in flight at most per callback host; past it requests get 429, so that
-    /// the hub cannot be used to send a host a stream of GETs.
+    /// Verifications in flight at most; past it requests get 503.
+    pub verifications: usize,
+    /// Verifications in flight at most per callback host (registrable domain or address);
+    /// past it requests get 429, so that the hub cannot be used to send a host a stream of GETs.
     pub verifications_per_host: usize,
+    /// First delivery attempts in flight at most (the hot path).
+    pub deliveries: usize,
+    /// How long a first attempt on the hot path may take (at most the retry policy's
+    /// timeout); a callback slower than that is tried again on the slow lane, with the full
+    /// timeout, so the hot path is never held longer than this by anyone.
+    pub hot_timeout: Duration,
+    /// Retried deliveries, and deliveries to callbacks whose breaker is open, in flight at most
+    /// (the slow lane).
+    pub retries: usize,
+    /// Deliveries in flight at most per callback host (registrable domain or address), both
+    /// lanes together, and per address connected to (however many names point there).
+    pub deliveries_per_host: usize,
+    /// `POST /hub` requests a minute per client address (IPv6: per /64); 0 for no limit.
+    pub requests_per_minute: u32,
 }
 
 impl HubSettings {
     /// The defaults: public callbacks only, 10 s per call, leases of [`LeasePolicy::DEFAULT`],
-    /// 100 subscriptions per callback host, 4 delivery attempts, 64 calls in flight.
+    /// [`MAX_PER_ADDRESS`], [`MAX_PER_DOMAIN`] and [`MAX_SUBSCRIPTIONS`] subscriptions, 4
+    /// delivery attempts, 64 verifications and 512 first deliveries in flight (4 per host) for
+    /// at most 2 s each, 16 on the slow lane, [`REQUESTS_PER_MINUTE`] requests per client.
     pub fn new(allow_private: bool) -> HubSettings {
         HubSettings {
-            callbacks: CallbackPolicy {
-                allow_private,
-                timeout: Duration::from_secs(10),
-                max_response_bytes: 64 * 1024,
-            },
+            callbacks: CallbackPolicy { allow_private, ..CallbackPolicy::DEFAULT },
             leases: LeasePolicy::DEFAULT,
-            max_per_host: 100,
+            max_per_address: MAX_PER_ADDRESS,
+            max_per_domain: MAX_PER_DOMAIN,
+            max_subscriptions: MAX_SUBSCRIPTIONS,
             retry: RetryPolicy { attempts: 4, first_backoff: Duration::from_secs(2), timeout: Duration::from_secs(10) },
-            concurrency: 64,
+            verifications: 64,
             verifications_per_host: 4,
+            deliveries: 512,
+            hot_timeout: Duration::from_secs(2),
+            retries: 16,
+            deliveries_per_host: 4,
+            requests_per_minute: REQUESTS_PER_MINUTE,
         }
     }
 }
@@ -62,7 +106,8 @@ impl HubSettings {
 /// Why a subscription request was not taken: the status and a message for the requester.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused {
-    /// 400 for a bad request, 503 when the hub is busy, 500 when its database fails.
+    /// 400 for a bad request, 429 when the client or the callback's host asks too often, 503
+    /// when the hub is busy or full, 500 when its database fails.
     pub status: StatusCode,
     /// What is wrong and how to fix it.
     pub message: String,
@@ -72,6 +117,10 @@ impl Refused {
     fn bad(message: impl Into<String>) -> Refused {
         Refused { status: StatusCode::BAD_REQUEST, message: message.into() }
     }
+
+    fn busy(message: impl Into<String>) -> Refused {
+        Refused { status: StatusCode::SERVICE_UNAVAILABLE, message: message.into() }
+    }
 }
 
 /// The hub: cheap to clone.
@@ -80,16 +129,43 @@ pub struct Hub {
     db: Db,
     settings: Arc<HubSettings>,
     metrics: Arc<Metrics>,
-    calls: Arc<Semaphore>,
+    /// Subscription requests per client.
+    requests: Arc<RateLimit>,
+    /// Verifications in flight.
+    verifications: Arc<Semaphore>,
     /// Verifications in flight per callback host.
-    verifying: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+    verifying: Arc<KeyedLimit>,
+    /// First delivery attempts in flight (the hot path).
+    deliveries: Arc<Semaphore>,
+    /// Retries and deliveries to failing callbacks in flight (the slow lane).
+    retries: Arc<Semaphore>,
+    /// Deliveries in flight per callback host.
+    delivering: Arc<KeyedLimit>,
+    /// Deliveries in flight per address connected to (names re-pointed at one address share it).
+    delivering_to: Arc<KeyedLimit>,
+    /// Callbacks whose deliveries failed.
+    breaker: Arc<Breaker>,
+    /// Deliveries under way, one per subscription, and the newest version waiting for each.
+    latest: Arc<Latest<Arc<Content>>>,
 }
 
 impl Hub {
     /// A hub keeping its subscriptions in `db`.
     pub fn new(db: Db, settings: HubSettings, metrics: Arc<Metrics>) -> Hub {
-        let calls = Arc::new(Semaphore::new(settings.concurrency.max(1)));
-        Hub { db, settings: Arc::new(settings), metrics, calls, verifying: Arc::default() }
+        Hub {
+            db,
+            metrics,
+            requests: Arc::new(RateLimit::new(settings.requests_per_minute)),
+            verifications: Arc::new(Semaphore::new(settings.verifications.max(1))),
+            verifying: KeyedLimit::new(settings.verifications_per_host),
+            deliveries: Arc::new(Semaphore::new(settings.deliveries.max(1))),
+            retries: Arc::new(Semaphore::new(settings.retries.max(1))),
+            delivering: KeyedLimit::new(settings.deliveries_per_host),
+            delivering_to: KeyedLimit::new(settings.deliveries_per_host),
+            breaker: Arc::default(),
+            latest: Arc::default(),
+            settings: Arc::new(settings),
+        }
     }
 
     /// Where subscriptions are kept.
@@ -97,57 +173,91 @@ impl Hub {
         &self.db
     }
 
-    /// Takes one subscriber request (the POST body) for the site `index` shows. `Ok` means
-    /// `202 Accepted`: the intent is verified in the background, as §5.3 has it.
-    pub async fn take(&self, body: &[u8], index: &Index) -> Result<(), Refused> {
-        let request = request::parse(body).map_err(Refused::bad)?;
-        let topic = topic_of(&request.topic, index).map_err(Refused::bad)?;
-        callback::resolve(&request.callback, &self.settings.callbacks)
-            .await
-            .map_err(|refusal| Refused::bad(format!("hub.callback: {refusal}")))?;
-        let host = callback_host(&request.callback);
-        if request.mode == Mode::Subscribe {
-            let now = now();
-            let renewal = self
-                .db
-                .subscriptions(&topic, now)
-                .await
-                .map_err(internal)?
-                .iter()
-                .any(|s| s.callback == request.callback.as_str());
-            let on_host = self.db.subscriptions_on_host(&host, now).await.map_err(internal)?;
-            if !renewal && on_host >= self.settings.max_per_host {
-                return Err(Refused::bad(format!(
-                    "hub.callback: {host} already has {on_host} subscriptions, the most this hub keeps for one host"
-                )));
-            }
-        }
-        let Ok(permit) = self.calls.clone().try_acquire_owned() else {
-            return Err(Refused {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                message: "the hub is busy verifying other subscriptions: try again in a minute".into(),
-            });
-        };
-        let Some(slot) = VerifyingSlot::take(&self.verifying, &host, self.settings.verifications_per_host) else {
+    /// Takes one subscriber request (the POST body, from `client`) for the site `index`
+    /// shows. `Ok` means `202 Accepted`: the intent is verified in the background, as §5.3
+    /// has it. The client's rate, then a verification place (in all and for the callback's
+    /// host) are taken before the callback's name is resolved; the caps are checked after.
+    pub async fn take(&self, body: &[u8], index: &Index, client: IpAddr) -> Result<(), Refused> {
+        if let Err(wait) = self.requests.check(client, Instant::now()) {
             return Err(Refused {
                 status: StatusCode::TOO_MANY_REQUESTS,
                 message: format!(
-                    "the hub is already verifying {} subscriptions at {host}: answer those first",
+                    "{client} has sent {} subscription requests in the last minute, the most this hub takes: \
+                     try again in {} s",
+                    self.settings.requests_per_minute,
+                    wait.as_secs() + 1
+                ),
+            });
+        }
+        let request = request::parse(body).map_err(Refused::bad)?;
+        let topic = topic_of(&request.topic, index).map_err(Refused::bad)?;
+        let host = callback_host(&request.callback);
+        let domain = limit::host_key(&request.callback);
+        let Ok(permit) = self.verifications.clone().try_acquire_owned() else {
+            return Err(Refused::busy("the hub is busy verifying other subscriptions: try again in a minute"));
+        };
+        let Some(slot) = self.verifying.try_take(&domain) else {
+            return Err(Refused {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                message: format!(
+                    "the hub is already verifying {} subscriptions at {domain}: answer those first",
                     self.settings.verifications_per_host
                 ),
             });
         };
+        let resolved = callback::resolve(&request.callback, &self.settings.callbacks)
+            .await
+            .map_err(|refusal| Refused::bad(format!("hub.callback: {refusal}")))?;
+        let mut addresses: Vec<String> = resolved.iter().map(|a| limit::address_key(a.ip())).collect();
+        addresses.sort();
+        addresses.dedup();
+        if request.mode == Mode::Subscribe {
+            let now = now();
+            let renewal = self.db.is_subscribed(&topic, request.callback.as_str(), now).await.map_err(internal)?;
+            if !renewal {
+                self.check_caps(&host, &addresses, &domain, now).await?;
+            }
+        }
+        let address = addresses.into_iter().next().unwrap_or_default();
         let hub = self.clone();
         tokio::spawn(async move {
-            hub.verify(request, topic, host).await;
+            hub.verify(request, topic, Callback { host, address, domain }).await;
             drop((permit, slot));
         });
         Ok(())
     }
 
+    /// Refuses a new subscription past the caps: per resolved address, per registrable
+    /// domain, in all.
+    async fn check_caps(&self, host: &str, addresses: &[String], domain: &str, now: i64) -> Result<(), Refused> {
+        let most = self.settings.max_per_address;
+        for address in addresses {
+            let n = self.db.subscriptions_at_address(address, now).await.map_err(internal)?;
+            if n >= most {
+                return Err(Refused::bad(format!(
+                    "hub.callback: {address} already has {n} subscriptions, the most this hub keeps for one \
+                     address ({host} resolves to it)"
+                )));
+            }
+        }
+        let n = self.db.subscriptions_in_domain(domain, now).await.map_err(internal)?;
+        if n >= self.settings.max_per_domain {
+            return Err(Refused::bad(format!(
+                "hub.callback: {domain} already has {n} subscriptions, the most this hub keeps for one domain"
+            )));
+        }
+        let (n, most) = (self.db.live_subscriptions(now).await.map_err(internal)?, self.settings.max_subscriptions);
+        if n >= most {
+            return Err(Refused::busy(format!(
+                "the hub keeps at most {most} subscriptions and has them all: try again later"
+            )));
+        }
+        Ok(())
+    }
+
     /// Asks the callback to confirm (§5.3): a GET with a challenge it must echo. Only then is
     /// the subscription stored or removed.
-    async fn verify(&self, request: HubRequest, topic: String, host: String) {
+    async fn verify(&self, request: HubRequest, topic: String, at: Callback) {
         let challenge = crate::digest::random_hex(16);
         let lease = self.settings.leases.grant(request.lease_seconds);
         let mut url = request.callback.clone();
@@ -182,7 +292,9 @@ impl Hub {
                 let subscription = Subscription {
                     topic: topic.clone(),
                     callback: callback.to_owned(),
-                    callback_host: host,
+                    callback_host: at.host,
+                    callback_address: at.address,
+                    callback_domain: at.domain,
                     secret: request.secret.clone().unwrap_or_default(),
                     lease_seconds: lease as i64,
                     expires_at: now + lease as i64,
@@ -238,18 +350,32 @@ impl Hub {
                     hub_url: hub_url.clone(),
                     topic: topic.clone(),
                 });
+                // Each delivery on its own: none waits for another, nor for a place.
                 for subscription in subscriptions {
                     match hub.db.claim_delivery(&topic, &subscription.callback, &content.etag, now).await {
                         Ok(true) => {}
                         Ok(false) => continue, // another replica has it
                         Err(e) => tracing::warn!(topic, "delivery not claimed, delivering anyway: {e}"),
                     }
-                    let Ok(permit) = hub.calls.clone().acquire_owned().await else { return };
-                    let (hub, content) = (hub.clone(), content.clone());
-                    tokio::spawn(async move {
-                        hub.deliver(&subscription, &content).await;
-                        drop(permit);
-                    });
+                    hub.start_delivery(subscription, content.clone());
+                }
+            }
+        });
+    }
+
+    /// Delivers `content` to `subscription` in a task of its own, unless a delivery to it is
+    /// under way: then `content` waits for it, replacing any older version waiting, and is
+    /// delivered after it by the same task.
+    fn start_delivery(&self, subscription: Subscription, content: Arc<Content>) {
+        let key = format!("{} {}", subscription.topic, subscription.callback);
+        let Some(mut content) = self.latest.start(&key, content) else { return };
+        let hub = self.clone();
+        tokio::spawn(async move {
+            loop {
+                hub.deliver(&subscription, &content).await;
+                match hub.latest.next(&key) {
+                    Some(newer) => content = newer,
+                    None => break,
                 }
             }
         });
@@ -257,7 +383,10 @@ impl Hub {
 
     /// One content distribution (§7): POST with the feed's type, `Link` headers and the
     /// signature; retried with backoff on failures, 429 and 5xx; a `410 Gone` ends the
-    /// subscription.
+    /// subscription. Each attempt takes a place for the callback's host, then one on the hot
+    /// path (a first attempt to a callback whose breaker is closed, for at most
+    /// [`HubSettings::hot_timeout`]) or on the slow lane (retries, failing callbacks), and gives
+    /// both back before sleeping.
     async fn deliver(&self, subscription: &Subscription, content: &Content) {
         let Ok(url) = url::Url::parse(&subscription.callback) else { return };
         let mut headers = HeaderMap::new();
@@ -276,9 +405,27 @@ impl Hub {
         let policy = CallbackPolicy { timeout: self.settings.retry.timeout, ..self.settings.callbacks.clone() };
         let mut backoff = self.settings.retry.first_backoff;
         let callback = subscription.callback.as_str();
+        let host = limit::host_key(&url);
+        let mut hot = !self.breaker.is_open(callback, Instant::now());
         for attempt in 1..=self.settings.retry.attempts {
-            let retry = match callback::post(&url, &policy, headers.clone(), content.body.clone()).await {
+            let posted = {
+                let _host = self.delivering.take(&host).await;
+                let lane = if hot { &self.deliveries } else { &self.retries };
+                let Ok(_place) = lane.clone().acquire_owned().await else { return };
+                let hot_policy;
+                let policy = if hot {
+                    hot_policy =
+                        CallbackPolicy { timeout: policy.timeout.min(self.settings.hot_timeout), ..policy.clone() };
+                    &hot_policy
+                } else {
+                    &policy
+                };
+                let (headers, body) = (headers.clone(), content.body.clone());
+                callback::post_limited(&url, policy, headers, body, Some(&self.delivering_to)).await
+            };
+            let retry = match posted {
                 Ok(status) if status.is_success() => {
+                    self.breaker.succeeded(callback);
                     tracing::info!(callback, topic = content.topic, %status, "WebSub content delivered");
                     self.metrics.hub_delivery(true);
                     return;
@@ -302,9 +449,13 @@ impl Hub {
                     true
                 }
             };
+            if retry {
+                self.breaker.failed(callback, Instant::now());
+            }
             if !retry || attempt == self.settings.retry.attempts {
                 break;
             }
+            hot = false;
             tokio::time::sleep(backoff).await;
             backoff *= 2;
         }
@@ -325,39 +476,14 @@ impl Hub {
     }
 }
 
-/// One verification in flight for a host, counted until dropped.
-struct VerifyingSlot {
-    counts: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+/// Where a callback is, as the caps count it.
+struct Callback {
+    /// Its host as in its URL.
     host: String,
-}
-
-impl VerifyingSlot {
-    /// A slot for `host` if it has fewer than `most` verifications in flight.
-    fn take(
-        counts: &Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
-        host: &str,
-        most: usize,
-    ) -> Option<VerifyingSlot> {
-        let mut map = counts.lock().unwrap_or_else(|p| p.into_inner());
-        let n = map.entry(host.to_owned()).or_default();
-        if *n >= most {
-            return None;
-        }
-        *n += 1;
-        Some(VerifyingSlot { counts: counts.clone(), host: host.to_owned() })
-    }
-}
-
-impl Drop for VerifyingSlot {
-    fn drop(&mut self) {
-        let mut map = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = map.get_mut(&self.host) {
-            *n -= 1;
-            if *n == 0 {
-                map.remove(&self.host);
-            }
-        }
-    }
+    /// The first of the addresses it resolved to ([`limit::address_key`]).
+    address: String,
+    /// Its registrable domain, or address for an IP literal ([`limit::host_key`]).
+    domain: String,
 }
 
 /// What one feed change delivers.

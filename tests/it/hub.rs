@@ -32,7 +32,12 @@ struct Callback {
 
 impl Callback {
     fn start(verify_status: Option<&'static str>) -> Callback {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Callback::start_on("127.0.0.1", verify_status)
+    }
+
+    /// [`Callback::start`] on another loopback address.
+    fn start_on(ip: &str, verify_status: Option<&'static str>) -> Callback {
+        let listener = TcpListener::bind((ip, 0)).unwrap();
         let url = format!("http://{}/callback?client=7", listener.local_addr().unwrap());
         let seen: Arc<Mutex<Vec<Received>>> = Arc::default();
         let recorded = seen.clone();
@@ -125,7 +130,7 @@ fn hub_request(server: &TestServer, mode: &str, topic: &str, callback: &str) -> 
 }
 
 fn hub(dir: &Path, allow_private: bool) -> HubSetup {
-    HubSetup { database: dir.join("tidings.db").display().to_string(), allow_private, max_per_host: 100 }
+    HubSetup { database: dir.join("tidings.db").display().to_string(), allow_private, max_per_host: 100, tune: |_| {} }
 }
 
 #[test]
@@ -157,7 +162,7 @@ fn sign(secret: &str, body: &[u8]) -> String {
 /// Subscribe, a signed delivery of exactly the changed feed, `/stats`, and a restart that
 /// keeps the subscription, on `database`.
 fn round_trip(dir: &Path, database: &str) {
-    let setup = || HubSetup { database: database.to_owned(), allow_private: true, max_per_host: 100 };
+    let setup = || HubSetup { database: database.to_owned(), allow_private: true, max_per_host: 100, tune: |_| {} };
     site(dir);
     let callback = Callback::start(None);
     let server = TestServer::start_hub(dir, setup(), None);
@@ -439,4 +444,262 @@ fn verifications_per_callback_host_are_bounded() {
     assert_eq!(statuses, [202, 202, 202, 202, 429, 429]);
     let refused = hub_request(&server, "subscribe", &topic, &url);
     assert!(refused.text().contains("already verifying 4 subscriptions at 127.0.0.1"), "{}", refused.text());
+}
+
+/// A subscriber's callback on `ip` that confirms every verification, then takes each
+/// delivery's connection, reads the POST and never answers (it holds the connection).
+struct Silent {
+    base: String,
+    posts: Arc<Mutex<usize>>,
+}
+
+impl Silent {
+    fn start(ip: &str) -> Silent {
+        let listener = TcpListener::bind((ip, 0)).unwrap();
+        let base = format!("http://{}/slow", listener.local_addr().unwrap());
+        let posts: Arc<Mutex<usize>> = Arc::default();
+        let counted = posts.clone();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let Some(received) = read_request(&mut stream) else { continue };
+                if received.method == "GET" {
+                    let query = received.target.split_once('?').map_or("", |(_, q)| q);
+                    let challenge = url::form_urlencoded::parse(query.as_bytes())
+                        .find(|(k, _)| k == "hub.challenge")
+                        .map(|(_, v)| v.into_owned())
+                        .unwrap_or_default();
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{challenge}",
+                        challenge.len()
+                    );
+                    let _ = stream.write_all(answer.as_bytes());
+                } else {
+                    *counted.lock().unwrap() += 1;
+                    held.push(stream);
+                }
+            }
+        });
+        Silent { base, posts }
+    }
+
+    fn posts(&self) -> usize {
+        *self.posts.lock().unwrap()
+    }
+}
+
+/// Subscribes `callback` to `topic` and waits until it has been asked to confirm (retrying
+/// while the hub says it is busy with that host), at most 10 s.
+fn subscribe_and_wait(server: &TestServer, topic: &str, callback: &str, confirmed: impl Fn() -> bool) {
+    wait_for("a subscription taken", Duration::from_secs(10), || {
+        let answer = hub_request(server, "subscribe", topic, callback);
+        assert!(matches!(answer.status, 202 | 429), "{callback}: {} {}", answer.status, answer.text());
+        (answer.status == 202).then_some(())
+    });
+    wait_for("a subscription confirmed", Duration::from_secs(10), || confirmed().then_some(()));
+}
+
+/// Security finding 7: 128 subscribers that confirm and then never answer a delivery (on
+/// eight addresses, 127.0.0.2–9) delay neither an honest subscriber's deliveries (of this
+/// edit and of the next, while the silent still hold the first) nor the hub's answers to new
+/// subscription requests. (Before: 503, and the honest delivery 20 s late.)
+#[test]
+fn silent_subscribers_stall_neither_deliveries_nor_subscriptions() {
+    let dir = tempfile::tempdir().unwrap();
+    site(dir.path());
+    let server = TestServer::start_hub(dir.path(), hub(dir.path(), true), None);
+    let topic = format!("{}/feed.atom", server.base_url);
+    let silent: Vec<Silent> = (2..10).map(|i| Silent::start(&format!("127.0.0.{i}"))).collect();
+    for host in &silent {
+        for n in 0..16 {
+            subscribe_and_wait(&server, &topic, &format!("{}?n={n}", host.base), || true);
+        }
+    }
+    // Last in the hub's order (by time, then callback URL), as in the finding.
+    let honest = Callback::start_on("127.0.1.1", None);
+    subscribe_and_wait(&server, &topic, &honest.url, || !honest.gets().is_empty());
+    // Every verification answered and stored: the hub's subscriptions, as `/metrics` counts them.
+    wait_for("129 subscriptions stored", Duration::from_secs(30), || {
+        let metrics = server.get("/metrics").text();
+        let stored = r#"tidings_feed_subscribers{feed="/feed.atom",source="websub"} 129"#;
+        metrics.lines().any(|l| l == stored).then_some(())
+    });
+    let post = dir.path().join("content/_posts/2021-01-01-ops.md");
+    std::fs::write(&post, "---\ntitle: Delivered despite the silent\ncategory: Ops\n---\nOps.\n").unwrap();
+    // The stall, if any, is under way once the silent ones have been sent 32 deliveries.
+    wait_for("deliveries to the silent subscribers", Duration::from_secs(10), || {
+        (silent.iter().map(Silent::posts).sum::<usize>() >= 32).then_some(())
+    });
+    let newcomer = Callback::start(None);
+    let answer = hub_request(&server, "subscribe", &format!("{}/feed.rss", server.base_url), &newcomer.url);
+    assert_eq!(answer.status, 202, "a new subscription while the silent hold deliveries: {}", answer.text());
+    let delivery = wait_for("the honest delivery", Duration::from_secs(8), || honest.posts().pop());
+    assert!(String::from_utf8_lossy(&delivery.body).contains("Delivered despite the silent"));
+    // A second edit while the silent ones still hold the first: delivered as promptly.
+    std::fs::write(&post, "---\ntitle: Edited again\ncategory: Ops\n---\nOps.\n").unwrap();
+    wait_for("the second honest delivery", Duration::from_secs(8), || {
+        honest.posts().into_iter().find(|p| String::from_utf8_lossy(&p.body).contains("Edited again"))
+    });
+    assert_eq!(hub_request(&server, "subscribe", &format!("{}/feed.json", server.base_url), &newcomer.url).status, 202);
+}
+
+/// Security finding 8: the per-host cap counts the address a callback resolves to, not its
+/// name: `localhost` is 127.0.0.1's third subscription when the cap is two.
+#[test]
+fn the_per_host_cap_counts_resolved_addresses_not_names() {
+    let dir = tempfile::tempdir().unwrap();
+    site(dir.path());
+    let setup = HubSetup { max_per_host: 2, ..hub(dir.path(), true) };
+    let server = TestServer::start_hub(dir.path(), setup, None);
+    let callback = Callback::start(None);
+    for (i, topic) in ["/feed.atom", "/feed.rss"].iter().enumerate() {
+        let topic = format!("{}{topic}", server.base_url);
+        assert_eq!(hub_request(&server, "subscribe", &topic, &callback.url).status, 202);
+        wait_for("the verification", Duration::from_secs(10), || (callback.gets().len() > i).then_some(()));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let by_name = callback.url.replace("127.0.0.1", "localhost");
+    let third = hub_request(&server, "subscribe", &format!("{}/feed.json", server.base_url), &by_name);
+    assert_eq!(third.status, 400, "{}", third.text());
+    assert!(third.text().contains("127.0.0.1 already has 2 subscriptions"), "{}", third.text());
+}
+
+/// Security finding 8: besides the per-address cap, one registrable domain (here `localhost`,
+/// at an address with room to spare) and the hub in all have caps of their own.
+#[test]
+fn the_per_domain_and_global_caps_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    site(dir.path());
+    let setup = HubSetup {
+        tune: |settings| {
+            settings.max_per_address = 100;
+            settings.max_per_domain = 2;
+            settings.max_subscriptions = 3;
+        },
+        ..hub(dir.path(), true)
+    };
+    let server = TestServer::start_hub(dir.path(), setup, None);
+    let topic = format!("{}/feed.atom", server.base_url);
+    let callback = Callback::start(None);
+    let by_name = callback.url.replace("127.0.0.1", "localhost");
+    for (i, query) in ["a", "b"].iter().enumerate() {
+        let answer = hub_request(&server, "subscribe", &topic, &format!("{by_name}&{query}"));
+        assert_eq!(answer.status, 202, "{}", answer.text());
+        wait_for("the verification", Duration::from_secs(10), || (callback.gets().len() > i).then_some(()));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let third = hub_request(&server, "subscribe", &topic, &format!("{by_name}&c"));
+    assert_eq!(third.status, 400, "{}", third.text());
+    assert!(third.text().contains("localhost already has 2 subscriptions, the most this hub keeps for one domain"));
+    // By address, 127.0.0.1 has room: the third subscription in all.
+    assert_eq!(hub_request(&server, "subscribe", &topic, &callback.url).status, 202);
+    wait_for("the verification", Duration::from_secs(10), || (callback.gets().len() > 2).then_some(()));
+    std::thread::sleep(Duration::from_millis(300));
+    let fourth = hub_request(&server, "subscribe", &topic, &format!("{}&d", callback.url));
+    assert_eq!(fourth.status, 503, "{}", fourth.text());
+    assert!(fourth.text().contains("at most 3 subscriptions"), "{}", fourth.text());
+    // Renewals are not new subscriptions.
+    assert_eq!(hub_request(&server, "subscribe", &topic, &callback.url).status, 202);
+}
+
+/// Security finding 9: `POST /hub` is rate-limited per client address.
+#[test]
+fn subscription_requests_are_rate_limited_per_client() {
+    let dir = tempfile::tempdir().unwrap();
+    site(dir.path());
+    let setup = HubSetup { tune: |settings| settings.requests_per_minute = 3, ..hub(dir.path(), true) };
+    let server = TestServer::start_hub(dir.path(), setup, None);
+    let topic = format!("{}/feed.atom", server.base_url);
+    let statuses: Vec<u16> = (0..4)
+        .map(|i| hub_request(&server, "subscribe", &topic, &format!("http://127.0.0.1:9/cb{i}")).status)
+        .collect();
+    assert_eq!(statuses, [202, 202, 202, 429]);
+    let refused = hub_request(&server, "subscribe", &topic, "http://127.0.0.1:9/cb");
+    assert!(
+        refused.text().contains("127.0.0.1 has sent 3 subscription requests in the last minute"),
+        "{}",
+        refused.text()
+    );
+}
+
+/// Lookups by [`never_answers`] in flight now, and at most so far.
+static LOOKING_UP: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static MOST_LOOKING_UP: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A resolver for names whose DNS does not answer (for five seconds): no packet leaves.
+fn never_answers(_: &str, _: u16) -> std::io::Result<Vec<std::net::SocketAddr>> {
+    use std::sync::atomic::Ordering::SeqCst;
+    let now = LOOKING_UP.fetch_add(1, SeqCst) + 1;
+    MOST_LOOKING_UP.fetch_max(now, SeqCst);
+    std::thread::sleep(Duration::from_secs(5));
+    LOOKING_UP.fetch_sub(1, SeqCst);
+    Err(std::io::Error::other("no answer"))
+}
+
+/// Security finding 9: the per-host verification places are taken before the callback's
+/// name is resolved, so names under one domain whose DNS never answers start at most
+/// `verifications_per_host` lookups, the rest get 429 at once, and the server keeps serving.
+#[test]
+fn callbacks_whose_dns_never_answers_are_bounded_before_resolving() {
+    let dir = tempfile::tempdir().unwrap();
+    site(dir.path());
+    let setup = HubSetup { tune: |settings| settings.callbacks.lookup = never_answers, ..hub(dir.path(), true) };
+    let server = Arc::new(TestServer::start_hub(dir.path(), setup, None));
+    let topic = format!("{}/feed.atom", server.base_url);
+    let requests: Vec<_> = (0..10)
+        .map(|i| {
+            let (server, topic) = (server.clone(), topic.clone());
+            std::thread::spawn(move || {
+                let callback = format!("http://n{i}.never.example/cb");
+                let answer = hub_request(&server, "subscribe", &topic, &callback);
+                (answer.status, answer.text())
+            })
+        })
+        .collect();
+    // While the lookups hang, the site is served.
+    assert_eq!(server.get("/feed.atom").status, 200);
+    let answers: Vec<(u16, String)> = requests.into_iter().map(|r| r.join().unwrap()).collect();
+    let busy = answers.iter().filter(|(status, _)| *status == 429).count();
+    let unresolved =
+        answers.iter().filter(|(status, text)| *status == 400 && text.contains("cannot be resolved")).count();
+    assert_eq!((busy, unresolved), (6, 4), "{answers:?}");
+    assert!(answers.iter().any(|(_, text)| text.contains("already verifying 4 subscriptions at never.example")));
+    assert_eq!(MOST_LOOKING_UP.load(std::sync::atomic::Ordering::SeqCst), 4);
+}
+
+/// Security finding 8 (names re-pointed at a victim): deliveries are limited per address
+/// connected to, not only per name: eight subscriptions under two names of one address
+/// (`localhost`, `127.0.0.1`) that never answer hold at most four connections to it.
+#[test]
+fn deliveries_to_one_address_are_limited_whatever_the_names() {
+    let dir = tempfile::tempdir().unwrap();
+    site(dir.path());
+    let setup = HubSetup {
+        tune: |settings| {
+            // Nobody gives up during the test: what is in flight stays in flight.
+            settings.retry.timeout = Duration::from_secs(30);
+            settings.hot_timeout = Duration::from_secs(30);
+        },
+        ..hub(dir.path(), true)
+    };
+    let server = TestServer::start_hub(dir.path(), setup, None);
+    let topic = format!("{}/feed.atom", server.base_url);
+    let victim = Silent::start("127.0.0.1");
+    for name in ["127.0.0.1", "localhost"] {
+        for n in 0..4 {
+            let callback = format!("{}?n={n}", victim.base.replace("127.0.0.1", name));
+            subscribe_and_wait(&server, &topic, &callback, || true);
+        }
+    }
+    wait_for("8 subscriptions stored", Duration::from_secs(30), || {
+        let metrics = server.get("/metrics").text();
+        let stored = r#"tidings_feed_subscribers{feed="/feed.atom",source="websub"} 8"#;
+        metrics.lines().any(|l| l == stored).then_some(())
+    });
+    let post = dir.path().join("content/_posts/2021-01-01-ops.md");
+    std::fs::write(&post, "---\ntitle: To the victim\ncategory: Ops\n---\nOps.\n").unwrap();
+    wait_for("deliveries to the address", Duration::from_secs(10), || (victim.posts() >= 4).then_some(()));
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(victim.posts(), 4, "connections held to one address");
 }

@@ -62,8 +62,11 @@ pub struct HubSetup {
     pub database: String,
     /// Whether callbacks at private addresses are allowed.
     pub allow_private: bool,
-    /// Live subscriptions at most per callback host.
+    /// Live subscriptions at most per callback address and per callback domain.
     pub max_per_host: u64,
+    /// Any other change to the hub's settings (the tests' defaults allow 10,000 requests a
+    /// minute per client).
+    pub tune: fn(&mut tidings::hub::service::HubSettings),
 }
 
 /// The `/stats` token of servers started with [`TestServer::start_hub`].
@@ -172,12 +175,15 @@ impl TestServer {
                 if let Some(hub) = hub {
                     let db = tidings::db::Db::open(&hub.database).await.expect("database opens");
                     let mut settings = tidings::hub::service::HubSettings::new(hub.allow_private);
-                    settings.max_per_host = hub.max_per_host;
+                    settings.max_per_address = hub.max_per_host;
+                    settings.max_per_domain = hub.max_per_host;
+                    settings.requests_per_minute = 10_000;
                     settings.retry = RetryPolicy {
                         attempts: 2,
                         first_backoff: Duration::from_millis(100),
                         timeout: Duration::from_secs(5),
                     };
+                    (hub.tune)(&mut settings);
                     let hub = tidings::hub::service::Hub::new(db.clone(), settings, app.metrics.clone());
                     app = app.with_hub(hub);
                     let recorder = tidings::counts::recorder::Recorder::new(db, chrono::Utc::now()).await.unwrap();
