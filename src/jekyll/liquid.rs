@@ -223,7 +223,7 @@ pub fn render_until(
                 Ok(elements) => {
                     runtime.registers().get_mut::<State>().current = Some(at.clone());
                     for element in &elements {
-                        let result = catch_unwind(AssertUnwindSafe(|| element.render_to(&mut out, &runtime)));
+                        let result = caught(|| element.render_to(&mut out, &runtime));
                         let message = match result {
                             Ok(Ok(())) => continue,
                             Ok(Err(e)) => format!("Liquid error: {}", brief(&e)),
@@ -1183,8 +1183,32 @@ fn snippet_n(s: &str, n: usize) -> String {
     }
 }
 
+thread_local! {
+    /// Set while [`caught`] runs liquid-lib on this thread.
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs liquid-lib's `f`, catching a panic without the panic hook printing it: the caller
+/// reports it as the post's problem, which is logged once per post, where the hook printed a
+/// message and backtrace on every render. Panics elsewhere print as before.
+fn caught<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let before = QUIET.with(|quiet| quiet.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|quiet| quiet.set(before));
+    result
+}
+
 fn parse_only(src: &str, lang: &Language) -> liquid_core::Result<Vec<Box<dyn Renderable>>> {
-    match catch_unwind(AssertUnwindSafe(|| liquid_core::parser::parse(src, lang))) {
+    match caught(|| liquid_core::parser::parse(src, lang)) {
         Ok(r) => r,
         Err(_) => Err(Error::with_msg("internal error in the Liquid parser")),
     }
@@ -2838,6 +2862,14 @@ mod tests {
 
     fn messages(out: &Output) -> Vec<String> {
         out.problems.iter().map(|p| format!("{}:{}: {}", p.line, p.column, p.message)).collect()
+    }
+
+    #[test]
+    fn a_caught_panic_is_quiet_only_while_liquid_lib_runs() {
+        // Issue 25, finding 16: each render printed a backtrace for the same post's panic.
+        assert!(caught(|| QUIET.with(std::cell::Cell::get)).unwrap(), "the hook stays quiet inside");
+        assert!(caught(|| panic!("inside liquid-lib")).is_err());
+        assert!(!QUIET.with(std::cell::Cell::get), "other panics print as before");
     }
 
     #[test]
