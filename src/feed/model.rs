@@ -1,7 +1,7 @@
 //! The format-neutral frame of one feed, built from the index. Every string in it has
 //! already had XML-forbidden characters removed, so the writers can copy them as they are.
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Timelike};
 
 use super::{FeedKey, Scope};
 use crate::config::{ContentMode, Person};
@@ -250,6 +250,13 @@ pub fn describe_key<'a>(index: &'a Index, key: &FeedKey) -> Option<FeedInfo<'a>>
     Some(info)
 }
 
+/// An instant as feeds show it: in whole seconds, as jekyll-feed writes them
+/// (`date: 2015-11-30T10:05:00.004+03:00` is `…07:05:00`), so that no entry's date moves for
+/// its subscribers; the order of posts still uses the full instant.
+fn whole_seconds(instant: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+    instant.with_nanosecond(0).unwrap_or(instant)
+}
+
 impl FeedModel {
     /// The model of `key`'s page, or `None` if the index has no such feed or page.
     pub fn build(index: &Index, key: &FeedKey) -> Option<FeedModel> {
@@ -312,8 +319,8 @@ fn item(index: &Index, post: &Post, body: &Body, feed_author: &PersonModel) -> I
         url: xml_safe(&post.url),
         id: xml_safe(&post.id),
         id_is_url: post.id == post.url,
-        published: post.published,
-        updated: post.modified(),
+        published: whole_seconds(post.published),
+        updated: whole_seconds(post.modified()),
         authors,
         categories: categories.chain(tags).collect(),
         summary_html: xml_safe(&body.summary_html),
@@ -328,6 +335,13 @@ fn item(index: &Index, post: &Post, body: &Body, feed_author: &PersonModel) -> I
 #[cfg(test)]
 mod tests {
     use crate::config::base_path;
+
+    #[test]
+    fn instants_are_shown_in_whole_seconds() {
+        // Issue 27, item 5: 20 of 167 entries of one blog moved by their fractions.
+        let precise = chrono::DateTime::parse_from_rfc3339("2015-11-30T10:05:00.004+03:00").unwrap();
+        assert_eq!(super::whole_seconds(precise).to_rfc3339(), "2015-11-30T10:05:00+03:00");
+    }
 
     #[test]
     fn base_paths() {
