@@ -94,6 +94,14 @@ pub fn is_jekyll_feed(alias: &Alias, config: &SiteConfig) -> bool {
         || ((decoded.starts_with(&settings.tags_path) || decoded.starts_with("/feed/")) && decoded.ends_with(".xml"))
 }
 
+/// The term a jekyll-feed term URL names as written (`/feed/by_tag/Foreman.xml` → `Foreman`).
+pub fn jekyll_feed_term(alias: &Alias, config: &SiteConfig) -> Option<String> {
+    let settings = &config.jekyll.as_ref()?.feed;
+    let decoded = percent_decode_str(&alias.0).decode_utf8().ok()?;
+    let name = decoded.strip_prefix(settings.tags_path.as_str()).or_else(|| decoded.strip_prefix("/feed/"))?;
+    name.strip_suffix(".xml").filter(|n| !n.is_empty() && !n.contains('/')).map(str::to_owned)
+}
+
 /// A feed served at an old URL.
 fn keyed(scope: Scope, format: Format, alias: String, page: u32) -> Legacy {
     Legacy::Feed(FeedKey { scope, format, page, alias: Some(Alias(alias)) })

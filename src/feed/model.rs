@@ -125,13 +125,16 @@ pub struct Pages {
     pub previous: Option<String>,
 }
 
-/// Which posts of the index a feed holds, newest first, without copying the list.
-#[derive(Clone, Copy, Debug)]
+/// Which posts of the index a feed holds, newest first, without copying the list (but for
+/// the few feeds that choose among a group's posts).
+#[derive(Clone, Debug)]
 pub enum Members<'a> {
     /// Every visible post: positions `0..n`.
     All(usize),
     /// These positions.
     Some(&'a [u32]),
+    /// These positions, chosen for this feed.
+    Chosen(Vec<u32>),
 }
 
 impl<'a> Members<'a> {
@@ -140,6 +143,7 @@ impl<'a> Members<'a> {
         match self {
             Members::All(n) => *n,
             Members::Some(list) => list.len(),
+            Members::Chosen(list) => list.len(),
         }
     }
 
@@ -153,6 +157,10 @@ impl<'a> Members<'a> {
         match self {
             Members::All(len) => Members::All(len.min(n)),
             Members::Some(list) => Members::Some(&list[..list.len().min(n)]),
+            Members::Chosen(mut list) => {
+                list.truncate(n);
+                Members::Chosen(list)
+            }
         }
     }
 
@@ -163,6 +171,7 @@ impl<'a> Members<'a> {
         match self {
             Members::All(_) => (start..end).collect(),
             Members::Some(list) => list[start..end].iter().map(|&i| i as usize).collect(),
+            Members::Chosen(list) => list[start..end].iter().map(|&i| i as usize).collect(),
         }
     }
 }
@@ -178,6 +187,9 @@ pub struct FeedInfo<'a> {
     pub posts: Members<'a>,
     /// Items per page.
     pub limit: usize,
+    /// Entries name their terms as their posts write them (at jekyll-feed's URLs), not by the
+    /// index's display name for each.
+    pub terms_as_written: bool,
 }
 
 impl FeedInfo<'_> {
@@ -231,7 +243,7 @@ pub fn describe<'a>(index: &'a Index, scope: &Scope) -> Option<FeedInfo<'a>> {
         (None, None, d) => d.to_owned(),
         (None, Some(s), _) => format!("{}: {s}", config.title),
     };
-    Some(FeedInfo { title, description, posts, limit: limit.max(1) })
+    Some(FeedInfo { title, description, posts, limit: limit.max(1), terms_as_written: false })
 }
 
 /// [`describe`] for the feed `key` names: at one of jekyll-feed's URLs, only the entries
@@ -243,9 +255,22 @@ pub fn describe_key<'a>(index: &'a Index, key: &FeedKey) -> Option<FeedInfo<'a>>
     if let (Some(alias), Some(jekyll)) = (&key.alias, jekyll)
         && super::legacy::is_jekyll_feed(alias, &index.config)
     {
+        // A term's feed holds the posts that name the term exactly as the URL does
+        // (`by_tag/Foreman.xml` is not `by_tag/foreman.xml`), as jekyll-feed chose them.
+        let exact = super::legacy::jekyll_feed_term(alias, &index.config);
+        let tags = matches!(key.scope, Scope::Tag(_));
+        if let Some(exact) = exact.filter(|_| tags || matches!(key.scope, Scope::Category(_))) {
+            let chosen = info.posts.range(0, usize::MAX).into_iter().filter(|&i| {
+                let post = &index.posts[i];
+                let terms = if tags { &post.tags } else { &post.categories };
+                terms.iter().any(|t| t.name == exact)
+            });
+            info.posts = Members::Chosen(chosen.map(|i| i as u32).collect());
+        }
         let limit = jekyll.feed.posts_limit.max(1);
         info.posts = info.posts.first(limit);
         info.limit = limit;
+        info.terms_as_written = true;
     }
     Some(info)
 }
@@ -282,7 +307,7 @@ impl FeedModel {
         let shown: Vec<&std::sync::Arc<Post>> = info.page(key.page).into_iter().map(|i| &index.posts[i]).collect();
         let fetched = index.bodies.fetch(&shown);
         let items: Vec<ItemModel> =
-            shown.iter().zip(&fetched.bodies).map(|(post, body)| item(index, post, body, &author)).collect();
+            shown.iter().zip(&fetched.bodies).map(|(post, body)| item(index, post, body, &author, &info)).collect();
         let updated = items.iter().map(|i| i.updated).max().unwrap_or_default();
         Some(FeedModel {
             title: xml_safe(&info.title),
@@ -301,11 +326,13 @@ impl FeedModel {
     }
 }
 
-fn item(index: &Index, post: &Post, body: &Body, feed_author: &PersonModel) -> ItemModel {
-    // Every spelling of a term shows as the index's display name for it.
+fn item(index: &Index, post: &Post, body: &Body, feed_author: &PersonModel, info: &FeedInfo) -> ItemModel {
+    // Every spelling of a term shows as the index's display name for it, but where the feed
+    // shows terms as written.
     let canonical = |groups: &std::collections::BTreeMap<String, crate::index::Group>,
                      term: &std::sync::Arc<crate::content::Term>| {
-        xml_safe(groups.get(&term.slug).map_or(&term.name, |g| &g.name))
+        let shown = if info.terms_as_written { None } else { groups.get(&term.slug).map(|g| &g.name) };
+        xml_safe(shown.unwrap_or(&term.name))
     };
     let categories = post.categories.iter().map(|t| canonical(&index.categories, t));
     let tags = post.tags.iter().map(|t| canonical(&index.tags, t));

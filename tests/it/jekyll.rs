@@ -209,6 +209,29 @@ fn jekyll_feeds_urls_give_its_ten_newest_without_posts_limit() {
 }
 
 #[test]
+fn jekyll_feeds_term_urls_choose_and_name_terms_exactly_as_written() {
+    // Issue 27, item 3: `by_tag/Foreman.xml` had 1 entry at jekyll-feed and all 141 `foreman`
+    // posts at tidings, whose terms were renamed too.
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&data("jekyll"), dir.path());
+    let posts = dir.path().join("_posts");
+    std::fs::write(posts.join("2024-02-01-upper.md"), "---\ntitle: Upper\ntags: [Foreman, \"puppet,\"]\n---\nU\n")
+        .unwrap();
+    std::fs::write(posts.join("2024-02-02-lower.md"), "---\ntitle: Lower\ntags: [foreman]\n---\nL\n").unwrap();
+    let server = TestServer::start_with(dir.path(), Path::new("/nonexistent-feeds-dir"), None);
+    let titles = |path: &str| {
+        let feed = parse_feed(&server.get(path).body);
+        feed.entries.iter().map(|e| e.title.as_ref().unwrap().content.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(titles("/feed/by_tag/Foreman.xml"), ["Upper"]);
+    assert_eq!(titles("/feed/by_tag/foreman.xml"), ["Lower"]);
+    let upper = server.get("/feed/by_tag/Foreman.xml").text();
+    assert!(upper.contains(r#"term="Foreman""#) && upper.contains(r#"term="puppet,""#), "{upper}");
+    // tidings' own tag feed still merges spellings.
+    assert_eq!(parse_feed(&server.get("/tags/foreman/feed.atom").body).entries.len(), 2);
+}
+
+#[test]
 fn the_static_export_keeps_jekyll_feeds_urls() {
     let out = tempfile::tempdir().unwrap();
     let status = Command::new(env!("CARGO_BIN_EXE_tidings"))
