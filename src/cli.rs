@@ -195,8 +195,8 @@ struct ServeArgs {
     /// they trickle in, and between keep-alive requests; past it the connection is closed.
     #[arg(long, env = "TIDINGS_IDLE_TIMEOUT", default_value_t = http::DEFAULT_IDLE_TIMEOUT.as_secs())]
     idle_timeout: u64,
-    /// Who may read `/diagnostics`: `off`, `local` (loopback clients) or `public`.
-    #[arg(long, env = "TIDINGS_DIAGNOSTICS", value_enum, default_value_t = http::Exposure::Public)]
+    /// Who may read `/diagnostics`: `off`, `local` (loopback clients, the default) or `public`.
+    #[arg(long, env = "TIDINGS_DIAGNOSTICS", value_enum, default_value_t = http::Exposure::default())]
     diagnostics: http::Exposure,
     /// Live reload: `notify` (file events), `poll` or `poll=INTERVAL` (stat every file each
     /// interval, e.g. `poll=5s`, for network file systems that send no events), or `off`.
@@ -596,5 +596,22 @@ mod tests {
         assert_eq!(super::parse_bytes("512k"), Ok(512 << 10));
         assert!(super::parse_bytes("lots").is_err());
         assert!(super::parse_bytes("5T").is_err());
+    }
+
+    /// Issue 16: `/diagnostics` names broken posts' files; only loopback clients read it
+    /// unless the flag says otherwise.
+    #[test]
+    fn diagnostics_are_local_unless_asked_otherwise() {
+        use clap::Parser;
+        let serve = |extra: &[&str]| {
+            let cli = super::Cli::try_parse_from(["tidings", "serve"].iter().chain(extra)).unwrap();
+            let super::Command::Serve(args) = cli.command else { panic!("not serve") };
+            args.diagnostics
+        };
+        // The environment may set it (the variable is read, never set, here).
+        if std::env::var_os("TIDINGS_DIAGNOSTICS").is_none() {
+            assert_eq!(serve(&[]), crate::http::Exposure::Local);
+        }
+        assert_eq!(serve(&["--diagnostics", "public"]), crate::http::Exposure::Public);
     }
 }

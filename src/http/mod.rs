@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
@@ -42,11 +41,11 @@ pub struct ServerOptions {
 pub enum Exposure {
     /// Nobody: `404`.
     Off,
-    /// Clients on the loopback interface only (a reverse proxy on the same machine makes
-    /// every client local: use `off` there).
+    /// Clients on the loopback interface only, the default (a reverse proxy on the same
+    /// machine makes every client local: use `off` there).
+    #[default]
     Local,
     /// Anyone (paths are shown relative to the content folder).
-    #[default]
     Public,
 }
 
@@ -147,17 +146,15 @@ pub async fn serve(
     options: ServerOptions,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
     // No header-read timer for HTTP/1: it would be reset on every request (a timer-wheel
     // insert and a clock read per poll), and the idle watch below already closes a connection
     // that has had no request in flight for `header_read_timeout`, which is what a client
-    // slow to send its request head has.
-    builder.http1().max_buf_size(MAX_HEAD_BYTES);
-    // The same settings for connections that go straight to HTTP/1.
+    // slow to send its request head has. `max_header_size` is the exact limit (the buffer's
+    // limit alone lets a head that arrives in one read be a read's worth longer).
     let mut http1 = hyper::server::conn::http1::Builder::new();
-    http1.max_buf_size(MAX_HEAD_BYTES);
-    builder
-        .http2()
+    http1.max_buf_size(MAX_HEAD_BYTES).max_header_size(MAX_HEAD_BYTES);
+    let mut http2 = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    http2
         .timer(TokioTimer::new())
         .keep_alive_interval(H2_PING_INTERVAL)
         .keep_alive_timeout(H2_PING_TIMEOUT)
@@ -186,16 +183,16 @@ pub async fn serve(
             continue;
         };
         let app = app.clone();
-        let builder = builder.clone();
         let http1 = http1.clone();
+        let http2 = http2.clone();
         let mut closing = closing.subscribe();
         let first_byte_timeout = options.first_byte_timeout;
         let idle_timeout = options.header_read_timeout;
         let exposure = options.diagnostics;
         tokio::spawn(async move {
             let _slot = slot;
-            // hyper-util's protocol sniffing waits forever for a first byte; don't.
-            let Some(speaks) = first_bytes(&stream, first_byte_timeout).await else {
+            let deadline = tokio::time::Instant::now() + first_byte_timeout;
+            let Some(speaks) = first_bytes(&stream, deadline).await else {
                 return;
             };
             let client = Client { peer, diagnostics: exposure };
@@ -212,13 +209,13 @@ pub async fn serve(
             });
             let io = TokioIo::new(stream);
             match speaks {
-                // Most connections: straight to HTTP/1, without the sniffing layer.
                 Speaks::Http1 => {
                     let conn = http1.serve_connection(io, service);
                     drive(conn, |c| c.graceful_shutdown(), &activity, &mut closing, idle_timeout).await;
                 }
-                Speaks::Unsure => {
-                    let conn = builder.serve_connection(io, service).into_owned();
+                // `first_bytes` gives `Unsure` never: it waits for the bytes that decide.
+                Speaks::Http2 | Speaks::Unsure => {
+                    let conn = http2.serve_connection(io, service);
                     drive(conn, |c| c.graceful_shutdown(), &activity, &mut closing, idle_timeout).await;
                 }
             }
@@ -256,23 +253,46 @@ const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 enum Speaks {
     /// They cannot begin the HTTP/2 preface.
     Http1,
-    /// They are the HTTP/2 preface or the start of it: hyper-util's sniffing decides.
+    /// They are the whole HTTP/2 preface (prior knowledge).
+    Http2,
+    /// They are the start of the preface: more must arrive to tell.
     Unsure,
 }
 
-/// Waits until the client sends something, for at most `timeout`, and tells from what
-/// arrived whether it can be HTTP/2; `None` when nothing came.
-async fn first_bytes(stream: &TcpStream, timeout: Duration) -> Option<Speaks> {
+/// How often a connection that sent the start of the HTTP/2 preface and no more is looked at
+/// again (clients send the preface in one packet: this is for those that trickle it).
+const PREFACE_RECHECK: Duration = Duration::from_millis(10);
+
+/// Waits until the client has sent enough to tell its protocol, until `deadline`; `None`
+/// when it did not (or closed).
+async fn first_bytes(stream: &TcpStream, deadline: tokio::time::Instant) -> Option<Speaks> {
     let mut head = [0u8; H2_PREFACE.len()];
-    match tokio::time::timeout(timeout, stream.peek(&mut head)).await {
-        Ok(Ok(n)) if n > 0 => Some(speaks(&head[..n])),
-        _ => None,
+    loop {
+        match tokio::time::timeout_at(deadline, stream.peek(&mut head)).await {
+            Ok(Ok(n)) if n > 0 => match speaks(&head[..n]) {
+                Speaks::Unsure => {
+                    // Peeking again at once would see the same bytes: wait a little.
+                    if tokio::time::Instant::now() + PREFACE_RECHECK >= deadline {
+                        return None;
+                    }
+                    tokio::time::sleep(PREFACE_RECHECK).await;
+                }
+                decided => return Some(decided),
+            },
+            _ => return None,
+        }
     }
 }
 
 /// What `head`, a connection's first bytes, say about its protocol.
 fn speaks(head: &[u8]) -> Speaks {
-    if H2_PREFACE.starts_with(head) { Speaks::Unsure } else { Speaks::Http1 }
+    if !H2_PREFACE.starts_with(head) {
+        Speaks::Http1
+    } else if head.len() == H2_PREFACE.len() {
+        Speaks::Http2
+    } else {
+        Speaks::Unsure
+    }
 }
 
 /// Serves `conn` until it ends, asking it to finish (`finish` is its graceful shutdown) when
@@ -322,12 +342,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_start_of_the_http2_preface_goes_to_the_sniffer() {
+    fn the_first_bytes_tell_http1_from_http2() {
         assert_eq!(speaks(b"GET / HTTP/1.1\r\n"), Speaks::Http1);
         assert_eq!(speaks(b"POST /hub HTTP/1.1"), Speaks::Http1);
         assert_eq!(speaks(b"PUT"), Speaks::Http1);
         assert_eq!(speaks(b"P"), Speaks::Unsure);
         assert_eq!(speaks(b"PRI * HTTP/2"), Speaks::Unsure);
-        assert_eq!(speaks(H2_PREFACE), Speaks::Unsure);
+        assert_eq!(speaks(b"PRI * HTTP/1.1\r\n"), Speaks::Http1);
+        assert_eq!(speaks(H2_PREFACE), Speaks::Http2);
     }
 }

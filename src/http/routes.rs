@@ -452,6 +452,21 @@ mod tests {
         assert!(bytes <= 1024, "a request's future is {bytes} bytes");
     }
 
+    /// Issue 16: by default `/diagnostics` (which names broken posts' files) answers loopback
+    /// clients only.
+    #[tokio::test]
+    async fn diagnostics_answer_only_loopback_clients_by_default() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let sources = crate::content::Sources::new(root.join("content"), root.join("feeds"));
+        let app = App::new(crate::content::Library::load(&sources).unwrap(), chrono::Utc::now());
+        let exposure = super::super::ServerOptions::default().diagnostics;
+        for (peer, status) in [("192.0.2.7:1", StatusCode::NOT_FOUND), ("127.0.0.1:1", StatusCode::OK)] {
+            let client = Client { peer: peer.parse().unwrap(), diagnostics: exposure };
+            let req = Request::get("/diagnostics").body(http_body_util::Empty::<Bytes>::new()).unwrap();
+            assert_eq!(handle(req, &app, client).await.status(), status, "{peer}");
+        }
+    }
+
     /// A 304 carries the validators and what caches update, in a header map that never grew
     /// past its first allocation (room for six).
     #[tokio::test]

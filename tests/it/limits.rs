@@ -25,6 +25,34 @@ fn oversized_requests_are_refused_with_the_right_status() {
     assert_eq!(server.get("/feed.rss").status, 200, "still serving");
 }
 
+/// Sends a request head of exactly `bytes` bytes (one padding header) in one write and returns
+/// the status line's code.
+fn status_for_head_of(addr: std::net::SocketAddr, method: &str, bytes: usize) -> u16 {
+    let start = format!("{method} /feed.rss HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Pad: ");
+    let head = format!("{start}{}\r\n\r\n", "p".repeat(bytes - start.len() - 4));
+    assert_eq!(head.len(), bytes);
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = stream.write_all(head.as_bytes());
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let line = String::from_utf8_lossy(&response[..response.len().min(12)]).into_owned();
+    line.get(9..12).and_then(|code| code.parse().ok()).unwrap_or(0)
+}
+
+#[test]
+fn request_heads_over_64_kib_get_431_and_those_within_are_served() {
+    // Issue 16: heads of ~70 KB were served, where the README says 64 KiB gets 431.
+    let server = TestServer::start(&data("site"));
+    const LIMIT: usize = 64 * 1024;
+    for method in ["GET", "PUT"] {
+        assert_eq!(status_for_head_of(server.addr, method, LIMIT + 1), 431, "{method} of 64 KiB + 1");
+        assert_eq!(status_for_head_of(server.addr, method, 70_000), 431, "{method} of 70,000 bytes");
+    }
+    assert_eq!(status_for_head_of(server.addr, "GET", LIMIT), 200, "a head of exactly 64 KiB");
+    assert_eq!(status_for_head_of(server.addr, "PUT", LIMIT), 405, "a head of exactly 64 KiB");
+}
+
 /// A `tidings serve` process of the real binary on the test site, killed when dropped.
 struct ServeProcess {
     child: std::process::Child,
