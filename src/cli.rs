@@ -185,9 +185,19 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TIDINGS_ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// Open connections at most; past it new ones get a 503.
+    /// Open connections at most; past it the one idle longest is closed to make room, and
+    /// when none is idle new ones get a 503.
     #[arg(long, env = "TIDINGS_MAX_CONNECTIONS", default_value_t = http::DEFAULT_MAX_CONNECTIONS)]
     max_connections: usize,
+    /// Open connections from one client address (IPv6: one /64) at most; past it that
+    /// address's connection idle longest is closed, or the new one gets a 503. Behind a
+    /// reverse proxy every client has the proxy's address: raise it to --max-connections.
+    #[arg(
+        long,
+        env = "TIDINGS_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = http::DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
+    )]
+    max_connections_per_address: usize,
     /// Seconds in-flight requests get to finish after SIGTERM or SIGINT.
     #[arg(long, env = "TIDINGS_SHUTDOWN_GRACE", default_value_t = http::DEFAULT_SHUTDOWN_GRACE.as_secs())]
     shutdown_grace: u64,
@@ -513,6 +523,7 @@ async fn run_server(args: &ServeArgs) -> Result<(), String> {
     let idle_timeout = std::time::Duration::from_secs(args.idle_timeout.max(1));
     let options = ServerOptions {
         max_connections: args.max_connections.max(1),
+        max_connections_per_address: args.max_connections_per_address.max(1),
         shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace),
         first_byte_timeout: idle_timeout,
         header_read_timeout: idle_timeout,
