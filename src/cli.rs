@@ -212,8 +212,8 @@ struct ServeArgs {
     /// interval, e.g. `poll=5s`, for network file systems that send no events), or `off`.
     #[arg(long, env = "TIDINGS_WATCH", default_value = "notify")]
     watch: watch::Watch,
-    /// Seconds a client (address and User-Agent) must wait between two fetches of a feed's
-    /// whole body without validators; sooner gets 429 with Retry-After. Conditional requests
+    /// Seconds between two full (200) responses of one feed to one address (IPv6: one /64),
+    /// after a burst of 4; sooner gets 429 with Retry-After. 304s and HEADs never count and
     /// are always answered. 0 (the default) refuses nothing.
     #[arg(long, env = "TIDINGS_MIN_POLL_INTERVAL", default_value_t = 0)]
     min_poll_interval: u64,

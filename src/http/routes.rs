@@ -108,10 +108,6 @@ async fn route<B>(req: &Request<B>, app: &App, client: Client) -> (Route, Respon
         Document::Feed(key) if is_navigation(req) => Document::View(key),
         other => other,
     };
-    if let (Document::Feed(_), Some(wait)) = (&document, too_soon(req, app, client)) {
-        app.metrics.poll_refused();
-        return (Route::Feed, too_many_polls(wait, app));
-    }
     let route = match document {
         Document::Feed(_) => Route::Feed,
         Document::View(_) => Route::View,
@@ -125,6 +121,12 @@ async fn route<B>(req: &Request<B>, app: &App, client: Client) -> (Route, Respon
     // per Accept string).
     let vary = if at_feed_url { "Accept-Encoding, Accept, Sec-Fetch-Dest" } else { "Accept-Encoding" };
     let response = serve_document(req, app, &document, vary).await;
+    if let Document::Feed(key) = &document
+        && let Some(wait) = too_soon(req, key, &response, app, client)
+    {
+        app.metrics.poll_refused();
+        return (Route::Feed, too_many_polls(wait, app));
+    }
     if let (Document::Feed(key), Some(counts)) = (&document, &app.counts)
         && key.page == 1
         && matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED)
@@ -135,18 +137,23 @@ async fn route<B>(req: &Request<B>, app: &App, client: Client) -> (Route, Respon
     (route, response)
 }
 
-/// How long a client that fetches a feed's whole body without validators should still wait,
-/// under `--min-poll-interval`; `None` when it may fetch now. Conditional requests always may.
-fn too_soon<B>(req: &Request<B>, app: &App, client: Client) -> Option<std::time::Duration> {
+/// How long a client that was to be sent the whole body of the feed `key` (`response`) should
+/// still wait, under `--min-poll-interval`; `None` when it may have it now. Only a `GET`
+/// answered with a full `200` counts: a `304` or a `HEAD` never does.
+fn too_soon<B>(
+    req: &Request<B>,
+    key: &FeedKey,
+    response: &Response<Body>,
+    app: &App,
+    client: Client,
+) -> Option<std::time::Duration> {
     let policy = app.polite.as_ref()?;
-    let headers = req.headers();
-    if headers.contains_key(http::header::IF_NONE_MATCH) || headers.contains_key(http::header::IF_MODIFIED_SINCE) {
+    if req.method() != Method::GET || response.status() != StatusCode::OK {
         return None;
     }
-    let peer = client.peer.ip();
-    let agent = headers.get(http::header::USER_AGENT).map_or(&b""[..], HeaderValue::as_bytes);
-    let target = req.uri().path_and_query().map_or(req.uri().path(), |p| p.as_str());
-    policy.check(peer, agent, target, std::time::Instant::now())
+    // The feed's own URL, whichever old alias or query string named it.
+    let canonical = FeedKey { alias: None, ..key.clone() }.path_and_query();
+    policy.check(client.peer.ip(), &canonical, std::time::Instant::now())
 }
 
 /// `429` with `Retry-After` (whole seconds, rounded up) and what to do instead.
@@ -156,8 +163,9 @@ fn too_many_polls(wait: std::time::Duration, app: &App) -> Response<Body> {
     let mut response = text(
         StatusCode::TOO_MANY_REQUESTS,
         &format!(
-            "too many polls: fetch this feed at most once every {interval} s, or send If-None-Match / \
-             If-Modified-Since with the ETag / Last-Modified you got (those are always answered); retry in {seconds} s\n"
+            "too many polls: fetch this feed's whole body at most once every {interval} s from this address, \
+             and send If-None-Match / If-Modified-Since with the ETag / Last-Modified you got (a 304 is always \
+             answered); retry in {seconds} s\n"
         ),
     );
     let headers = response.headers_mut();
