@@ -195,8 +195,9 @@ impl Metrics {
         *self.subscriber_gauges.lock().unwrap_or_else(|p| p.into_inner()) = text;
     }
 
-    /// The Prometheus text exposition of every metric.
-    pub fn render_text(&self, gauges: &Gauges) -> String {
+    /// The Prometheus text exposition of every metric; the subscriber gauges only when
+    /// `subscribers` (the scraper showed the stats token).
+    pub fn render_text(&self, gauges: &Gauges, subscribers: bool) -> String {
         let mut out = String::with_capacity(4096);
         let _ = writeln!(
             out,
@@ -317,7 +318,9 @@ impl Metrics {
         let _ = writeln!(out, "tidings_hub_deliveries_total{{result=\"ok\"}} {}", self.hub_delivered.load(Relaxed));
         let _ =
             writeln!(out, "tidings_hub_deliveries_total{{result=\"failed\"}} {}", self.hub_undelivered.load(Relaxed));
-        out.push_str(&self.subscriber_gauges.lock().unwrap_or_else(|p| p.into_inner()));
+        if subscribers {
+            out.push_str(&self.subscriber_gauges.lock().unwrap_or_else(|p| p.into_inner()));
+        }
         out
     }
 }
@@ -333,7 +336,8 @@ mod tests {
         m.request(Route::Feed, 200, 50);
         m.request(Route::Other, 418, 0);
         m.render(Duration::from_millis(3));
-        let text = m.render_text(&Gauges {
+        m.set_subscriber_gauges("tidings_feed_subscribers{feed=\"/feed.atom\",source=\"feedly\"} 7\n".into());
+        let gauges = Gauges {
             posts: 3,
             errors: 1,
             warnings: 0,
@@ -341,7 +345,11 @@ mod tests {
             cache_bytes: 10,
             cache_budget: 20,
             cache_entries: 1,
-        });
+        };
+        // Issue 10: subscriber figures are for those with the stats token only.
+        assert!(!m.render_text(&gauges, false).contains("tidings_feed_subscribers"));
+        assert!(m.render_text(&gauges, true).contains("source=\"feedly\"} 7\n"));
+        let text = m.render_text(&gauges, false);
         assert!(text.contains("tidings_http_requests_total{route=\"feed\",status=\"200\"} 2\n"), "{text}");
         assert!(text.contains("tidings_http_requests_total{route=\"other\",status=\"other\"} 1\n"));
         assert!(text.contains("tidings_http_response_bytes_total{route=\"feed\"} 150\n"));

@@ -68,7 +68,7 @@ async fn route<B>(req: &Request<B>, app: &App, client: Client) -> (Route, Respon
         // The server starts listening only once the first index is loaded.
         "/readyz" => return (Route::Ops, text(StatusCode::OK, "ready\n")),
         "/diagnostics" => return (Route::Ops, diagnostics(app, client)),
-        "/metrics" => return (Route::Ops, metrics(app)),
+        "/metrics" => return (Route::Ops, metrics(req, app)),
         "/stats" => return (Route::Ops, Box::pin(stats(req, app)).await),
         "/" => Document::Home,
         OPML_PATH => Document::Opml,
@@ -214,9 +214,11 @@ fn headline_problem(problem: &headlines::Problem) -> Response<Body> {
 
 const JSON: &str = "application/json; charset=utf-8";
 
-/// `/metrics` in the Prometheus text format.
-fn metrics(app: &App) -> Response<Body> {
-    uncached(plain(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", app.metrics_text()))
+/// `/metrics` in the Prometheus text format; the subscriber gauges only for a scraper that
+/// has the stats token (as `/stats` asks it).
+fn metrics<B>(req: &Request<B>, app: &App) -> Response<Body> {
+    let text = app.metrics_text(has_stats_token(req, app));
+    uncached(plain(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", text))
 }
 
 /// A cached document, negotiated and validated; `vary` is its `Vary` header.
@@ -359,18 +361,8 @@ where
 /// Bearer TOKEN` or `?token=TOKEN`); a `404` for everyone else, and always when no token is
 /// configured.
 async fn stats<B>(req: &Request<B>, app: &App) -> Response<Body> {
-    let (Some(expected), Some(counts)) = (&app.stats_token, &app.counts) else { return not_found() };
-    let bearer = req
-        .headers()
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    let query = req.uri().query().and_then(|q| {
-        url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token").map(|(_, v)| v.into_owned())
-    });
-    let given = bearer.map(str::to_owned).or(query);
-    if !given.is_some_and(|t| constant_time_eq(t.as_bytes(), expected.as_bytes())) {
+    let Some(counts) = &app.counts else { return not_found() };
+    if !has_stats_token(req, app) {
         return not_found();
     }
     let today = chrono::Utc::now().date_naive();
@@ -388,6 +380,23 @@ async fn stats<B>(req: &Request<B>, app: &App) -> Response<Body> {
     response.headers_mut().insert("x-robots-tag", HeaderValue::from_static("noindex"));
     response.headers_mut().insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     response
+}
+
+/// Whether the request carries the stats token (`Authorization: Bearer TOKEN` or
+/// `?token=TOKEN`); never when none is configured.
+fn has_stats_token<B>(req: &Request<B>, app: &App) -> bool {
+    let Some(expected) = &app.stats_token else { return false };
+    let bearer = req
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let query = req.uri().query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token").map(|(_, v)| v.into_owned())
+    });
+    let given = bearer.map(str::to_owned).or(query);
+    given.is_some_and(|t| constant_time_eq(t.as_bytes(), expected.as_bytes()))
 }
 
 /// Whether two byte strings are equal, in time that depends only on their lengths.
