@@ -79,6 +79,7 @@ pub struct Metrics {
     websub_ok: AtomicU64,
     websub_failed: AtomicU64,
     refused_connections: AtomicU64,
+    evicted_connections: AtomicU64,
     polls_refused: AtomicU64,
     hub_verified: AtomicU64,
     hub_unverified: AtomicU64,
@@ -104,6 +105,7 @@ impl Default for Metrics {
             websub_ok: AtomicU64::new(0),
             websub_failed: AtomicU64::new(0),
             refused_connections: AtomicU64::new(0),
+            evicted_connections: AtomicU64::new(0),
             polls_refused: AtomicU64::new(0),
             hub_verified: AtomicU64::new(0),
             hub_unverified: AtomicU64::new(0),
@@ -172,6 +174,11 @@ impl Metrics {
     /// Counts a connection refused for being over the limit.
     pub fn refused(&self) {
         self.refused_connections.fetch_add(1, Relaxed);
+    }
+
+    /// Counts an idle connection closed to make room for a new one.
+    pub fn evicted(&self) {
+        self.evicted_connections.fetch_add(1, Relaxed);
     }
 
     /// Counts a feed fetch refused (`429`) for coming too soon after the last.
@@ -295,6 +302,11 @@ impl Metrics {
             "# HELP tidings_refused_connections_total Connections refused for being over the limit.\n# TYPE tidings_refused_connections_total counter"
         );
         let _ = writeln!(out, "tidings_refused_connections_total {}", self.refused_connections.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP tidings_evicted_connections_total Idle connections closed to make room for new ones (a cap reached).\n# TYPE tidings_evicted_connections_total counter"
+        );
+        let _ = writeln!(out, "tidings_evicted_connections_total {}", self.evicted_connections.load(Relaxed));
         let _ = writeln!(
             out,
             "# HELP tidings_polls_refused_total Feed fetches without validators refused (429) for coming sooner than --min-poll-interval.\n# TYPE tidings_polls_refused_total counter"

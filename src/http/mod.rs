@@ -194,7 +194,12 @@ pub async fn serve(
         // `header_read_timeout` in all, however the client spreads its bytes.
         let activity = Activity::new();
         let slot = match slots.admit(peer.ip(), activity.clone()) {
-            Ok(slot) => slot,
+            Ok(slot) => {
+                if slot.made_room {
+                    app.metrics.evicted();
+                }
+                slot
+            }
             Err(full) => {
                 app.metrics.refused();
                 tracing::debug!(%peer, ?full, "connection refused");

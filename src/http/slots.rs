@@ -46,6 +46,8 @@ pub struct Slot {
     id: u64,
     /// Notified when the connection is to close to make room for another.
     pub evict: Arc<Notify>,
+    /// Whether another connection was asked to close to make room for this one.
+    pub made_room: bool,
 }
 
 /// Why a connection got no slot.
@@ -89,19 +91,26 @@ impl Slots {
             // Connections asked to close hold their sockets until they do: never more than
             // twice the cap in all.
             return Err(Full::All);
-        } else if same >= self.max_per_address {
+        }
+        let made_room = if same >= self.max_per_address {
             if !state.evict_oldest_idle(|e| e.address == address) {
                 return Err(Full::Address);
             }
-        } else if state.open.len() - state.evicting >= self.max_total && !state.evict_oldest_idle(|_| true) {
-            return Err(Full::All);
-        }
+            true
+        } else if state.open.len() - state.evicting >= self.max_total {
+            if !state.evict_oldest_idle(|_| true) {
+                return Err(Full::All);
+            }
+            true
+        } else {
+            false
+        };
         let id = state.next_id;
         state.next_id += 1;
         let evict = Arc::new(Notify::new());
         state.open.insert(id, Entry { address, activity, evict: evict.clone(), evicted: false });
         *state.per_address.entry(address).or_default() += 1;
-        Ok(Slot { slots: self.clone(), id, evict })
+        Ok(Slot { slots: self.clone(), id, evict, made_room })
     }
 
     /// Connections open (those asked to close included).
@@ -192,8 +201,8 @@ mod tests {
         let first = slots.admit(ip("192.0.2.1"), a).unwrap();
         let _second = slots.admit(ip("192.0.2.1"), b).unwrap();
         // A third from the same address replaces the one idle longest.
-        let _third = slots.admit(ip("192.0.2.1"), conn(t, true)).unwrap();
-        assert!(notified(&first.evict));
+        let third = slots.admit(ip("192.0.2.1"), conn(t, true)).unwrap();
+        assert!(third.made_room && notified(&first.evict));
         // Another address is not affected.
         let _other = slots.admit(ip("192.0.2.2"), conn(t, true)).unwrap();
         assert_eq!(slots.open(), 4);

@@ -213,6 +213,8 @@ fn when_every_slot_is_taken_the_connection_idle_longest_makes_room() {
     assert_eq!(request_from(other, server.addr, "GET", "/feed.rss", &[]).status, 200);
     assert!(closed_within(&mut holders[0], Duration::from_secs(5)), "the oldest idle connection is closed");
     assert!(!closed_within(&mut holders[3], Duration::from_millis(300)), "the newest is kept");
+    let metrics = server.get("/metrics").text();
+    assert!(metrics.contains("tidings_evicted_connections_total 1\n"), "{metrics}");
 }
 
 #[test]
