@@ -184,8 +184,11 @@ wait_http() { # wait_http URL SECONDS: until the URL answers 200
 
 start_replica() { # start_replica INDEX
     local i=$1
+    # Behind the nginx front every connection comes from 127.0.0.1: one address may hold
+    # every slot (the per-address cap is for clients met directly).
     "$BIN" serve --content "$SITE/content" --feeds "$SITE/feeds" \
-        --addr "127.0.0.1:${RPORT[$i]}" --base-url "$FRONT" >>"$T/replica$i.log" 2>&1 &
+        --addr "127.0.0.1:${RPORT[$i]}" --base-url "$FRONT" --max-connections-per-address 1024 \
+        >>"$T/replica$i.log" 2>&1 &
     RPID[i]=$!
     wait_http "${R[$i]}/readyz" 15 || { tail -5 "$T/replica$i.log" >&2; die "replica $i did not become ready"; }
 }

@@ -227,7 +227,7 @@ impl App {
     }
 
     /// The Prometheus text for `/metrics`.
-    pub fn metrics_text(&self) -> String {
+    pub fn metrics_text(&self, subscribers: bool) -> String {
         let index = self.index();
         let diagnostics = self.diagnostics();
         let errors = diagnostics.iter().filter(|d| d.is_error()).count();
@@ -240,7 +240,7 @@ impl App {
             cache_budget: self.cache.store().budget(),
             cache_entries: self.cache.store().entries(),
         };
-        self.metrics.render_text(&gauges)
+        self.metrics.render_text(&gauges, subscribers)
     }
 
     fn lock_library(&self) -> MutexGuard<'_, Library> {

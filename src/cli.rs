@@ -186,9 +186,19 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TIDINGS_ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// Open connections at most; past it new ones get a 503.
+    /// Open connections at most; past it the one idle longest is closed to make room, and
+    /// when none is idle new ones get a 503.
     #[arg(long, env = "TIDINGS_MAX_CONNECTIONS", default_value_t = http::DEFAULT_MAX_CONNECTIONS)]
     max_connections: usize,
+    /// Open connections from one client address (IPv6: one /64) at most; past it that
+    /// address's connection idle longest is closed, or the new one gets a 503. Behind a
+    /// reverse proxy every client has the proxy's address: raise it to --max-connections.
+    #[arg(
+        long,
+        env = "TIDINGS_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = http::DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
+    )]
+    max_connections_per_address: usize,
     /// Seconds in-flight requests get to finish after SIGTERM or SIGINT.
     #[arg(long, env = "TIDINGS_SHUTDOWN_GRACE", default_value_t = http::DEFAULT_SHUTDOWN_GRACE.as_secs())]
     shutdown_grace: u64,
@@ -196,15 +206,15 @@ struct ServeArgs {
     /// they trickle in, and between keep-alive requests; past it the connection is closed.
     #[arg(long, env = "TIDINGS_IDLE_TIMEOUT", default_value_t = http::DEFAULT_IDLE_TIMEOUT.as_secs())]
     idle_timeout: u64,
-    /// Who may read `/diagnostics`: `off`, `local` (loopback clients) or `public`.
-    #[arg(long, env = "TIDINGS_DIAGNOSTICS", value_enum, default_value_t = http::Exposure::Public)]
+    /// Who may read `/diagnostics`: `off`, `local` (loopback clients, the default) or `public`.
+    #[arg(long, env = "TIDINGS_DIAGNOSTICS", value_enum, default_value_t = http::Exposure::default())]
     diagnostics: http::Exposure,
     /// Live reload: `notify` (file events), `poll` or `poll=INTERVAL` (stat every file each
     /// interval, e.g. `poll=5s`, for network file systems that send no events), or `off`.
     #[arg(long, env = "TIDINGS_WATCH", default_value = "notify")]
     watch: watch::Watch,
-    /// Seconds a client (address and User-Agent) must wait between two fetches of a feed's
-    /// whole body without validators; sooner gets 429 with Retry-After. Conditional requests
+    /// Seconds between two full (200) responses of one feed to one address (IPv6: one /64),
+    /// after a burst of 4; sooner gets 429 with Retry-After. 304s and HEADs never count and
     /// are always answered. 0 (the default) refuses nothing.
     #[arg(long, env = "TIDINGS_MIN_POLL_INTERVAL", default_value_t = 0)]
     min_poll_interval: u64,
@@ -540,6 +550,7 @@ async fn run_server(args: &ServeArgs) -> Result<(), String> {
     let idle_timeout = std::time::Duration::from_secs(args.idle_timeout.max(1));
     let options = ServerOptions {
         max_connections: args.max_connections.max(1),
+        max_connections_per_address: args.max_connections_per_address.max(1),
         shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace),
         first_byte_timeout: idle_timeout,
         header_read_timeout: idle_timeout,
@@ -623,5 +634,22 @@ mod tests {
         assert_eq!(super::parse_bytes("512k"), Ok(512 << 10));
         assert!(super::parse_bytes("lots").is_err());
         assert!(super::parse_bytes("5T").is_err());
+    }
+
+    /// Issue 16: `/diagnostics` names broken posts' files; only loopback clients read it
+    /// unless the flag says otherwise.
+    #[test]
+    fn diagnostics_are_local_unless_asked_otherwise() {
+        use clap::Parser;
+        let serve = |extra: &[&str]| {
+            let cli = super::Cli::try_parse_from(["tidings", "serve"].iter().chain(extra)).unwrap();
+            let super::Command::Serve(args) = cli.command else { panic!("not serve") };
+            args.diagnostics
+        };
+        // The environment may set it (the variable is read, never set, here).
+        if std::env::var_os("TIDINGS_DIAGNOSTICS").is_none() {
+            assert_eq!(serve(&[]), crate::http::Exposure::Local);
+        }
+        assert_eq!(serve(&["--diagnostics", "public"]), crate::http::Exposure::Public);
     }
 }

@@ -135,6 +135,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
     CREATE INDEX hub_subscriptions_address ON hub_subscriptions (callback_address);
     CREATE INDEX hub_subscriptions_domain ON hub_subscriptions (callback_domain)",
     ),
+    (
+        4,
+        // The pollers' per-address cap: a salted hash of the address beside each poller's.
+        "ALTER TABLE pollers ADD COLUMN address TEXT NOT NULL DEFAULT '';
+    CREATE INDEX pollers_address ON pollers (feed, day, address)",
+    ),
 ];
 
 /// How long a replica's claim on a delivery keeps the others from making it, in seconds.
@@ -143,6 +149,13 @@ pub const CLAIM_SECS: i64 = 120;
 /// Feed ids kept per feed, day and aggregator (an aggregator that polls one feed under
 /// several ids of its own has a few; more is someone making them up).
 pub const MAX_FEED_IDS: usize = 20;
+
+/// Distinct pollers counted per feed, day and address (an IPv6 client: its /64): a household
+/// or an office has a few readers; more is one client making up User-Agents.
+pub const MAX_POLLERS_PER_ADDRESS: i64 = 16;
+
+/// Distinct pollers counted per feed and day at most, which bounds the table's rows.
+pub const MAX_POLLERS_PER_FEED: i64 = 50_000;
 
 /// How many days of counts are kept.
 pub const KEEP_DAYS: i64 = 400;
@@ -174,10 +187,11 @@ pub struct Subscription {
 /// A day's counts to add, gathered in memory between two writes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CountBatch {
-    /// (feed, day, aggregator, aggregator's feed id or "") → (subscribers, seen at).
+    /// (feed, day, aggregator, aggregator's feed id or "") → (the largest count announced,
+    /// when it was last announced).
     pub reported: BTreeMap<(String, NaiveDate, String, String), (i64, i64)>,
-    /// (feed, day, salted hash of a poller).
-    pub pollers: Vec<(String, NaiveDate, String)>,
+    /// (feed, day, salted hash of a poller, salted hash of its address).
+    pub pollers: Vec<(String, NaiveDate, String, String)>,
 }
 
 impl CountBatch {
@@ -456,12 +470,14 @@ impl Db {
             if known.len() >= MAX_FEED_IDS && !known.iter().any(|row| row[0] == Value::Text(feed_id.clone())) {
                 continue;
             }
+            // The day's figure is the largest announced: a later, smaller claim (anyone can
+            // send one) does not replace it.
             self.execute(
                 "INSERT INTO reported_subscribers (feed, day, aggregator, feed_id, subscribers, seen_at)
                  VALUES (?, ?, ?, ?, ?, ?)
                  ON CONFLICT (feed, day, aggregator, feed_id) DO UPDATE
                  SET subscribers = excluded.subscribers, seen_at = excluded.seen_at
-                 WHERE reported_subscribers.seen_at <= excluded.seen_at",
+                 WHERE reported_subscribers.subscribers < excluded.subscribers",
                 vec![
                     feed.as_str().into(),
                     day.to_string().into(),
@@ -474,13 +490,46 @@ impl Db {
             .await?;
         }
         let mut touched: std::collections::BTreeSet<(String, NaiveDate)> = std::collections::BTreeSet::new();
-        for (feed, day, poller) in &batch.pollers {
-            self.execute(
-                "INSERT INTO pollers (feed, day, poller) VALUES (?, ?, ?) ON CONFLICT (feed, day, poller) DO NOTHING",
-                vec![feed.as_str().into(), day.to_string().into(), poller.as_str().into()],
-            )
-            .await?;
+        // Rows already stored per (feed, day) and per (feed, day, address), read once a batch.
+        let mut per_feed: BTreeMap<(&str, NaiveDate), i64> = BTreeMap::new();
+        let mut per_address: BTreeMap<(&str, NaiveDate, &str), i64> = BTreeMap::new();
+        for (feed, day, poller, address) in &batch.pollers {
             touched.insert((feed.clone(), *day));
+            let day_text = day.to_string();
+            let stored = match per_feed.get(&(feed.as_str(), *day)) {
+                Some(n) => *n,
+                None => {
+                    self.count_rows(
+                        "SELECT COUNT(*) FROM pollers WHERE feed = ? AND day = ?",
+                        vec![feed.as_str().into(), day_text.as_str().into()],
+                    )
+                    .await?
+                }
+            };
+            let from_address = match per_address.get(&(feed.as_str(), *day, address.as_str())) {
+                Some(n) => *n,
+                None => {
+                    self.count_rows(
+                        "SELECT COUNT(*) FROM pollers WHERE feed = ? AND day = ? AND address = ?",
+                        vec![feed.as_str().into(), day_text.as_str().into(), address.as_str().into()],
+                    )
+                    .await?
+                }
+            };
+            if stored >= MAX_POLLERS_PER_FEED || from_address >= MAX_POLLERS_PER_ADDRESS {
+                per_feed.insert((feed, *day), stored);
+                per_address.insert((feed, *day, address), from_address);
+                continue;
+            }
+            let added = self
+                .execute(
+                    "INSERT INTO pollers (feed, day, poller, address) VALUES (?, ?, ?, ?)
+                     ON CONFLICT (feed, day, poller) DO NOTHING",
+                    vec![feed.as_str().into(), day_text.into(), poller.as_str().into(), address.as_str().into()],
+                )
+                .await? as i64;
+            per_feed.insert((feed, *day), stored + added);
+            per_address.insert((feed, *day, address), from_address + added);
         }
         for feed in websub.keys() {
             touched.insert((feed.clone(), today));
@@ -488,13 +537,11 @@ impl Db {
         for (feed, day) in touched {
             let day_text = day.to_string();
             let pollers = self
-                .query(
+                .count_rows(
                     "SELECT COUNT(*) FROM pollers WHERE feed = ? AND day = ?",
                     vec![feed.as_str().into(), day_text.as_str().into()],
                 )
-                .await?
-                .first()
-                .map_or(0, |row| row[0].int());
+                .await?;
             // Hub subscriptions are known for today only; a past day keeps what it had.
             let (websub, keep) = if day == today {
                 (websub.get(&feed).copied().unwrap_or(0) as i64, "excluded.websub")
@@ -561,10 +608,18 @@ impl Db {
             if let (Some(feed), Some(day), Some(aggregator)) = (feed, day, aggregator)
                 && let Some(counts) = entry(&mut days, feed, day)
             {
-                *counts.reported.entry(aggregator).or_default() += subscribers;
+                // However many ids an aggregator names, its figure for a feed and day is
+                // at most what one aggregator plausibly has.
+                let sum = counts.reported.entry(aggregator).or_default();
+                *sum = sum.saturating_add(subscribers).min(crate::counts::agents::MAX_PLAUSIBLE);
             }
         }
         Ok(days.into_values().collect())
+    }
+
+    /// The first column of the first row of a `SELECT COUNT(*)`.
+    async fn count_rows(&self, sql: &str, values: Vec<Value>) -> Result<i64, DbError> {
+        Ok(self.query(sql, values).await?.first().map_or(0, |row| row[0].int()))
     }
 
     /// Runs statements that take no values (the schema).
@@ -826,14 +881,15 @@ mod tests {
         batch.reported.insert(("/feed.atom".into(), day("2026-11-30"), "feedly".into(), String::new()), (120, 10));
         batch.reported.insert(("/feed.atom".into(), day("2026-11-30"), "feedbin".into(), "1".into()), (3, 10));
         batch.reported.insert(("/feed.atom".into(), day("2026-11-30"), "feedbin".into(), "2".into()), (4, 10));
-        batch.pollers.push(("/feed.atom".into(), day("2026-11-30"), "h1".into()));
-        batch.pollers.push(("/feed.atom".into(), day("2026-11-30"), "h2".into()));
+        batch.pollers.push(("/feed.atom".into(), day("2026-11-30"), "h1".into(), "a1".into()));
+        batch.pollers.push(("/feed.atom".into(), day("2026-11-30"), "h2".into(), "a2".into()));
         let websub = BTreeMap::from([("/feed.atom".to_owned(), 2)]);
         db.add_counts(&batch, &websub, day("2026-11-30")).await.unwrap();
-        // The same pollers again and an older Feedly count change nothing; a newer one does.
+        // The same pollers again and a later, smaller Feedly count change nothing (issue 10:
+        // "the latest announcement of the day wins" let anyone cut a feed's count to 1).
         let mut again = CountBatch::default();
-        again.pollers.push(("/feed.atom".into(), day("2026-11-30"), "h1".into()));
-        again.reported.insert(("/feed.atom".into(), day("2026-11-30"), "feedly".into(), String::new()), (1, 5));
+        again.pollers.push(("/feed.atom".into(), day("2026-11-30"), "h1".into(), "a1".into()));
+        again.reported.insert(("/feed.atom".into(), day("2026-11-30"), "feedly".into(), String::new()), (1, 50));
         db.add_counts(&again, &websub, day("2026-11-30")).await.unwrap();
         // Made-up feed ids stop counting past MAX_FEED_IDS.
         let mut flood = CountBatch::default();
@@ -852,6 +908,37 @@ mod tests {
         assert_eq!((c.pollers, c.websub), (2, 2));
         assert_eq!(c.reported.get("feedly"), Some(&120));
         assert_eq!(c.reported.get("feedbin"), Some(&7));
+
+        // A larger count is the day's figure.
+        let mut larger = CountBatch::default();
+        larger.reported.insert(("/feed.atom".into(), day("2026-11-30"), "feedly".into(), String::new()), (130, 60));
+        db.add_counts(&larger, &websub, day("2026-11-30")).await.unwrap();
+        assert_eq!(
+            db.counts(day("2026-11-30"), day("2026-11-30")).await.unwrap()[0].reported.get("feedly"),
+            Some(&130)
+        );
+        // One aggregator's ids add up to no more than one aggregator plausibly has.
+        let mut many = CountBatch::default();
+        for id in 0..MAX_FEED_IDS {
+            let key = ("/feed.rss".to_owned(), day("2026-11-30"), "newsblur".to_owned(), id.to_string());
+            many.reported.insert(key, (crate::counts::agents::MAX_PLAUSIBLE as i64, 60));
+        }
+        db.add_counts(&many, &websub, day("2026-11-30")).await.unwrap();
+        let rss = db.counts(day("2026-11-30"), day("2026-11-30")).await.unwrap();
+        let rss = rss.iter().find(|c| c.feed == "/feed.rss").unwrap();
+        assert_eq!(rss.reported.get("newsblur"), Some(&crate::counts::agents::MAX_PLAUSIBLE));
+        // One address counts as MAX_POLLERS_PER_ADDRESS pollers at most, over several batches.
+        for round in 0..3 {
+            let mut flood = CountBatch::default();
+            for n in 0..MAX_POLLERS_PER_ADDRESS {
+                let poller = format!("flood-{round}-{n}");
+                flood.pollers.push(("/feed.rss".into(), day("2026-11-30"), poller, "a3".into()));
+            }
+            db.add_counts(&flood, &websub, day("2026-11-30")).await.unwrap();
+        }
+        let rss = db.counts(day("2026-11-30"), day("2026-11-30")).await.unwrap();
+        let rss = rss.iter().find(|c| c.feed == "/feed.rss").unwrap();
+        assert_eq!(rss.pollers, MAX_POLLERS_PER_ADDRESS as u64);
     }
 
     #[tokio::test]
@@ -863,7 +950,7 @@ mod tests {
         drop(db);
         // Opening again migrates nothing and keeps what was written.
         let db = Db::open(path.to_str().unwrap()).await.unwrap();
-        assert_eq!(db.counts(day("2026-11-30"), day("2026-11-30")).await.unwrap().len(), 1);
+        assert_eq!(db.counts(day("2026-11-30"), day("2026-11-30")).await.unwrap().len(), 2);
     }
 
     #[tokio::test]

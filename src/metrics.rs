@@ -79,6 +79,7 @@ pub struct Metrics {
     websub_ok: AtomicU64,
     websub_failed: AtomicU64,
     refused_connections: AtomicU64,
+    evicted_connections: AtomicU64,
     polls_refused: AtomicU64,
     hub_verified: AtomicU64,
     hub_unverified: AtomicU64,
@@ -104,6 +105,7 @@ impl Default for Metrics {
             websub_ok: AtomicU64::new(0),
             websub_failed: AtomicU64::new(0),
             refused_connections: AtomicU64::new(0),
+            evicted_connections: AtomicU64::new(0),
             polls_refused: AtomicU64::new(0),
             hub_verified: AtomicU64::new(0),
             hub_unverified: AtomicU64::new(0),
@@ -174,6 +176,11 @@ impl Metrics {
         self.refused_connections.fetch_add(1, Relaxed);
     }
 
+    /// Counts an idle connection closed to make room for a new one.
+    pub fn evicted(&self) {
+        self.evicted_connections.fetch_add(1, Relaxed);
+    }
+
     /// Counts a feed fetch refused (`429`) for coming too soon after the last.
     pub fn poll_refused(&self) {
         self.polls_refused.fetch_add(1, Relaxed);
@@ -195,8 +202,9 @@ impl Metrics {
         *self.subscriber_gauges.lock().unwrap_or_else(|p| p.into_inner()) = text;
     }
 
-    /// The Prometheus text exposition of every metric.
-    pub fn render_text(&self, gauges: &Gauges) -> String {
+    /// The Prometheus text exposition of every metric; the subscriber gauges only when
+    /// `subscribers` (the scraper showed the stats token).
+    pub fn render_text(&self, gauges: &Gauges, subscribers: bool) -> String {
         let mut out = String::with_capacity(4096);
         let _ = writeln!(
             out,
@@ -296,6 +304,11 @@ impl Metrics {
         let _ = writeln!(out, "tidings_refused_connections_total {}", self.refused_connections.load(Relaxed));
         let _ = writeln!(
             out,
+            "# HELP tidings_evicted_connections_total Idle connections closed to make room for new ones (a cap reached).\n# TYPE tidings_evicted_connections_total counter"
+        );
+        let _ = writeln!(out, "tidings_evicted_connections_total {}", self.evicted_connections.load(Relaxed));
+        let _ = writeln!(
+            out,
             "# HELP tidings_polls_refused_total Feed fetches without validators refused (429) for coming sooner than --min-poll-interval.\n# TYPE tidings_polls_refused_total counter"
         );
         let _ = writeln!(out, "tidings_polls_refused_total {}", self.polls_refused.load(Relaxed));
@@ -317,7 +330,9 @@ impl Metrics {
         let _ = writeln!(out, "tidings_hub_deliveries_total{{result=\"ok\"}} {}", self.hub_delivered.load(Relaxed));
         let _ =
             writeln!(out, "tidings_hub_deliveries_total{{result=\"failed\"}} {}", self.hub_undelivered.load(Relaxed));
-        out.push_str(&self.subscriber_gauges.lock().unwrap_or_else(|p| p.into_inner()));
+        if subscribers {
+            out.push_str(&self.subscriber_gauges.lock().unwrap_or_else(|p| p.into_inner()));
+        }
         out
     }
 }
@@ -333,7 +348,8 @@ mod tests {
         m.request(Route::Feed, 200, 50);
         m.request(Route::Other, 418, 0);
         m.render(Duration::from_millis(3));
-        let text = m.render_text(&Gauges {
+        m.set_subscriber_gauges("tidings_feed_subscribers{feed=\"/feed.atom\",source=\"feedly\"} 7\n".into());
+        let gauges = Gauges {
             posts: 3,
             errors: 1,
             warnings: 0,
@@ -341,7 +357,11 @@ mod tests {
             cache_bytes: 10,
             cache_budget: 20,
             cache_entries: 1,
-        });
+        };
+        // Issue 10: subscriber figures are for those with the stats token only.
+        assert!(!m.render_text(&gauges, false).contains("tidings_feed_subscribers"));
+        assert!(m.render_text(&gauges, true).contains("source=\"feedly\"} 7\n"));
+        let text = m.render_text(&gauges, false);
         assert!(text.contains("tidings_http_requests_total{route=\"feed\",status=\"200\"} 2\n"), "{text}");
         assert!(text.contains("tidings_http_requests_total{route=\"other\",status=\"other\"} 1\n"));
         assert!(text.contains("tidings_http_response_bytes_total{route=\"feed\"} 150\n"));

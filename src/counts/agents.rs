@@ -40,8 +40,10 @@ pub const OTHER: &str = "other";
 /// User-Agents longer than this many bytes are not read (none of the real formats comes near).
 pub const MAX_USER_AGENT: usize = 1024;
 
-/// Counts above this are not believed: the largest aggregators report tens of thousands.
-pub const MAX_PLAUSIBLE: u64 = 100_000_000;
+/// Counts above this are not believed: the largest aggregators report tens of thousands. It
+/// also caps what one aggregator's announcements add up to for one feed and day (over its
+/// feed ids), so that made-up ids cannot multiply it.
+pub const MAX_PLAUSIBLE: u64 = 1_000_000;
 
 /// How a known aggregator's id of the feed is written in its User-Agent.
 #[derive(Clone, Copy)]
@@ -218,8 +220,9 @@ mod tests {
     #[test]
     fn counts_and_their_limits() {
         let count = |ua: &str| reported(ua).map(|r| r.subscribers);
-        assert_eq!(count("Evil/1.0 (100000000 subscribers)"), Some(MAX_PLAUSIBLE));
-        assert_eq!(count("Evil/1.0 (100000001 subscribers)"), None);
+        assert_eq!(count("Evil/1.0 (1000000 subscribers)"), Some(MAX_PLAUSIBLE));
+        assert_eq!(count("Evil/1.0 (1000001 subscribers)"), None);
+        assert_eq!(count("Evil/1.0 (99999999 subscribers)"), None);
         assert_eq!(count("Evil/1.0 (1000000000 subscribers)"), None);
         assert_eq!(count("Evil/1.0 (999999999999999 subscribers)"), None);
         assert_eq!(count("Evil/1.0 (99999999999999999999999999 subscribers)"), None, "more digits than u64");

@@ -4,14 +4,14 @@
 //! The salt is the day's, shared through the database by replicas and restarts, and deleted
 //! when the day is over, after which no hash can be tied to an address again.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::agents;
-use crate::db::{CountBatch, Db, DbError};
+use crate::db::{CountBatch, Db, DbError, MAX_POLLERS_PER_ADDRESS};
 
 /// Poller hashes (and, apart, announced counts) kept between two writes at most; past it
 /// new ones are not counted until the next write (the log says how many were dropped), so
@@ -34,7 +34,30 @@ struct Inner {
 struct Pending {
     batch: CountBatch,
     hashes: HashSet<(String, NaiveDate, String)>,
+    /// Pollers gathered per (feed, day, address hash), for the per-address cap.
+    per_address: HashMap<(String, NaiveDate, String), i64>,
     dropped: u64,
+}
+
+impl Pending {
+    /// Adds a poller unless it is known, or its address or the batch has its fill.
+    fn add_poller(&mut self, feed: &str, day: NaiveDate, poller: String, address: String) {
+        let key = (feed.to_owned(), day, poller);
+        if self.hashes.contains(&key) {
+            return;
+        }
+        let from_address = self.per_address.entry((feed.to_owned(), day, address.clone())).or_default();
+        if *from_address >= MAX_POLLERS_PER_ADDRESS {
+            return;
+        }
+        if self.hashes.len() >= MAX_PENDING {
+            self.dropped += 1;
+            return;
+        }
+        *from_address += 1;
+        self.hashes.insert(key.clone());
+        self.batch.pollers.push((key.0, key.1, key.2, address));
+    }
 }
 
 impl Recorder {
@@ -62,29 +85,22 @@ impl Recorder {
                 pending.dropped += 1;
                 return;
             }
-            pending.batch.reported.insert(key, (reported.subscribers.min(i64::MAX as u64) as i64, now.timestamp()));
+            // The day's figure is the largest announced (see `Db::add_counts`).
+            let announced = reported.subscribers.min(i64::MAX as u64) as i64;
+            let entry = pending.batch.reported.entry(key).or_insert((announced, now.timestamp()));
+            *entry = (entry.0.max(announced), now.timestamp());
             return;
         }
-        let poller = {
+        let (poller, address) = {
             let mut salt = lock(&self.inner.salt);
             if salt.0 != day {
                 // A new day: a fresh salt until the next write stores it (or adopts the one
                 // another replica stored first).
                 *salt = (day, crate::digest::random_hex(32));
             }
-            poller_hash(&salt.1, peer, user_agent)
+            (poller_hash(&salt.1, peer, user_agent), address_hash(&salt.1, peer))
         };
-        let key = (feed.to_owned(), day, poller);
-        let mut pending = lock(&self.inner.pending);
-        if pending.hashes.contains(&key) {
-            return;
-        }
-        if pending.hashes.len() >= MAX_PENDING {
-            pending.dropped += 1;
-            return;
-        }
-        pending.hashes.insert(key.clone());
-        pending.batch.pollers.push(key);
+        lock(&self.inner.pending).add_poller(feed, day, poller, address);
     }
 
     /// Writes what was gathered, with the hub's live subscriptions per feed path (`websub`)
@@ -108,12 +124,11 @@ impl Recorder {
             // Keep what was gathered for the next try.
             let mut pending = lock(&self.inner.pending);
             for (key, value) in batch.reported {
-                pending.batch.reported.entry(key).or_insert(value);
+                let entry = pending.batch.reported.entry(key).or_insert(value);
+                *entry = (entry.0.max(value.0), entry.1.max(value.1));
             }
-            for key in batch.pollers {
-                if pending.hashes.len() < MAX_PENDING && pending.hashes.insert(key.clone()) {
-                    pending.batch.pollers.push(key);
-                }
+            for (feed, day, poller, address) in batch.pollers {
+                pending.add_poller(&feed, day, poller, address);
             }
             return Err(e);
         }
@@ -127,6 +142,14 @@ impl Recorder {
 fn poller_hash(salt: &str, peer: IpAddr, user_agent: &str) -> String {
     let mac = crate::digest::hmac_sha256(salt.as_bytes(), format!("{peer}\n{user_agent}").as_bytes());
     crate::digest::hex(&mac[..16])
+}
+
+/// The salted hash that stands for a poller's address (an IPv6 one: its /64) on one day, for
+/// the per-address cap: HMAC-SHA256 under the day's salt, 8 bytes in hex.
+fn address_hash(salt: &str, peer: IpAddr) -> String {
+    let address = crate::http::slots::address_key(peer);
+    let mac = crate::digest::hmac_sha256(salt.as_bytes(), format!("address\n{address}").as_bytes());
+    crate::digest::hex(&mac[..8])
 }
 
 /// Today's figures as `tidings_feed_subscribers{feed,source}` gauges.
@@ -196,6 +219,34 @@ mod tests {
             let stored = String::from_utf8_lossy(&stored);
             assert!(!stored.contains("192.0.2.1") && !stored.contains("2001:db8"), "an address was stored");
         }
+    }
+
+    /// Issue 10: a client that makes up a User-Agent per request, or announces a feed's count
+    /// anew, cannot move the day's figures far.
+    #[tokio::test]
+    async fn made_up_pollers_and_later_smaller_claims_move_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path().join("t.db").to_str().unwrap()).await.unwrap();
+        let now: DateTime<Utc> = "2026-11-30T12:00:00Z".parse().unwrap();
+        let recorder = Recorder::new(db.clone(), now).await.unwrap();
+        let flooder: IpAddr = "192.0.2.66".parse().unwrap();
+        let feedly = |n: u64| format!("Feedly/1.0 (+http://www.feedly.com/fetcher.html; {n} subscribers)");
+        recorder.record("/feed.atom", "192.0.2.1".parse().unwrap(), &feedly(5000), now);
+        for round in 0..3 {
+            for n in 0..1000 {
+                recorder.record("/feed.atom", flooder, &format!("Made-up/{round}.{n}"), now);
+            }
+            recorder.record("/feed.atom", flooder, &feedly(1), now);
+            recorder.flush(&BTreeMap::new(), now).await.unwrap();
+        }
+        let today = db.counts(now.date_naive(), now.date_naive()).await.unwrap();
+        assert_eq!(today[0].reported.get("feedly"), Some(&5000), "the day's largest announcement stands");
+        assert_eq!(today[0].pollers, MAX_POLLERS_PER_ADDRESS as u64, "one address, a few pollers");
+        // Other addresses are counted as before (two hosts of one /64 share one cap).
+        recorder.record("/feed.atom", "2001:db8::1".parse().unwrap(), "Reader/1", now);
+        recorder.record("/feed.atom", "2001:db8::2".parse().unwrap(), "Reader/1", now);
+        recorder.flush(&BTreeMap::new(), now).await.unwrap();
+        assert_eq!(db.counts(now.date_naive(), now.date_naive()).await.unwrap()[0].pollers, 18);
     }
 
     #[test]

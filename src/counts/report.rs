@@ -28,7 +28,8 @@ pub struct DayRow {
     pub feed: String,
     /// The day the figures are for.
     pub day: NaiveDate,
-    /// Aggregator id → subscribers it announced (latest that day, summed over its feed ids).
+    /// Aggregator id → subscribers it announced (the day's largest per feed id, summed over
+    /// its feed ids, at most [`super::agents::MAX_PLAUSIBLE`]).
     pub reported: BTreeMap<String, u64>,
     /// Distinct other pollers (address + User-Agent pairs) that day.
     pub pollers: u64,
@@ -53,9 +54,9 @@ pub const CHART_DAYS: u64 = 90;
 
 /// What the columns mean, for both outputs.
 const EXPLAINED: &str = "Reported counts are what aggregators (Feedly, Inoreader, NewsBlur, …) announce in \
-    the User-Agent of their polls, the latest each gave that day. Pollers are the other distinct \
-    address + User-Agent pairs that polled that day, counted by a hash salted anew each day; no address \
-    is stored. WebSub is subscriptions to the built-in hub. Total is the three added up.";
+    the User-Agent of their polls, the largest each gave that day. Pollers are the other distinct \
+    address + User-Agent pairs that polled that day (at most 16 per address), counted by a hash salted anew \
+    each day; no address is stored. WebSub is subscriptions to the built-in hub. Total is the three added up.";
 
 /// The sentence for a store with no rows.
 fn nothing_yet() -> String {

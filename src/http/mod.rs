@@ -5,6 +5,7 @@ pub mod conditional;
 pub mod negotiate;
 pub mod polite;
 pub mod routes;
+pub mod slots;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -15,9 +16,7 @@ use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 
 use crate::app::App;
 
@@ -31,8 +30,12 @@ pub struct ServerOptions {
     pub header_read_timeout: Duration,
     /// Time in-flight requests get to finish after shutdown is asked for.
     pub shutdown_grace: Duration,
-    /// Open connections at most; past it new ones get a `503` and are closed.
+    /// Open connections at most; past it the connection idle longest is closed to make room,
+    /// and when none is idle new ones get a `503` and are closed.
     pub max_connections: usize,
+    /// Open connections from one address (an IPv6 client: its /64) at most; past it that
+    /// address's connection idle longest is closed, or the new one refused.
+    pub max_connections_per_address: usize,
     /// Who may read `/diagnostics`.
     pub diagnostics: Exposure,
 }
@@ -42,11 +45,11 @@ pub struct ServerOptions {
 pub enum Exposure {
     /// Nobody: `404`.
     Off,
-    /// Clients on the loopback interface only (a reverse proxy on the same machine makes
-    /// every client local: use `off` there).
+    /// Clients on the loopback interface only, the default (a reverse proxy on the same
+    /// machine makes every client local: use `off` there).
+    #[default]
     Local,
     /// Anyone (paths are shown relative to the content folder).
-    #[default]
     Public,
 }
 
@@ -61,6 +64,8 @@ pub struct Client {
 
 /// Default limit on open connections.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Default limit on open connections from one address.
+pub const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: usize = 64;
 /// Default time in-flight requests get after `SIGTERM`.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Default time a connection gets to send a request's headers, and to stay idle between
@@ -79,7 +84,7 @@ const H2_PING_TIMEOUT: Duration = Duration::from_secs(20);
 /// twice by every request.
 struct Activity {
     in_flight: AtomicUsize,
-    /// When the connection began.
+    /// When the connection was accepted.
     opened: tokio::time::Instant,
     /// When the last request ended, in milliseconds since `opened`.
     last_ms: AtomicU64,
@@ -116,6 +121,12 @@ impl Activity {
     }
 }
 
+impl slots::Idle for Activity {
+    fn idle_since(&self) -> Option<tokio::time::Instant> {
+        (self.in_flight.load(Ordering::SeqCst) == 0).then(|| self.last())
+    }
+}
+
 /// One request in flight; its end is the connection's latest activity.
 struct InFlight(Arc<Activity>);
 
@@ -134,6 +145,7 @@ impl Default for ServerOptions {
             header_read_timeout: DEFAULT_IDLE_TIMEOUT,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
             diagnostics: Exposure::default(),
         }
     }
@@ -147,24 +159,22 @@ pub async fn serve(
     options: ServerOptions,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
     // No header-read timer for HTTP/1: it would be reset on every request (a timer-wheel
     // insert and a clock read per poll), and the idle watch below already closes a connection
     // that has had no request in flight for `header_read_timeout`, which is what a client
-    // slow to send its request head has.
-    builder.http1().max_buf_size(MAX_HEAD_BYTES);
-    // The same settings for connections that go straight to HTTP/1.
+    // slow to send its request head has. `max_header_size` is the exact limit (the buffer's
+    // limit alone lets a head that arrives in one read be a read's worth longer).
     let mut http1 = hyper::server::conn::http1::Builder::new();
-    http1.max_buf_size(MAX_HEAD_BYTES);
-    builder
-        .http2()
+    http1.max_buf_size(MAX_HEAD_BYTES).max_header_size(MAX_HEAD_BYTES);
+    let mut http2 = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    http2
         .timer(TokioTimer::new())
         .keep_alive_interval(H2_PING_INTERVAL)
         .keep_alive_timeout(H2_PING_TIMEOUT)
         .max_concurrent_streams(MAX_STREAMS);
     // Connections close when idle or at shutdown: each watches this and its own activity.
     let (closing, _) = tokio::sync::watch::channel(false);
-    let slots = Arc::new(Semaphore::new(options.max_connections));
+    let slots = slots::Slots::new(options.max_connections, options.max_connections_per_address);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -180,26 +190,40 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            app.metrics.refused();
-            tokio::spawn(refuse(stream));
-            continue;
+        // The connection's clock starts now: the time to its first request's head is
+        // `header_read_timeout` in all, however the client spreads its bytes.
+        let activity = Activity::new();
+        let slot = match slots.admit(peer.ip(), activity.clone()) {
+            Ok(slot) => {
+                if slot.made_room {
+                    app.metrics.evicted();
+                }
+                slot
+            }
+            Err(full) => {
+                app.metrics.refused();
+                tracing::debug!(%peer, ?full, "connection refused");
+                tokio::spawn(refuse(stream));
+                continue;
+            }
         };
         let app = app.clone();
-        let builder = builder.clone();
         let http1 = http1.clone();
+        let http2 = http2.clone();
         let mut closing = closing.subscribe();
         let first_byte_timeout = options.first_byte_timeout;
         let idle_timeout = options.header_read_timeout;
         let exposure = options.diagnostics;
         tokio::spawn(async move {
+            let evict = slot.evict.clone();
             let _slot = slot;
-            // hyper-util's protocol sniffing waits forever for a first byte; don't.
-            let Some(speaks) = first_bytes(&stream, first_byte_timeout).await else {
-                return;
+            let deadline = activity.opened + first_byte_timeout.min(idle_timeout);
+            let speaks = tokio::select! {
+                speaks = first_bytes(&stream, deadline) => speaks,
+                () = evict.notified() => None,
             };
+            let Some(speaks) = speaks else { return };
             let client = Client { peer, diagnostics: exposure };
-            let activity = Activity::new();
             let counted = activity.clone();
             let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                 let app = app.clone();
@@ -212,14 +236,16 @@ pub async fn serve(
             });
             let io = TokioIo::new(stream);
             match speaks {
-                // Most connections: straight to HTTP/1, without the sniffing layer.
                 Speaks::Http1 => {
                     let conn = http1.serve_connection(io, service);
-                    drive(conn, |c| c.graceful_shutdown(), &activity, &mut closing, idle_timeout).await;
+                    let watch = Watch { activity: &activity, closing: &mut closing, evict: &evict, idle_timeout };
+                    drive(conn, |c| c.graceful_shutdown(), Idled::Close, watch).await;
                 }
-                Speaks::Unsure => {
-                    let conn = builder.serve_connection(io, service).into_owned();
-                    drive(conn, |c| c.graceful_shutdown(), &activity, &mut closing, idle_timeout).await;
+                // `first_bytes` gives `Unsure` never: it waits for the bytes that decide.
+                Speaks::Http2 | Speaks::Unsure => {
+                    let conn = http2.serve_connection(io, service);
+                    let watch = Watch { activity: &activity, closing: &mut closing, evict: &evict, idle_timeout };
+                    drive(conn, |c| c.graceful_shutdown(), Idled::Finish, watch).await;
                 }
             }
         });
@@ -227,13 +253,14 @@ pub async fn serve(
 
     drop(listener);
     let _ = closing.send(true);
-    // Every connection holds a slot until it ends: all slots back means all connections done.
-    let all = u32::try_from(options.max_connections).unwrap_or(u32::MAX);
-    tokio::select! {
-        _ = slots.acquire_many(all) => {}
-        () = tokio::time::sleep(options.shutdown_grace) => {
+    // Every connection holds a slot until it ends: no slot taken means all connections done.
+    let grace_over = tokio::time::Instant::now() + options.shutdown_grace;
+    while slots.open() > 0 {
+        if tokio::time::Instant::now() >= grace_over {
             tracing::warn!("shutdown grace period over; closing connections still open");
+            break;
         }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     Ok(())
 }
@@ -256,37 +283,77 @@ const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 enum Speaks {
     /// They cannot begin the HTTP/2 preface.
     Http1,
-    /// They are the HTTP/2 preface or the start of it: hyper-util's sniffing decides.
+    /// They are the whole HTTP/2 preface (prior knowledge).
+    Http2,
+    /// They are the start of the preface: more must arrive to tell.
     Unsure,
 }
 
-/// Waits until the client sends something, for at most `timeout`, and tells from what
-/// arrived whether it can be HTTP/2; `None` when nothing came.
-async fn first_bytes(stream: &TcpStream, timeout: Duration) -> Option<Speaks> {
+/// How often a connection that sent the start of the HTTP/2 preface and no more is looked at
+/// again (clients send the preface in one packet: this is for those that trickle it).
+const PREFACE_RECHECK: Duration = Duration::from_millis(10);
+
+/// Waits until the client has sent enough to tell its protocol, until `deadline`; `None`
+/// when it did not (or closed).
+async fn first_bytes(stream: &TcpStream, deadline: tokio::time::Instant) -> Option<Speaks> {
     let mut head = [0u8; H2_PREFACE.len()];
-    match tokio::time::timeout(timeout, stream.peek(&mut head)).await {
-        Ok(Ok(n)) if n > 0 => Some(speaks(&head[..n])),
-        _ => None,
+    loop {
+        match tokio::time::timeout_at(deadline, stream.peek(&mut head)).await {
+            Ok(Ok(n)) if n > 0 => match speaks(&head[..n]) {
+                Speaks::Unsure => {
+                    // Peeking again at once would see the same bytes: wait a little.
+                    if tokio::time::Instant::now() + PREFACE_RECHECK >= deadline {
+                        return None;
+                    }
+                    tokio::time::sleep(PREFACE_RECHECK).await;
+                }
+                decided => return Some(decided),
+            },
+            _ => return None,
+        }
     }
 }
 
 /// What `head`, a connection's first bytes, say about its protocol.
 fn speaks(head: &[u8]) -> Speaks {
-    if H2_PREFACE.starts_with(head) { Speaks::Unsure } else { Speaks::Http1 }
+    if !H2_PREFACE.starts_with(head) {
+        Speaks::Http1
+    } else if head.len() == H2_PREFACE.len() {
+        Speaks::Http2
+    } else {
+        Speaks::Unsure
+    }
 }
 
-/// Serves `conn` until it ends, asking it to finish (`finish` is its graceful shutdown) when
-/// it has been idle for `idle_timeout` or when the server begins to shut down.
-async fn drive<C, E>(
-    conn: C,
-    finish: fn(Pin<&mut C>),
-    activity: &Activity,
-    closing: &mut tokio::sync::watch::Receiver<bool>,
+/// What an idle connection gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Idled {
+    /// Closed at once (HTTP/1: no request is in flight, and a head still being sent has had
+    /// its time).
+    Close,
+    /// Asked to finish (HTTP/2: a `GOAWAY`), and dropped if it has not after the idle timeout.
+    Finish,
+}
+
+/// What ends a connection besides itself.
+struct Watch<'a> {
+    activity: &'a Activity,
+    /// Becomes true when the server begins to shut down.
+    closing: &'a mut tokio::sync::watch::Receiver<bool>,
+    /// Notified when the connection is to make room for another.
+    evict: &'a tokio::sync::Notify,
     idle_timeout: Duration,
-) where
+}
+
+/// Serves `conn` until it ends; when it has been idle for `idle_timeout`, or is evicted, it
+/// is closed or finished as `idled` says; when the server begins to shut down, it is asked
+/// to finish (`finish` is its graceful shutdown) its requests in flight.
+async fn drive<C, E>(conn: C, finish: fn(Pin<&mut C>), idled: Idled, watch: Watch<'_>)
+where
     C: Future<Output = Result<(), E>>,
     E: std::fmt::Display,
 {
+    let Watch { activity, closing, evict, idle_timeout } = watch;
     let mut conn = std::pin::pin!(conn);
     let mut shutting_down = false;
     // After a GOAWAY, HTTP/2 waits for the client to answer a ping; one that never does is
@@ -294,7 +361,7 @@ async fn drive<C, E>(
     let give_up = tokio::time::sleep(Duration::MAX);
     let mut give_up = std::pin::pin!(give_up);
     loop {
-        tokio::select! {
+        let idle = tokio::select! {
             ended = conn.as_mut() => {
                 if let Err(e) = ended {
                     tracing::debug!(error = %e, "connection ended with an error");
@@ -302,17 +369,20 @@ async fn drive<C, E>(
                 break;
             }
             // An idle connection (HTTP/2 ones answer pings, yet ask for nothing) gives its
-            // slot back: HTTP/2 gets a GOAWAY, HTTP/1 is closed.
-            () = activity.idle_for(idle_timeout), if !shutting_down => {
-                finish(conn.as_mut());
-                shutting_down = true;
-                give_up.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
-            }
-            _ = closing.changed(), if !shutting_down => {
-                finish(conn.as_mut());
-                shutting_down = true;
-            }
+            // slot back.
+            () = activity.idle_for(idle_timeout), if !shutting_down => true,
+            // Made room for another: idle unless a request began since it was chosen.
+            () = evict.notified(), if !shutting_down => activity.in_flight.load(Ordering::SeqCst) == 0,
+            _ = closing.changed(), if !shutting_down => false,
             () = &mut give_up, if shutting_down => break,
+        };
+        if idle && idled == Idled::Close {
+            break;
+        }
+        finish(conn.as_mut());
+        shutting_down = true;
+        if idle {
+            give_up.as_mut().reset(tokio::time::Instant::now() + idle_timeout);
         }
     }
 }
@@ -322,12 +392,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_start_of_the_http2_preface_goes_to_the_sniffer() {
+    fn the_first_bytes_tell_http1_from_http2() {
         assert_eq!(speaks(b"GET / HTTP/1.1\r\n"), Speaks::Http1);
         assert_eq!(speaks(b"POST /hub HTTP/1.1"), Speaks::Http1);
         assert_eq!(speaks(b"PUT"), Speaks::Http1);
         assert_eq!(speaks(b"P"), Speaks::Unsure);
         assert_eq!(speaks(b"PRI * HTTP/2"), Speaks::Unsure);
-        assert_eq!(speaks(H2_PREFACE), Speaks::Unsure);
+        assert_eq!(speaks(b"PRI * HTTP/1.1\r\n"), Speaks::Http1);
+        assert_eq!(speaks(H2_PREFACE), Speaks::Http2);
     }
 }

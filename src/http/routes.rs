@@ -68,7 +68,7 @@ async fn route<B>(req: &Request<B>, app: &App, client: Client) -> (Route, Respon
         // The server starts listening only once the first index is loaded.
         "/readyz" => return (Route::Ops, text(StatusCode::OK, "ready\n")),
         "/diagnostics" => return (Route::Ops, diagnostics(app, client)),
-        "/metrics" => return (Route::Ops, metrics(app)),
+        "/metrics" => return (Route::Ops, metrics(req, app)),
         "/stats" => return (Route::Ops, Box::pin(stats(req, app)).await),
         "/" => Document::Home,
         OPML_PATH => Document::Opml,
@@ -108,10 +108,6 @@ async fn route<B>(req: &Request<B>, app: &App, client: Client) -> (Route, Respon
         Document::Feed(key) if is_navigation(req) => Document::View(key),
         other => other,
     };
-    if let (Document::Feed(_), Some(wait)) = (&document, too_soon(req, app, client)) {
-        app.metrics.poll_refused();
-        return (Route::Feed, too_many_polls(wait, app));
-    }
     let route = match document {
         Document::Feed(_) => Route::Feed,
         Document::View(_) => Route::View,
@@ -125,6 +121,12 @@ async fn route<B>(req: &Request<B>, app: &App, client: Client) -> (Route, Respon
     // per Accept string).
     let vary = if at_feed_url { "Accept-Encoding, Accept, Sec-Fetch-Dest" } else { "Accept-Encoding" };
     let response = serve_document(req, app, &document, vary).await;
+    if let Document::Feed(key) = &document
+        && let Some(wait) = too_soon(req, key, &response, app, client)
+    {
+        app.metrics.poll_refused();
+        return (Route::Feed, too_many_polls(wait, app));
+    }
     if let (Document::Feed(key), Some(counts)) = (&document, &app.counts)
         && key.page == 1
         && matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED)
@@ -135,18 +137,23 @@ async fn route<B>(req: &Request<B>, app: &App, client: Client) -> (Route, Respon
     (route, response)
 }
 
-/// How long a client that fetches a feed's whole body without validators should still wait,
-/// under `--min-poll-interval`; `None` when it may fetch now. Conditional requests always may.
-fn too_soon<B>(req: &Request<B>, app: &App, client: Client) -> Option<std::time::Duration> {
+/// How long a client that was to be sent the whole body of the feed `key` (`response`) should
+/// still wait, under `--min-poll-interval`; `None` when it may have it now. Only a `GET`
+/// answered with a full `200` counts: a `304` or a `HEAD` never does.
+fn too_soon<B>(
+    req: &Request<B>,
+    key: &FeedKey,
+    response: &Response<Body>,
+    app: &App,
+    client: Client,
+) -> Option<std::time::Duration> {
     let policy = app.polite.as_ref()?;
-    let headers = req.headers();
-    if headers.contains_key(http::header::IF_NONE_MATCH) || headers.contains_key(http::header::IF_MODIFIED_SINCE) {
+    if req.method() != Method::GET || response.status() != StatusCode::OK {
         return None;
     }
-    let peer = client.peer.ip();
-    let agent = headers.get(http::header::USER_AGENT).map_or(&b""[..], HeaderValue::as_bytes);
-    let target = req.uri().path_and_query().map_or(req.uri().path(), |p| p.as_str());
-    policy.check(peer, agent, target, std::time::Instant::now())
+    // The feed's own URL, whichever old alias or query string named it.
+    let canonical = FeedKey { alias: None, ..key.clone() }.path_and_query();
+    policy.check(client.peer.ip(), &canonical, std::time::Instant::now())
 }
 
 /// `429` with `Retry-After` (whole seconds, rounded up) and what to do instead.
@@ -156,8 +163,9 @@ fn too_many_polls(wait: std::time::Duration, app: &App) -> Response<Body> {
     let mut response = text(
         StatusCode::TOO_MANY_REQUESTS,
         &format!(
-            "too many polls: fetch this feed at most once every {interval} s, or send If-None-Match / \
-             If-Modified-Since with the ETag / Last-Modified you got (those are always answered); retry in {seconds} s\n"
+            "too many polls: fetch this feed's whole body at most once every {interval} s from this address, \
+             and send If-None-Match / If-Modified-Since with the ETag / Last-Modified you got (a 304 is always \
+             answered); retry in {seconds} s\n"
         ),
     );
     let headers = response.headers_mut();
@@ -206,9 +214,11 @@ fn headline_problem(problem: &headlines::Problem) -> Response<Body> {
 
 const JSON: &str = "application/json; charset=utf-8";
 
-/// `/metrics` in the Prometheus text format.
-fn metrics(app: &App) -> Response<Body> {
-    uncached(plain(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", app.metrics_text()))
+/// `/metrics` in the Prometheus text format; the subscriber gauges only for a scraper that
+/// has the stats token (as `/stats` asks it).
+fn metrics<B>(req: &Request<B>, app: &App) -> Response<Body> {
+    let text = app.metrics_text(has_stats_token(req, app));
+    uncached(plain(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", text))
 }
 
 /// A cached document, negotiated and validated; `vary` is its `Vary` header.
@@ -351,18 +361,8 @@ where
 /// Bearer TOKEN` or `?token=TOKEN`); a `404` for everyone else, and always when no token is
 /// configured.
 async fn stats<B>(req: &Request<B>, app: &App) -> Response<Body> {
-    let (Some(expected), Some(counts)) = (&app.stats_token, &app.counts) else { return not_found() };
-    let bearer = req
-        .headers()
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    let query = req.uri().query().and_then(|q| {
-        url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token").map(|(_, v)| v.into_owned())
-    });
-    let given = bearer.map(str::to_owned).or(query);
-    if !given.is_some_and(|t| constant_time_eq(t.as_bytes(), expected.as_bytes())) {
+    let Some(counts) = &app.counts else { return not_found() };
+    if !has_stats_token(req, app) {
         return not_found();
     }
     let today = chrono::Utc::now().date_naive();
@@ -380,6 +380,23 @@ async fn stats<B>(req: &Request<B>, app: &App) -> Response<Body> {
     response.headers_mut().insert("x-robots-tag", HeaderValue::from_static("noindex"));
     response.headers_mut().insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     response
+}
+
+/// Whether the request carries the stats token (`Authorization: Bearer TOKEN` or
+/// `?token=TOKEN`); never when none is configured.
+fn has_stats_token<B>(req: &Request<B>, app: &App) -> bool {
+    let Some(expected) = &app.stats_token else { return false };
+    let bearer = req
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let query = req.uri().query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token").map(|(_, v)| v.into_owned())
+    });
+    let given = bearer.map(str::to_owned).or(query);
+    given.is_some_and(|t| constant_time_eq(t.as_bytes(), expected.as_bytes()))
 }
 
 /// Whether two byte strings are equal, in time that depends only on their lengths.
@@ -450,6 +467,21 @@ mod tests {
         let client = Client { peer: "127.0.0.1:1".parse().unwrap(), diagnostics: super::super::Exposure::Public };
         let bytes = size(&handle(req, &app, client));
         assert!(bytes <= 1024, "a request's future is {bytes} bytes");
+    }
+
+    /// Issue 16: by default `/diagnostics` (which names broken posts' files) answers loopback
+    /// clients only.
+    #[tokio::test]
+    async fn diagnostics_answer_only_loopback_clients_by_default() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let sources = crate::content::Sources::new(root.join("content"), root.join("feeds"));
+        let app = App::new(crate::content::Library::load(&sources).unwrap(), chrono::Utc::now());
+        let exposure = super::super::ServerOptions::default().diagnostics;
+        for (peer, status) in [("192.0.2.7:1", StatusCode::NOT_FOUND), ("127.0.0.1:1", StatusCode::OK)] {
+            let client = Client { peer: peer.parse().unwrap(), diagnostics: exposure };
+            let req = Request::get("/diagnostics").body(http_body_util::Empty::<Bytes>::new()).unwrap();
+            assert_eq!(handle(req, &app, client).await.status(), status, "{peer}");
+        }
     }
 
     /// A 304 carries the validators and what caches update, in a header map that never grew

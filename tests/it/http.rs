@@ -261,38 +261,61 @@ fn diagnostics_can_be_kept_from_strangers() {
     }
 }
 
-/// Issue 13, polite polling: with `--min-poll-interval`, a client that fetches a feed's whole
-/// body again too soon, without validators, gets `429` with `Retry-After`; one that sends
-/// validators is always answered; other clients and other feeds have their own allowance.
+/// Issue 13, polite polling: with `--min-poll-interval`, an address that is sent a feed's whole
+/// body more than `BURST` times within the interval gets `429` with `Retry-After`, however it
+/// names the feed or itself; `304`s and `HEAD`s never count and are never refused; other
+/// addresses and other feeds have their own allowance.
 #[test]
-fn a_client_that_ignores_validators_is_told_to_wait_and_one_that_uses_them_never_is() {
+fn full_fetches_of_a_feed_are_limited_per_address_and_304s_never_are() {
+    use tidings::http::polite::BURST;
     let server = TestServer::start_polite(&data("site"), Duration::from_secs(2));
-    let rude = [("User-Agent", "Rude/1.0")];
-    let first = server.request("GET", FEED, &rude);
+    let reader = [("User-Agent", "Reader/1.0")];
+    // HEADs cost nothing: they leave the whole burst.
+    for _ in 0..5 {
+        assert_eq!(server.request("HEAD", FEED, &reader).status, 200);
+    }
+    // Readers behind one address (one app, one NAT) each get their first fetch.
+    let first = server.request("GET", FEED, &reader);
     assert_eq!(first.status, 200);
-    let again = server.request("GET", FEED, &rude);
+    for _ in 1..BURST {
+        assert_eq!(server.request("GET", FEED, &reader).status, 200);
+    }
+    let again = server.request("GET", FEED, &reader);
     assert_eq!(again.status, 429, "{}", again.text());
     let wait: u64 = again.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=2).contains(&wait), "Retry-After {wait}");
     assert_eq!(again.header("cache-control"), Some("no-store"));
     assert!(again.text().contains("If-None-Match"), "says what to do instead: {}", again.text());
-    // Other feeds, other readers: their own allowance.
-    assert_eq!(server.request("GET", "/feed.rss", &rude).status, 200);
-    assert_eq!(server.request("GET", FEED, &[("User-Agent", "Other/2.0")]).status, 200);
+    // None of the old bypasses gets the body again: a validator that matches nothing, a
+    // query string, the feed's old WordPress URL, another User-Agent.
+    let bogus = [
+        ("User-Agent", "Reader/1.0"),
+        ("If-None-Match", "\"nothing\""),
+        ("If-Modified-Since", "Thu, 01 Jan 1970 00:00:00 GMT"),
+    ];
+    assert_eq!(server.request("GET", FEED, &bogus).status, 429);
+    assert_eq!(server.request("GET", &format!("{FEED}?utm=1"), &reader).status, 429);
+    assert_eq!(server.request("GET", "/category/operations/feed/atom/", &reader).status, 429);
+    assert_eq!(server.request("GET", FEED, &[("User-Agent", "Other/2.0")]).status, 429);
     // A reader that sends its validators is never refused, however often it asks.
     let etag = first.header("etag").unwrap().to_owned();
     for _ in 0..5 {
-        let polite = server.request("GET", FEED, &[("User-Agent", "Rude/1.0"), ("If-None-Match", &etag)]);
+        let polite = server.request("GET", FEED, &[("User-Agent", "Reader/1.0"), ("If-None-Match", &etag)]);
         assert_eq!(polite.status, 304);
     }
+    // Another feed, another address: their own allowance.
+    assert_eq!(server.request("GET", "/feed.rss", &reader).status, 200);
+    let other: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+    assert_eq!(crate::support::request_from(other, server.addr, "GET", FEED, &reader).status, 200);
     let metrics = server.get("/metrics").text();
-    assert!(metrics.contains("tidings_polls_refused_total 1\n"), "{metrics}");
-    // After the interval, a full fetch is allowed again.
+    assert!(metrics.contains("tidings_polls_refused_total 5\n"), "{metrics}");
+    // After the interval, one more full fetch.
     std::thread::sleep(Duration::from_millis(2100));
-    assert_eq!(server.request("GET", FEED, &rude).status, 200);
+    assert_eq!(server.request("GET", FEED, &reader).status, 200);
+    assert_eq!(server.request("GET", FEED, &reader).status, 429);
     // Without the setting nobody is refused.
     let open = TestServer::start(&data("site"));
-    for _ in 0..3 {
-        assert_eq!(open.request("GET", FEED, &rude).status, 200);
+    for _ in 0..BURST + 2 {
+        assert_eq!(open.request("GET", FEED, &reader).status, 200);
     }
 }

@@ -703,3 +703,41 @@ fn deliveries_to_one_address_are_limited_whatever_the_names() {
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(victim.posts(), 4, "connections held to one address");
 }
+
+/// Issue 10: a client could make a feed show billions of subscribers, cut an aggregator's
+/// real count to 1 with a later claim, and add a poller per made-up User-Agent; `/metrics`
+/// published to anyone what `/stats` keeps behind its token.
+#[test]
+fn forged_counts_move_the_figures_little_and_only_the_token_shows_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_hub(&crate::support::data("site"), hub(dir.path(), true), None);
+    let feed = "/feed.atom";
+    let feedly = |n: &str| format!("Feedly/1.0 (+http://www.feedly.com/fetcher.html; {n} subscribers)");
+    assert_eq!(server.request("GET", feed, &[("User-Agent", &feedly("5000"))]).status, 200);
+    // Later and smaller, larger than believable, and under twenty made-up ids each.
+    assert_eq!(server.request("GET", feed, &[("User-Agent", &feedly("1"))]).status, 200);
+    assert_eq!(server.request("GET", feed, &[("User-Agent", &feedly("99999999"))]).status, 200);
+    for id in 0..25 {
+        let ua = format!("Feedbin feed-id:{id} - 999999 subscribers");
+        assert_eq!(server.request("GET", feed, &[("User-Agent", &ua)]).status, 200);
+    }
+    // A new User-Agent per request.
+    for n in 0..40 {
+        assert_eq!(server.request("GET", feed, &[("User-Agent", &format!("Made-up/{n}"))]).status, 200);
+    }
+    let token = [("Authorization", format!("Bearer {STATS_TOKEN}"))];
+    let token: Vec<(&str, &str)> = token.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let line = |text: &str, source: &str| {
+        let prefix = format!("tidings_feed_subscribers{{feed=\"{feed}\",source=\"{source}\"}} ");
+        text.lines().find_map(|l| l.strip_prefix(&prefix)).map(str::to_owned)
+    };
+    let metrics = wait_for("the counts written", Duration::from_secs(10), || {
+        let text = server.request("GET", "/metrics", &token).text();
+        (line(&text, "pollers").as_deref() == Some("16")).then_some(text)
+    });
+    assert_eq!(line(&metrics, "feedly").as_deref(), Some("5000"), "{metrics}");
+    assert_eq!(line(&metrics, "feedbin").as_deref(), Some("1000000"), "{metrics}");
+    // Without the token, no subscriber figures.
+    let open = server.get("/metrics").text();
+    assert!(open.contains("tidings_http_requests_total") && !open.contains("tidings_feed_subscribers"), "{open}");
+}

@@ -126,6 +126,12 @@ impl TestServer {
         Self::start_inner(content_dir, feeds_dir, None, Setup { watch, ..Setup::default() }, |_| {})
     }
 
+    /// Serves `site_dir` with the built-in hub and the given connection limits and timeouts.
+    pub fn start_hub_with_options(site_dir: &Path, hub: HubSetup, options: ServerOptions) -> TestServer {
+        let setup = Setup { hub: Some(hub), options, ..Setup::default() };
+        Self::start_inner(&site_dir.join("content"), &site_dir.join("feeds"), None, setup, |_| {})
+    }
+
     /// Serves `site_dir` refusing (`429`) full fetches of a feed more often than `interval`.
     pub fn start_polite(site_dir: &Path, interval: Duration) -> TestServer {
         let setup = Setup { polite: Some(interval), ..Setup::default() };
@@ -283,6 +289,32 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &st
     request_with_body(addr, method, path, headers, b"")
 }
 
+/// A connection to `addr` from the loopback address `local` (`127.0.0.2` is another client
+/// than `127.0.0.1`, on the same machine).
+pub fn connect_from(local: std::net::IpAddr, addr: SocketAddr) -> TcpStream {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build().unwrap();
+    runtime.block_on(async {
+        let socket = if local.is_ipv4() { tokio::net::TcpSocket::new_v4() } else { tokio::net::TcpSocket::new_v6() };
+        let socket = socket.expect("socket");
+        socket.bind(SocketAddr::new(local, 0)).expect("bind the client's address");
+        let stream = socket.connect(addr).await.expect("connect");
+        let stream = stream.into_std().unwrap();
+        stream.set_nonblocking(false).unwrap();
+        stream
+    })
+}
+
+/// Like [`request`], from the loopback address `local` (see [`connect_from`]).
+pub fn request_from(
+    local: std::net::IpAddr,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Response {
+    request_on(connect_from(local, addr), addr, method, path, headers, b"")
+}
+
 /// Like [`request`], with a body (its `Content-Length` is added).
 pub fn request_with_body(
     addr: SocketAddr,
@@ -291,7 +323,18 @@ pub fn request_with_body(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Response {
-    let mut stream = TcpStream::connect(addr).expect("connect");
+    request_on(TcpStream::connect(addr).expect("connect"), addr, method, path, headers, body)
+}
+
+/// Sends one request on `stream` (connected to `addr`) and reads the whole response.
+fn request_on(
+    mut stream: TcpStream,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in headers {
