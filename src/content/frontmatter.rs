@@ -399,8 +399,8 @@ pub struct RawFrontMatter {
     /// `true` keeps the post out unless drafts are on.
     #[serde(deserialize_with = "psych_flag")]
     pub draft: Option<bool>,
-    /// `false` keeps the post out; so does an empty `published:` (as in Jekyll), while any
-    /// text (even `"false"`) publishes it.
+    /// `false` (or `no`, `off`) keeps the post out; so does an empty `published:` (as in
+    /// Jekyll), while any other text (even a quoted `"false"`) publishes it.
     #[serde(deserialize_with = "published_flag")]
     pub published: Option<bool>,
     /// The post's language.
@@ -420,78 +420,56 @@ pub struct RawFrontMatter {
     pub render_with_liquid: Option<bool>,
 }
 
-/// `published:` as Jekyll reads it: a boolean as given, null as false, any other value as true.
+/// `published:` as Jekyll reads it: a boolean as Psych types it, null as false, any other
+/// value (even a quoted `"false"`) as true.
 fn published_flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
-    struct Flag;
-    impl<'de> Visitor<'de> for Flag {
-        type Value = Option<bool>;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("true or false")
-        }
-        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Option<bool>, E> {
-            Ok(Some(v))
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Option<bool>, E> {
-            Ok(Some(false))
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Option<bool>, E> {
-            Ok(Some(false))
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<bool>, D::Error> {
-            d.deserialize_any(Flag)
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<bool>, E> {
-            Ok(Some(yaml::psych_bool(v).unwrap_or(true)))
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<bool>, E> {
-            Ok(Some(true))
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<bool>, E> {
-            Ok(Some(true))
-        }
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<bool>, E> {
-            Ok(Some(true))
-        }
-    }
-    deserializer.deserialize_any(Flag)
+    deserializer.deserialize_any(PsychFlag { null: Some(false), other: Some(true) })
 }
 
-/// A flag (`draft`, `render_with_liquid`) as Psych types it: a boolean, or `yes`/`no`/`on`/`off`
-/// in any case; other text, or a number, is no flag at all (`draft: y` is not `true`, so not a draft, as
-/// jekyll-feed's `post.draft != true` has it).
+/// A flag (`draft`, `render_with_liquid`) as Psych types it; null, other text or a number is
+/// no flag at all (`draft: y` is not `true`, so not a draft, as jekyll-feed's
+/// `post.draft != true` has it).
 fn psych_flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
-    struct Flag;
-    impl<'de> Visitor<'de> for Flag {
-        type Value = Option<bool>;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("true or false")
-        }
-        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Option<bool>, E> {
-            Ok(Some(v))
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Option<bool>, E> {
-            Ok(None)
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Option<bool>, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<bool>, D::Error> {
-            d.deserialize_any(Flag)
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<bool>, E> {
-            Ok(yaml::psych_bool(v))
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<bool>, E> {
-            Ok(None)
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<bool>, E> {
-            Ok(None)
-        }
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<bool>, E> {
-            Ok(None)
-        }
+    deserializer.deserialize_any(PsychFlag { null: None, other: None })
+}
+
+/// A boolean as Psych types it (`true`, `yes`, `on` and their opposites, in any case), with
+/// what null and any other value give.
+#[derive(Clone, Copy)]
+struct PsychFlag {
+    null: Option<bool>,
+    other: Option<bool>,
+}
+
+impl<'de> Visitor<'de> for PsychFlag {
+    type Value = Option<bool>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("true or false")
     }
-    deserializer.deserialize_any(Flag)
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Option<bool>, E> {
+        Ok(Some(v))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Option<bool>, E> {
+        Ok(self.null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Option<bool>, E> {
+        Ok(self.null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<bool>, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<bool>, E> {
+        Ok(yaml::psych_bool(v).or(self.other))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<bool>, E> {
+        Ok(self.other)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<bool>, E> {
+        Ok(self.other)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<bool>, E> {
+        Ok(self.other)
+    }
 }
 
 impl RawFrontMatter {
