@@ -49,6 +49,19 @@ pub struct Person {
     pub uri: Option<String>,
 }
 
+/// Whether `text` has the shape of an e-mail address (`local@domain`, no spaces, a dot in the
+/// domain): what RSS's `author` and Atom's `email` must hold.
+pub fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else { return false };
+    !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '(' | ')' | ','))
+}
+
 /// Everything about the site that is not a post.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SiteConfig {
@@ -463,6 +476,16 @@ mod tests {
     fn parse(text: &str) -> Result<SiteConfig, String> {
         let mut diagnostics = Vec::new();
         SiteConfig::from_yaml(text, Path::new("feeds/site.yaml"), &mut diagnostics).map_err(|d| d.to_string())
+    }
+
+    #[test]
+    fn emails_have_the_shape_of_one() {
+        for good in ["ann@example.com", "a.b+c@mail.example.org"] {
+            assert!(is_email(good), "{good}");
+        }
+        for bad in ["spestov", "@example.com", "ann@", "ann@localhost", "a b@example.com", "a@b@c.d", "<a@b.c>"] {
+            assert!(!is_email(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -170,10 +170,12 @@ fn load_config(sources: &Sources, diagnostics: &mut Vec<Diagnostic>) -> Result<S
     let jekyll_path = sources.content_dir.join("_config.yml");
     if let Some(text) = read_optional(content, &jekyll_path)? {
         crate::jekyll::config::apply(&text, &jekyll_path, &mut config, diagnostics)?;
+        drop_bad_emails(&mut config, &jekyll_path, diagnostics);
     }
     let site_path = sources.feeds_dir.join("site.yaml");
     if let Some(text) = read_optional(None, &site_path)? {
         config.apply_yaml(&text, &site_path, diagnostics)?;
+        drop_bad_emails(&mut config, &site_path, diagnostics);
     }
     let tables =
         [(None, sources.feeds_dir.join("authors.yaml")), (content, sources.content_dir.join("_data/authors.yml"))];
@@ -191,12 +193,14 @@ fn load_config(sources: &Sources, diagnostics: &mut Vec<Diagnostic>) -> Result<S
             for (key, person) in table {
                 config.authors.entry(key).or_insert(person);
             }
+            drop_bad_emails(&mut config, &authors_path, diagnostics);
             break;
         }
     }
     for (key, person) in author_collection(&sources.content_dir, diagnostics) {
         config.authors.entry(key).or_insert(person);
     }
+    drop_bad_emails(&mut config, &sources.content_dir.join("_authors"), diagnostics);
     config.curated = load_curated(&sources.feeds_dir, diagnostics);
     if let Some(url) = &sources.base_url {
         config.set_base_url(url).map_err(|m| Diagnostic::error(Path::new("--base-url"), None, None, m))?;
@@ -208,6 +212,25 @@ fn load_config(sources: &Sources, diagnostics: &mut Vec<Diagnostic>) -> Result<S
         config.hub_url = Some(hub);
     }
     Ok(config)
+}
+
+/// Leaves out, with a warning at `path`, every author's `email` that is not an e-mail address
+/// (`email: spestov`): RSS and Atom readers and validators reject the feed for it.
+fn drop_bad_emails(config: &mut SiteConfig, path: &Path, diagnostics: &mut Vec<Diagnostic>) {
+    for person in config.authors.values_mut() {
+        if let Some(email) = person.email.take_if(|email| !crate::config::is_email(email)) {
+            diagnostics.push(Diagnostic::warning(
+                path,
+                None,
+                None,
+                format!(
+                    "author `{}`: `email: {email}` is not an e-mail address, so feeds leave it out; \
+                     write it as name@example.com or remove it",
+                    person.key
+                ),
+            ));
+        }
+    }
 }
 
 /// A Jekyll `_authors/` collection: one file per author, whose front matter gives the key

@@ -628,6 +628,20 @@ fn authors(
             }
             AuthorRef::Object { name: Some(name), email, uri } => {
                 let name = name.trim();
+                let email = email.filter(|email| {
+                    let ok = crate::config::is_email(email);
+                    if !ok {
+                        warnings.push(Diagnostic::warning(
+                            shown,
+                            line(),
+                            Some(1),
+                            format!(
+                                "author `{name}`: `email: {email}` is not an e-mail address, so feeds leave it out"
+                            ),
+                        ));
+                    }
+                    ok
+                });
                 Person { key: slugify(name), name: name.to_owned(), email, uri }
             }
             AuthorRef::Object { name: None, .. } => {

@@ -35,8 +35,11 @@ pub fn write(model: &FeedModel) -> Vec<u8> {
                     ..Default::default()
                 }))
                 .collect(),
-            summary: Some(Text { base: i.html_base.clone(), ..Text::html(i.summary_html.clone()) }),
-            content: i.content_html.as_ref().map(|html| Content {
+            // Blank ones are left out ("summary should not be blank"): the alternate link
+            // stands for the entry then, as RFC 4287 allows.
+            summary: (!i.summary_html.trim().is_empty())
+                .then(|| Text { base: i.html_base.clone(), ..Text::html(i.summary_html.clone()) }),
+            content: i.content_html.as_ref().filter(|html| !html.trim().is_empty()).map(|html| Content {
                 value: Some(html.clone()),
                 content_type: Some("html".to_owned()),
                 base: i.html_base.clone(),

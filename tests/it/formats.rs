@@ -304,3 +304,27 @@ fn rss_says_how_often_to_poll() {
     // Counted from the newest change (Last-Modified), not the module's 1970, "implausible" to W3C.
     assert_eq!(child(sy, "updateBase").and_then(|n| n.text()), Some("2015-02-10T09:00:00+00:00"));
 }
+
+#[test]
+fn an_empty_post_has_no_blank_summary_or_content_in_atom() {
+    // Issue 27, item 13: `<summary type="html"></summary>` fails the W3C validator
+    // ("summary should not be blank").
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("content")).unwrap();
+    std::fs::create_dir_all(dir.path().join("feeds")).unwrap();
+    std::fs::write(dir.path().join("content/empty.md"), "---\ntitle: Empty\ndate: 2024-01-01\n---\n").unwrap();
+    std::fs::write(dir.path().join("content/full.md"), "---\ntitle: Full\ndate: 2024-01-02\n---\nWords.\n").unwrap();
+    let server = TestServer::start(dir.path());
+    let atom = server.get("/feed.atom").text();
+    let doc = parse_xml(&atom);
+    let entries: Vec<_> = doc.descendants().filter(|n| n.has_tag_name((ATOM, "entry"))).collect();
+    assert_eq!(entries.len(), 2);
+    for entry in entries {
+        for element in ["summary", "content"] {
+            for node in entry.children().filter(|n| n.has_tag_name((ATOM, element))) {
+                assert!(!node.text().unwrap_or("").trim().is_empty(), "a blank {element}: {atom}");
+            }
+        }
+    }
+    assert!(atom.contains("Words."), "{atom}");
+}

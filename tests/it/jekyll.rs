@@ -436,3 +436,16 @@ fn serve_stops_hostile_liquid_and_shows_the_other_bodies() {
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     assert!(again.text().contains("A fine post: a+b."));
 }
+
+#[test]
+fn an_author_email_that_is_not_an_address_is_left_out_with_a_warning() {
+    // Issue 27, item 15: `email: spestov` went into `<email>` and `<managingEditor>`, an error
+    // in RSS and Atom.
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&data("jekyll"), dir.path());
+    std::fs::write(dir.path().join("_data/authors.yml"), "sp:\n  name: S. P.\n  email: spestov\n").unwrap();
+    let site = content::load(&sources(dir.path())).unwrap();
+    assert_eq!(site.config.authors["sp"].email, None);
+    let warning = site.diagnostics.iter().find(|d| d.message.contains("`email: spestov` is not an e-mail address"));
+    assert!(warning.is_some_and(|d| d.path.ends_with("_data/authors.yml")), "{:?}", site.diagnostics);
+}
