@@ -270,10 +270,12 @@ fn names_a_url_attribute(html: &str) -> bool {
 }
 
 /// `value` (an attribute's text as written, character references and all) resolved against
-/// `base`; `None` when it is empty, already absolute or cannot be resolved.
+/// `base`; `None` when it is already absolute or cannot be resolved. An empty value is `base`
+/// itself, as a browser resolves it, written out: an empty `href` is a relative reference
+/// that RSS readers and validators reject (`[text]()`).
 pub(crate) fn join_relative(value: &str, base: &Url) -> Option<String> {
     let value = value.trim();
-    if value.is_empty() || Url::parse(value).is_ok() {
+    if Url::parse(value).is_ok() {
         return None;
     }
     base.join(value).ok().map(String::from)

@@ -251,3 +251,11 @@ fn scalars_are_typed_as_jekylls_yaml_reader_types_them() {
         assert_eq!(parsed.unwrap_err(), "unpublished", "{hidden}");
     }
 }
+
+#[test]
+fn an_empty_link_is_the_posts_own_url() {
+    // Issue 27, item 14: `[text]()` gave `<a href="">`, a relative reference RSS rejects.
+    let body = body("_posts/2024-05-01-x.md", "---\ntitle: Hi\n---\n[text]() and <a href=\"\">raw</a>\n");
+    let url = "https://blog.example.com/2024/05/01/x.html";
+    assert_eq!(body.content_html.matches(&format!("href=\"{url}\"")).count(), 2, "{}", body.content_html);
+}
