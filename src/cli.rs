@@ -137,7 +137,11 @@ impl SourceArgs {
             feeds_dir: self.feeds.clone().unwrap_or_else(|| {
                 // A Jekyll site keeps tidings' own settings inside it, so `--content` alone serves
                 // it as it is, whatever folder tidings is started from.
-                if self.content.join("_config.yml").is_file() { self.content.join("_tidings") } else { "feeds".into() }
+                if crate::content::jekyll_config(&self.content).is_some() {
+                    self.content.join("_tidings")
+                } else {
+                    "feeds".into()
+                }
             }),
             drafts: self.drafts,
             base_url: self.base_url.clone(),

@@ -267,7 +267,8 @@ type FileStamp = (PathBuf, Stamp);
 impl ConfigSignature {
     fn of(content: &Path, feeds: &Path) -> ConfigSignature {
         let mut config = Vec::new();
-        for file in [content.join("_config.yml"), content.join("_data/authors.yml")] {
+        let files = crate::content::JEKYLL_CONFIG_NAMES.iter().chain(["_data/authors.yml"].iter());
+        for file in files.map(|name| content.join(name)) {
             config.extend(Stamp::of(&file).map(|stamp| (file, stamp)));
         }
         stamp_folder(feeds, &mut config);
@@ -386,7 +387,7 @@ impl Batch {
 
 /// True for the files of a Jekyll site (relative to it) that tidings reads as configuration.
 fn is_jekyll_configuration(relative: &Path) -> bool {
-    relative == Path::new("_config.yml")
+    crate::content::JEKYLL_CONFIG_NAMES.iter().any(|name| relative == Path::new(name))
         || relative == Path::new("_data/authors.yml")
         || relative.parent() == Some(Path::new("_authors"))
 }

@@ -167,8 +167,13 @@ fn load_config(sources: &Sources, diagnostics: &mut Vec<Diagnostic>) -> Result<S
     let mut config = SiteConfig::default();
     // A Jekyll site's own `_config.yml` first; tidings' `site.yaml`, if any, on top of it.
     let content = Some(sources.content_dir.as_path());
-    let jekyll_path = sources.content_dir.join("_config.yml");
-    if let Some(text) = read_optional(content, &jekyll_path)? {
+    if let Some(jekyll_path) = jekyll_config(&sources.content_dir)
+        && let Some(text) = read_optional(content, &jekyll_path)?
+    {
+        let text = match jekyll_path.extension() {
+            Some(ext) if ext == "toml" => toml_as_yaml(&text, &jekyll_path)?,
+            _ => text,
+        };
         crate::jekyll::config::apply(&text, &jekyll_path, &mut config, diagnostics)?;
         drop_bad_emails(&mut config, &jekyll_path, diagnostics);
     }
@@ -212,6 +217,31 @@ fn load_config(sources: &Sources, diagnostics: &mut Vec<Diagnostic>) -> Result<S
         config.hub_url = Some(hub);
     }
     Ok(config)
+}
+
+/// The names Jekyll looks for its configuration under, in its order: the first that exists
+/// is the one it reads.
+pub const JEKYLL_CONFIG_NAMES: [&str; 3] = ["_config.yml", "_config.yaml", "_config.toml"];
+
+/// The Jekyll configuration of the site in `content_dir`, if it has one: the one function that
+/// decides whether a folder is a Jekyll site.
+pub fn jekyll_config(content_dir: &Path) -> Option<PathBuf> {
+    JEKYLL_CONFIG_NAMES.iter().map(|name| content_dir.join(name)).find(|path| path.is_file())
+}
+
+/// A TOML configuration as YAML text (JSON, which YAML reads), for the one YAML reader of
+/// `_config.yml`s.
+fn toml_as_yaml(text: &str, path: &Path) -> Result<String, Diagnostic> {
+    let value: serde_json::Value = toml::from_str(text).map_err(|e| {
+        let (line, column) = e.span().map_or((None, None), |span| {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() as u32 + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+            (Some(line), Some(column))
+        });
+        Diagnostic::error(path, line, column, format!("invalid TOML: {}", e.message()))
+    })?;
+    Ok(value.to_string())
 }
 
 /// Leaves out, with a warning at `path`, every author's `email` that is not an e-mail address

@@ -449,3 +449,40 @@ fn an_author_email_that_is_not_an_address_is_left_out_with_a_warning() {
     let warning = site.diagnostics.iter().find(|d| d.message.contains("`email: spestov` is not an e-mail address"));
     assert!(warning.is_some_and(|d| d.path.ends_with("_data/authors.yml")), "{:?}", site.diagnostics);
 }
+
+#[test]
+fn a_jekyll_site_configured_in_config_yaml_or_toml_is_read_as_one() {
+    // Issue 28, item 1: with `_config.yaml`, Liquid was left raw, a post dropped and every URL
+    // and id changed.
+    let urls = |dir: &Path| {
+        let site = content::load(&sources(dir)).unwrap();
+        assert!(site.config.jekyll.is_some(), "not read as a Jekyll site");
+        site.posts.iter().map(|p| (p.url.to_string(), p.id.to_string())).collect::<Vec<_>>()
+    };
+    let yml = tempfile::tempdir().unwrap();
+    copy_tree(&data("jekyll"), yml.path());
+    let expected = urls(yml.path());
+    let yaml = tempfile::tempdir().unwrap();
+    copy_tree(&data("jekyll"), yaml.path());
+    std::fs::rename(yaml.path().join("_config.yml"), yaml.path().join("_config.yaml")).unwrap();
+    assert_eq!(urls(yaml.path()), expected);
+    let server = TestServer::start_with(yaml.path(), Path::new("/nonexistent-feeds-dir"), None);
+    assert!(server.get("/feed.xml").text().contains("Included an included note"), "Liquid runs");
+
+    let toml = tempfile::tempdir().unwrap();
+    copy_tree(&data("jekyll"), toml.path());
+    std::fs::remove_file(toml.path().join("_config.yml")).unwrap();
+    std::fs::write(
+        toml.path().join("_config.toml"),
+        "title = \"Field Notes\"\nurl = \"https://example.com\"\nbaseurl = \"/blog\"\nauthor = \"ann\"\n\
+         timezone = \"America/Los_Angeles\"\npermalink = \"/:categories/:year/:month/:day/:title/\"\n\
+         [[defaults]]\nscope = { path = \"_posts/guides\", type = \"posts\" }\n\
+         values = { permalink = \"/guides/:title/\", image = \"/img/guide.png\" }\n\
+         [feed]\ncategories = [\"Main Cat\", \"Empty\"]\ntags = true\nposts_limit = 100\n",
+    )
+    .unwrap();
+    assert_eq!(urls(toml.path()), expected);
+    std::fs::write(toml.path().join("_config.toml"), "title = \n").unwrap();
+    let broken = content::load(&sources(toml.path())).unwrap_err();
+    assert!(broken.0.to_string().contains("_config.toml:1:"), "{}", broken.0);
+}
