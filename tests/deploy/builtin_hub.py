@@ -258,9 +258,11 @@ def run(binary, repo, workdir, running):
     check(page.status_code == 200 and path in page.text and "<svg" in page.text,
           "/stats with the token shows the feed and its chart", str(page.status_code))
     check(requests.get(f"{base}/stats", timeout=5).status_code == 404, "/stats without the token is a 404")
-    metrics = requests.get(f"{base}/metrics", timeout=5).text
-    check(f'tidings_feed_subscribers{{feed="{path}",source="websub"}} 1' in metrics,
-          "/metrics has the subscriber gauges")
+    gauge = f'tidings_feed_subscribers{{feed="{path}",source="websub"}} 1'
+    metrics = requests.get(f"{base}/metrics", timeout=5, headers={"Authorization": "Bearer s3cret"}).text
+    check(gauge in metrics, "/metrics with the token has the subscriber gauges")
+    check("tidings_feed_subscribers" not in requests.get(f"{base}/metrics", timeout=5).text,
+          "/metrics without the token has none")
 
     # ---- unsubscribe
     t_unsub = time.monotonic()
