@@ -368,9 +368,11 @@ fn build(args: &BuildArgs) -> ExitCode {
     match written {
         Ok(summary) => {
             println!(
-                "build: {} documents, {} files, {} bytes in {:.2} s ({} posts) -> {}",
+                "build: {} documents, {} files ({} changed, {} removed), {} bytes in {:.2} s ({} posts) -> {}",
                 summary.documents,
                 summary.files,
+                summary.changed,
+                summary.removed,
                 summary.bytes,
                 started.elapsed().as_secs_f64(),
                 index.posts.len(),

@@ -127,3 +127,65 @@ fn configured_feed_paths_never_lead_out_of_the_export() {
     let said = format!("{}{stderr}", String::from_utf8_lossy(&output.stdout));
     assert!(said.contains("`feed.path`: \"../../escaped.xml\" has a `.` or `..` segment"), "{said}");
 }
+
+/// Runs `tidings build` of `content` (with `feeds`) into `out`; its summary line.
+fn build(content: &std::path::Path, feeds: &std::path::Path, out: &std::path::Path) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .arg("build")
+        .arg("--content")
+        .arg(content)
+        .arg("--feeds")
+        .arg(feeds)
+        .args(["--base-url", "https://example.com", "--out"])
+        .arg(out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Every file under `dir` with its time.
+fn times(dir: &std::path::Path) -> std::collections::BTreeMap<std::path::PathBuf, std::time::SystemTime> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| (e.path().to_path_buf(), e.metadata().unwrap().modified().unwrap()))
+        .collect()
+}
+
+#[test]
+fn a_rebuild_touches_only_what_changed_and_removes_what_went() {
+    // Issue 28, items 3 and 4: every build rewrote every file (so nginx's ETag and
+    // Last-Modified changed on every deploy), and a tag that went kept its feeds.
+    let dir = tempfile::tempdir().unwrap();
+    crate::support::copy_tree(&data("site"), dir.path());
+    let (content, feeds, out) = (dir.path().join("content"), dir.path().join("feeds"), dir.path().join("out"));
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("robots.txt"), "not the export's").unwrap();
+    let post = content.join("_posts/2099-01-01-gone.md");
+    std::fs::write(&post, "---\ntitle: Soon\ndate: 2016-03-02\ntags: [ephemeral]\n---\nSoon.\n").unwrap();
+    let first = build(&content, &feeds, &out);
+    assert!(out.join("tags/ephemeral/feed.atom").is_file(), "{first}");
+    let before = times(&out);
+
+    // The same content again: no file rewritten, none touched.
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let again = build(&content, &feeds, &out);
+    assert!(again.contains("(0 changed, 0 removed)"), "{again}");
+    assert_eq!(times(&out), before, "a rebuild of the same content changed file times");
+
+    // Every file's time is its document's Last-Modified.
+    let server = TestServer::start_with(&content, &feeds, Some("https://example.com"));
+    let last_modified = server.get("/feed.atom").header("last-modified").unwrap().to_owned();
+    let expected = chrono::DateTime::parse_from_rfc2822(&last_modified).unwrap().timestamp();
+    let mtime = before[&out.join("feed.atom")].duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    assert_eq!(mtime, expected, "feed.atom's time is not its Last-Modified {last_modified}");
+
+    // The tag goes: its files go, and nothing the export did not write.
+    std::fs::remove_file(&post).unwrap();
+    let after = build(&content, &feeds, &out);
+    assert!(!out.join("tags/ephemeral").exists(), "{after}");
+    assert!(!after.contains(" 0 removed"), "{after}");
+    assert_eq!(std::fs::read_to_string(out.join("robots.txt")).unwrap(), "not the export's");
+}

@@ -25,7 +25,9 @@ fn export_hashes(content: &Path, feeds: Option<&Path>) -> BTreeMap<String, Strin
     for entry in walkdir::WalkDir::new(out.path()) {
         let entry = entry.unwrap();
         let name = entry.file_name().to_string_lossy();
-        if !entry.file_type().is_file() || name.ends_with(".gz") || name.ends_with(".br") {
+        // The export's own list of its files is no document.
+        let listing = name == tidings::export::MANIFEST;
+        if !entry.file_type().is_file() || name.ends_with(".gz") || name.ends_with(".br") || listing {
             continue;
         }
         let relative = entry.path().strip_prefix(out.path()).unwrap().to_string_lossy().into_owned();
