@@ -50,8 +50,9 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 /// page's (DOM clobbering); links to a post's anchors point at its page, which keeps them.
 pub(crate) const GENERIC_ATTRIBUTES: [&str; 4] = ["class", "title", "lang", "dir"];
 
-/// The schemes an absolute URL in an attribute may have (`data:` on images only).
-pub(crate) const URL_SCHEMES: [&str; 6] = ["http", "https", "mailto", "tel", "ftp", "data"];
+/// The schemes an absolute URL in an attribute may have (`data:` on images only): the web's,
+/// and the ones posts link people with (`irc:`, `ircs:`, `xmpp:`, `mailto:`, `tel:`).
+pub(crate) const URL_SCHEMES: [&str; 9] = ["http", "https", "mailto", "tel", "ftp", "data", "irc", "ircs", "xmpp"];
 
 /// Whether the cleaner keeps `attribute` with this `value` on `element`, once the tag and the
 /// attribute's name are allowed.
@@ -202,6 +203,17 @@ mod tests {
             srcset_urls("a.png 1x,b.png  2x , c.png,d.png,, e(1).png 100w").collect::<Vec<_>>(),
             ["a.png", "b.png", "c.png,d.png", "e(1).png"]
         );
+    }
+
+    #[test]
+    fn chat_links_are_kept() {
+        // Issue 27, item 12: `<a>IRC</a>` in 75 entries of one blog, its href dropped.
+        for href in
+            ["irc://irc.libera.chat/foreman", "ircs://irc.libera.chat:6697/x", "xmpp:room@conf.example.org?join"]
+        {
+            let html = format!(r#"<a href="{href}">chat</a>"#);
+            assert!(clean(&html).contains(&format!(r#"href="{href}""#)), "{}", clean(&html));
+        }
     }
 
     #[test]
