@@ -125,11 +125,11 @@ def get(url, headers=None):
         return e.code, e.headers, e.read()
 
 def exported(out):
-    """Identity files of an export, as paths relative to it."""
+    """Identity files of an export, as paths relative to it (not its list of them, .tidings-export)."""
     paths = []
     for root, _, files in os.walk(out):
         for name in files:
-            if not name.endswith((".gz", ".br")):
+            if not name.endswith((".gz", ".br")) and name != ".tidings-export":
                 paths.append(os.path.relpath(os.path.join(root, name), out).replace(os.sep, "/"))
     return sorted(paths)
 
