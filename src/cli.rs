@@ -178,8 +178,9 @@ struct ProbeArgs {
 struct CheckArgs {
     #[command(flatten)]
     source: SourceArgs,
-    /// Output: `text` (one problem a line, then a summary) or `json`.
-    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    /// Output: `text` (one problem a line, then a summary) or `json` (one JSON document with
+    /// every problem).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, hide_possible_values = true)]
     format: LogFormat,
 }
 
@@ -632,6 +633,15 @@ fn init_tracing(format: LogFormat) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn check_format_help_describes_what_check_prints() {
+        // Issue 28, item 13: it described the log format ("one JSON object per line").
+        let mut command = <super::Cli as clap::CommandFactory>::command();
+        let check = command.find_subcommand_mut("check").unwrap();
+        let help = check.render_long_help().to_string();
+        assert!(help.contains("one JSON document with") && !help.contains("per line"), "{help}");
+    }
+
     #[test]
     fn sizes() {
         assert_eq!(super::parse_bytes("1024"), Ok(1024));

@@ -164,12 +164,13 @@ impl Library {
         let mut config_problems = Vec::new();
         let config = load_config(sources, &mut config_problems).map_err(Fatal)?;
         if !sources.content_dir.is_dir() {
-            return Err(Fatal(Diagnostic::error(
-                &sources.content_dir,
-                None,
-                None,
-                "content folder not found: create it or pass `--content DIR`",
-            )));
+            let message = if sources.content_dir.exists() {
+                "is a file, not a folder: `--content` wants the folder that holds the posts (a Jekyll site's \
+                 folder, with `_posts/`)"
+            } else {
+                "content folder not found: create it or pass `--content DIR`"
+            };
+            return Err(Fatal(Diagnostic::error(&sources.content_dir, None, None, message)));
         }
         let store = Store::new(sources.cache_bytes);
         let mut library = Library {

@@ -358,12 +358,19 @@ where
 }
 
 /// `/stats`: the subscriber counts page, for those who have the token (`Authorization:
-/// Bearer TOKEN` or `?token=TOKEN`); a `404` for everyone else, and always when no token is
-/// configured.
+/// Bearer TOKEN` or `?token=TOKEN`); a `401` asking for it when a token is configured, so an
+/// operator can tell a mistyped token from a page switched off, which is a `404`.
 async fn stats<B>(req: &Request<B>, app: &App) -> Response<Body> {
-    let Some(counts) = &app.counts else { return not_found() };
+    let (Some(counts), Some(_)) = (&app.counts, &app.stats_token) else { return not_found() };
     if !has_stats_token(req, app) {
-        return not_found();
+        let mut response = uncached(text(
+            StatusCode::UNAUTHORIZED,
+            "the subscriber counts need the stats token: send `Authorization: Bearer TOKEN`\n",
+        ));
+        response
+            .headers_mut()
+            .insert(http::header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"tidings stats\""));
+        return response;
     }
     let today = chrono::Utc::now().date_naive();
     let first = today - chrono::Duration::days(89);

@@ -14,7 +14,7 @@ into a SQLite file:
   4. tidings is stopped and started again on the same database: the next edit is delivered
      too (the subscription survived the restart);
   5. `tidings stats` shows the subscription (websub 1) and an aggregator's announced count
-     (a poll with a Feedly User-Agent), `/stats` answers with the token and is a 404 without;
+     (a poll with a Feedly User-Agent), `/stats` answers with the token and is a 401 without;
   6. after unsubscribing (verified too), an edit delivers nothing;
   7. a second tidings with `--hub` but without `--hub-allow-private` refuses callbacks at
      127.0.0.1 and 10.0.0.1 with a 400 that says why, and never calls them.
@@ -257,7 +257,7 @@ def run(binary, repo, workdir, running):
     page = requests.get(f"{base}/stats", timeout=5, headers={"Authorization": "Bearer s3cret"})
     check(page.status_code == 200 and path in page.text and "<svg" in page.text,
           "/stats with the token shows the feed and its chart", str(page.status_code))
-    check(requests.get(f"{base}/stats", timeout=5).status_code == 404, "/stats without the token is a 404")
+    check(requests.get(f"{base}/stats", timeout=5).status_code == 401, "/stats without the token is a 401")
     gauge = f'tidings_feed_subscribers{{feed="{path}",source="websub"}} 1'
     metrics = requests.get(f"{base}/metrics", timeout=5, headers={"Authorization": "Bearer s3cret"}).text
     check(gauge in metrics, "/metrics with the token has the subscriber gauges")

@@ -36,6 +36,15 @@ fn usage_and_configuration_failures_exit_2() {
         String::from_utf8_lossy(&missing.stderr),
         "error: tests/data/no-such-folder: content folder not found: create it or pass `--content DIR`\n"
     );
+    // Issue 28, item 15: a file given as the content folder is said to be one.
+    let file = tidings(&["check", "--content", "README.md"]);
+    assert_eq!(file.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&file.stderr)
+            .starts_with("error: README.md: is a file, not a folder: `--content` wants"),
+        "{}",
+        String::from_utf8_lossy(&file.stderr)
+    );
     // Issue 10: a mistyped feeds folder is an error, not a site without its configuration.
     let typo = tidings(&["check", "--content", "tests/data/site/content", "--feeds", "tests/data/site/feedz"]);
     assert_eq!(typo.status.code(), Some(2));

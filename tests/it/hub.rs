@@ -210,8 +210,12 @@ fn round_trip(dir: &Path, database: &str) {
     assert_eq!(callback.posts().len(), 1, "delivered once");
     assert!(untouched.posts().is_empty(), "the Archive feed did not change and was not delivered");
 
-    // `/stats`: behind the token.
-    assert_eq!(server.get("/stats").status, 404);
+    // `/stats`: behind the token; without it (or with a wrong one) a 401 that asks for it.
+    for wrong in [vec![], vec![("Authorization", "Bearer wrong")]] {
+        let refused = server.request("GET", "/stats", &wrong);
+        assert_eq!(refused.status, 401);
+        assert_eq!(refused.header("www-authenticate"), Some("Bearer realm=\"tidings stats\""));
+    }
     let page = wait_for("the counts written", Duration::from_secs(10), || {
         let page = server.request("GET", "/stats", &[("Authorization", &format!("Bearer {STATS_TOKEN}"))]);
         (page.status == 200 && page.text().contains("/categories/ops/feed.atom")).then_some(page)
