@@ -188,9 +188,13 @@ struct CheckArgs {
 struct ServeArgs {
     #[command(flatten)]
     source: SourceArgs,
-    /// Address to listen on.
-    #[arg(long, env = "TIDINGS_ADDR", default_value = "127.0.0.1:8080")]
+    /// Address to listen on: `IP:PORT`, `localhost:PORT`, `PORT` (on 127.0.0.1) or `:PORT` (on
+    /// every interface).
+    #[arg(long, env = "TIDINGS_ADDR", default_value = "127.0.0.1:8080", value_parser = listen_address)]
     addr: SocketAddr,
+    /// Not a flag of tidings: says to use `--addr`.
+    #[arg(long, hide = true)]
+    port: Option<String>,
     /// Open connections at most; past it the one idle longest is closed to make room, and
     /// when none is idle new ones get a 503.
     #[arg(long, env = "TIDINGS_MAX_CONNECTIONS", default_value_t = http::DEFAULT_MAX_CONNECTIONS)]
@@ -276,6 +280,27 @@ enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+/// `--addr` as people write it: `IP:PORT` (`[::1]:8080` too), `localhost:PORT`, `PORT` alone
+/// (on 127.0.0.1, like the default) or `:PORT` (on every interface, as Go and Caddy read it).
+fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    let port = |p: &str| p.parse::<u16>().ok();
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let parsed = match text.rsplit_once(':') {
+        None => port(text).map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
+        Some(("", p)) => port(p).map(|p| SocketAddr::from(([0, 0, 0, 0], p))),
+        Some((host, p)) if host.eq_ignore_ascii_case("localhost") => {
+            port(p).map(|p| SocketAddr::from(([127, 0, 0, 1], p)))
+        }
+        Some(_) => None,
+    };
+    parsed.ok_or_else(|| {
+        format!("{text:?}: write the address as IP:PORT (127.0.0.1:8080, [::1]:8080), localhost:8080, :8080 or 8080")
+    })
 }
 
 /// Parses the command line and runs the command.
@@ -468,6 +493,10 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
 }
 
 fn serve(args: &ServeArgs) -> ExitCode {
+    if let Some(port) = &args.port {
+        eprintln!("error: tidings has no --port: use --addr 127.0.0.1:{port} (or --addr {port})");
+        return ExitCode::from(EXIT_FAILURE);
+    }
     init_tracing(args.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -633,6 +662,23 @@ fn init_tracing(format: LogFormat) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn addresses_as_people_write_them() {
+        // Issue 28, item 12: only IP:PORT was taken.
+        for (written, addr) in [
+            ("127.0.0.1:8095", "127.0.0.1:8095"),
+            ("[::1]:8095", "[::1]:8095"),
+            ("localhost:8095", "127.0.0.1:8095"),
+            ("8095", "127.0.0.1:8095"),
+            (":8095", "0.0.0.0:8095"),
+        ] {
+            assert_eq!(super::listen_address(written).unwrap().to_string(), addr, "{written}");
+        }
+        for bad in ["example.com:80", "8095x", "localhost", ":99999"] {
+            assert!(super::listen_address(bad).unwrap_err().contains("IP:PORT"), "{bad}");
+        }
+    }
+
     #[test]
     fn check_format_help_describes_what_check_prints() {
         // Issue 28, item 13: it described the log format ("one JSON object per line").

@@ -36,6 +36,10 @@ fn usage_and_configuration_failures_exit_2() {
         String::from_utf8_lossy(&missing.stderr),
         "error: tests/data/no-such-folder: content folder not found: create it or pass `--content DIR`\n"
     );
+    // Issue 28, item 12: `--port` is answered with the flag that does it.
+    let port = tidings(&["serve", "--port", "8095"]);
+    assert_eq!(port.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&port.stderr).contains("use --addr 127.0.0.1:8095"));
     // Issue 28, item 15: a file given as the content folder is said to be one.
     let file = tidings(&["check", "--content", "README.md"]);
     assert_eq!(file.status.code(), Some(2));
