@@ -16,7 +16,11 @@ const STYLE: &str = include_str!("../../assets/feed-view.css");
 /// The HTML page for `key`'s page as `model` holds it. `base_url` is the site's origin (and
 /// path prefix), from which the other formats' addresses are made.
 pub fn write(model: &FeedModel, key: &FeedKey, base_url: &str) -> Vec<u8> {
-    let kind = key.format.label();
+    // "JSON Feed" is already a feed: not "JSON Feed feed".
+    let kind = match key.format {
+        Format::Json => key.format.label().to_owned(),
+        format => format!("{} feed", format.label()),
+    };
     let title = if model.title.trim().is_empty() { "Untitled feed" } else { model.title.trim() };
     let mut out = String::with_capacity(4096 + model.items.len() * 512);
     let _ = write!(
@@ -24,7 +28,7 @@ pub fn write(model: &FeedModel, key: &FeedKey, base_url: &str) -> Vec<u8> {
         "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\"/>\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n\
          <meta name=\"color-scheme\" content=\"light dark\"/>\n<meta name=\"robots\" content=\"noindex\"/>\n\
-         <title>{t} ({kind} feed)</title>\n",
+         <title>{t} ({kind})</title>\n",
         lang = esc(&model.language),
         t = esc(title),
     );
@@ -40,7 +44,7 @@ pub fn write(model: &FeedModel, key: &FeedKey, base_url: &str) -> Vec<u8> {
         );
     }
     let _ = write!(out, "<style>\n{STYLE}</style>\n</head>\n<body>\n<div class=\"wrap\">\n<header class=\"feed\">\n");
-    let _ = writeln!(out, "<p class=\"kind\">{kind} feed</p>\n<h1>{}</h1>", esc(title));
+    let _ = writeln!(out, "<p class=\"kind\">{kind}</p>\n<h1>{}</h1>", esc(title));
     if !model.description.trim().is_empty() {
         let _ = writeln!(out, "<p class=\"desc\">{}</p>", esc(model.description.trim()));
     }
@@ -66,11 +70,26 @@ pub fn write(model: &FeedModel, key: &FeedKey, base_url: &str) -> Vec<u8> {
         "</p>\n<p class=\"hint\">Feed readers are apps and websites that collect feeds; many are free. \
          Below is what this feed holds right now.</p>\n</aside>\n",
     );
-    match model.items.len() {
-        0 => out.push_str("<p class=\"empty\" lang=\"en\">No posts yet.</p>\n"),
-        1 => out.push_str("<p class=\"count\" lang=\"en\">1 post, newest first</p>\n"),
-        n => {
+    let (total, skipped) = model.position;
+    let shown = model.items.len();
+    match (shown, total) {
+        (0, _) => out.push_str("<p class=\"empty\" lang=\"en\">No posts yet.</p>\n"),
+        (1, 1) => out.push_str("<p class=\"count\" lang=\"en\">1 post, newest first</p>\n"),
+        (n, all) if n == all => {
             let _ = writeln!(out, "<p class=\"count\" lang=\"en\">{n} posts, newest first</p>");
+        }
+        // A page of a longer feed: which of how many, and the way to the older ones.
+        (n, all) => {
+            let which = if skipped == 0 {
+                format!("The {n} newest of {all} posts")
+            } else {
+                format!("Posts {} to {} of {all}, newest first", skipped + 1, skipped + n)
+            };
+            let _ = write!(out, "<p class=\"count\" lang=\"en\">{which}");
+            if let Some(next) = &model.pages.next {
+                let _ = write!(out, " · <a rel=\"next\" href=\"{}\">older posts</a>", esc(next));
+            }
+            out.push_str("</p>\n");
         }
     }
     for item in &model.items {

@@ -107,6 +107,8 @@ pub struct FeedModel {
     pub author: PersonModel,
     /// Items, newest first.
     pub items: Vec<ItemModel>,
+    /// Items on every page of the feed, and where this page's first is among them (0-based).
+    pub position: (usize, usize),
     /// False when some item's body was not ready in time and is missing: such a page is
     /// served, but not kept.
     pub complete: bool,
@@ -304,6 +306,7 @@ impl FeedModel {
             .and_then(|key| config.authors.get(key))
             .map(PersonModel::from_person)
             .unwrap_or_else(|| PersonModel { name: xml_safe(&config.title), email: None, uri: None });
+        let position = (info.posts.len(), (key.page.max(1) as usize - 1).saturating_mul(info.limit));
         let shown: Vec<&std::sync::Arc<Post>> = info.page(key.page).into_iter().map(|i| &index.posts[i]).collect();
         let fetched = index.bodies.fetch(&shown);
         let items: Vec<ItemModel> =
@@ -321,6 +324,7 @@ impl FeedModel {
             updated,
             author,
             items,
+            position,
             complete: fetched.complete,
         })
     }

@@ -328,3 +328,18 @@ fn an_empty_post_has_no_blank_summary_or_content_in_atom() {
     }
     assert!(atom.contains("Words."), "{atom}");
 }
+
+#[test]
+fn a_feeds_browser_page_names_its_format_once_and_says_which_posts_it_shows() {
+    // Issue 28, item 11: the badge read "JSON FEED FEED", and the first page of a paged feed
+    // said "20 posts, newest first" for a feed of 89.
+    let server = TestServer::start(&data("site"));
+    let browser = [("Sec-Fetch-Dest", "document"), ("Accept", "text/html")];
+    let json = server.request("GET", "/feed.json", &browser).text();
+    assert!(json.contains("<p class=\"kind\">JSON Feed</p>") && !json.contains("JSON Feed feed"), "{json}");
+    let atom = server.request("GET", "/feed.atom", &browser).text();
+    assert!(atom.contains("<p class=\"kind\">Atom feed</p>"), "{atom}");
+    let paged = server.request("GET", "/feeds/ops-weekly.atom", &browser).text();
+    let count = paged.lines().find(|l| l.contains("class=\"count\"")).unwrap_or_default();
+    assert!(count.contains("newest of") && count.contains("rel=\"next\""), "{count}");
+}
