@@ -151,57 +151,23 @@ impl Many {
 
 impl<'de> Deserialize<'de> for Many {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ManyVisitor;
-        impl<'de> Visitor<'de> for ManyVisitor {
-            type Value = Many;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a value or a list of values")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Many, E> {
-                Ok(Many::one(v.to_owned()))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Many, E> {
-                Ok(Many::one(v.to_string()))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Many, E> {
-                Ok(Many::one(v.to_string()))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Many, E> {
-                Ok(Many::one(v.to_string()))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Many, E> {
-                Ok(Many::one(v.to_string()))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Many, E> {
-                Ok(Many::default())
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Many, E> {
-                Ok(Many::default())
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Many, D::Error> {
-                Many::deserialize(d)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Many, A::Error> {
-                // Jekyll flattens nested lists and drops nulls (`[value].flatten.compact`).
-                let mut many = Many { is_list: true, ..Many::default() };
-                while let Some(item) = seq.next_element::<Item>()? {
-                    match item {
-                        Item::Values(values) => many.values.extend(values),
-                        Item::Skipped => many.skipped += 1,
-                    }
-                }
-                Ok(many)
-            }
+        match Item::deserialize(deserializer)? {
+            Item::One(value) => Ok(Many::one(value)),
+            Item::List { values, skipped } => Ok(Many { values, is_list: true, skipped }),
+            Item::Nothing => Ok(Many::default()),
+            Item::Map => Err(de::Error::invalid_type(de::Unexpected::Map, &"a value or a list of values")),
         }
-        deserializer.deserialize_any(ManyVisitor)
     }
 }
 
-/// One item of a list of terms: a value, a nested list's values (flattened, as Jekyll
-/// does), or nothing (`-`, `~`, a map), which is skipped.
+/// A term value as YAML gives it: one scalar, a list (nested lists flattened and nulls
+/// dropped, as Jekyll's `[value].flatten.compact` does, with the items skipped counted), or
+/// nothing.
 enum Item {
-    Values(Vec<String>),
-    Skipped,
+    One(String),
+    List { values: Vec<String>, skipped: usize },
+    Nothing,
+    Map,
 }
 
 impl<'de> Deserialize<'de> for Item {
@@ -213,51 +179,47 @@ impl<'de> Deserialize<'de> for Item {
                 f.write_str("a value or a list of values")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Item, E> {
-                Ok(Item::Values(vec![v.to_owned()]))
+                Ok(Item::One(v.to_owned()))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Item, E> {
-                Ok(Item::Values(vec![v.to_string()]))
+                Ok(Item::One(v.to_string()))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Item, E> {
-                Ok(Item::Values(vec![v.to_string()]))
+                Ok(Item::One(v.to_string()))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Item, E> {
-                Ok(Item::Values(vec![v.to_string()]))
+                Ok(Item::One(v.to_string()))
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Item, E> {
-                Ok(Item::Values(vec![v.to_string()]))
+                Ok(Item::One(v.to_string()))
             }
             fn visit_unit<E: de::Error>(self) -> Result<Item, E> {
-                Ok(Item::Skipped)
+                Ok(Item::Nothing)
             }
             fn visit_none<E: de::Error>(self) -> Result<Item, E> {
-                Ok(Item::Skipped)
+                Ok(Item::Nothing)
             }
             fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Item, D::Error> {
                 Item::deserialize(d)
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Item, A::Error> {
-                let values = flattened(seq)?;
-                Ok(if values.is_empty() { Item::Skipped } else { Item::Values(values) })
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Item, A::Error> {
+                let (mut values, mut skipped) = (Vec::new(), 0);
+                while let Some(item) = seq.next_element::<Item>()? {
+                    match item {
+                        Item::One(value) => values.push(value),
+                        Item::List { values: inner, .. } if !inner.is_empty() => values.extend(inner),
+                        Item::List { .. } | Item::Nothing | Item::Map => skipped += 1,
+                    }
+                }
+                Ok(Item::List { values, skipped })
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Item, A::Error> {
                 while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
-                Ok(Item::Skipped)
+                Ok(Item::Map)
             }
         }
         deserializer.deserialize_any(ItemVisitor)
     }
-}
-
-/// A nested list's values, flattened.
-fn flattened<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Vec<String>, A::Error> {
-    let mut values = Vec::new();
-    while let Some(item) = seq.next_element::<Item>()? {
-        if let Item::Values(v) = item {
-            values.extend(v);
-        }
-    }
-    Ok(values)
 }
 
 /// One author as front matter names them: a key of the authors table (or a name as shown),
@@ -344,10 +306,12 @@ impl<'de> Deserialize<'de> for AuthorItem {
                             continue;
                         }
                     };
-                    *slot = match map.next_value::<Item>()? {
-                        Item::Values(v) if v.len() == 1 => v.into_iter().next().filter(|s| !s.trim().is_empty()),
+                    let value = match map.next_value::<Item>()? {
+                        Item::One(value) => Some(value),
+                        Item::List { values, .. } if values.len() == 1 => values.into_iter().next(),
                         _ => None,
                     };
+                    *slot = value.filter(|s| !s.trim().is_empty());
                 }
                 Ok(vec![AuthorRef::Object { name, email, uri }])
             }

@@ -330,7 +330,7 @@ fn run_bounded(args: &[&std::ffi::OsStr], limit: std::time::Duration) -> std::pr
 
 #[test]
 fn check_reports_hostile_liquid_instead_of_hanging() {
-    // Issue 12, findings 3 and 4: a quadratic `uniq` took minutes per post, sorting in a loop
+    // Issue 25, findings 3 and 4: a quadratic `uniq` took minutes per post, sorting in a loop
     // longer, and a 680-byte post split a captured megabyte of commas into 918 MB; `check`
     // waited for each. Now `uniq` is linear, the sort stops at the work limit or the budget,
     // the commas at the memory limit, and each is reported where it stopped.
@@ -409,7 +409,7 @@ fn build_exports_hostile_liquid_posts_without_their_bodies() {
 
 #[test]
 fn serve_stops_hostile_liquid_and_shows_the_other_bodies() {
-    // Issue 12, finding 3: two hostile posts kept both render threads busy for minutes, so no
+    // Issue 25, finding 3: two hostile posts kept both render threads busy for minutes, so no
     // other body was ever ready. Now their renders stop (limits, or the budget) and the
     // empty bodies are kept, so later requests neither wait for them nor render them again.
     let server = TestServer::start_tuned(&data("hostile/liquid"), Path::new("/nonexistent-feeds-dir"), None, |s| {
