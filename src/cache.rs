@@ -17,7 +17,7 @@ use crate::discovery;
 use crate::feed::{self, FeedKey, Fingerprint};
 use crate::headlines;
 use crate::index::Index;
-use crate::store::{Key, Store, Value};
+use crate::store::{Key, Store, Weighed};
 
 /// Documents whose fingerprint in the current snapshot is remembered, at most; past it the
 /// memo starts again (it is only a memo: fingerprints are worked out again when asked for).
@@ -115,6 +115,13 @@ pub struct Rendered {
     fingerprint: Option<u128>,
 }
 
+impl Weighed for Rendered {
+    /// Bytes held on the heap: the representations made so far.
+    fn heap_bytes(&self) -> usize {
+        [&self.identity, &self.gzip, &self.brotli].iter().map(|r| r.ready().map_or(0, Bytes::len) + r.etag.len()).sum()
+    }
+}
+
 impl Rendered {
     /// The document's bytes with the validators of every coding; the compressed twins are
     /// made by [`Rendered::body`] when first asked for.
@@ -139,11 +146,6 @@ impl Rendered {
     pub fn from_feed(output: feed::Output, media_type: &'static str) -> Self {
         let complete = output.complete;
         Rendered { complete, ..Rendered::new(output.bytes, output.updated.map(to_system_time), media_type) }
-    }
-
-    /// Bytes held on the heap: the representations made so far.
-    pub fn heap_bytes(&self) -> usize {
-        [&self.identity, &self.gzip, &self.brotli].iter().map(|r| r.ready().map_or(0, Bytes::len) + r.etag.len()).sum()
     }
 
     /// The representation in `coding`.
@@ -393,7 +395,7 @@ impl FeedCache {
         };
         thread_local!(static HITS: Cell<u32> = const { Cell::new(0) });
         if HITS.with(|hits| hits.replace(hits.get().wrapping_add(1))).is_multiple_of(TOUCH_EVERY) {
-            self.store.document(fingerprint);
+            self.store.get::<Rendered>(Key::Document(fingerprint));
         }
         Some(rendered)
     }
@@ -451,7 +453,7 @@ impl FeedCache {
     /// [`FeedCache::hit`] first, which needs no fingerprint.
     pub async fn get(&self, index: &Arc<Index>, document: &Document) -> Option<(Arc<Rendered>, Lookup)> {
         let fingerprint = self.fingerprint(index, document)?;
-        if let Some(rendered) = self.store.document(fingerprint) {
+        if let Some(rendered) = self.store.get::<Rendered>(Key::Document(fingerprint)) {
             self.remember(document, fingerprint, &rendered);
             return Some((rendered, Lookup::Hit));
         }
@@ -474,7 +476,7 @@ impl FeedCache {
                         let rendered =
                             document.render(&index).map(|r| Arc::new(Rendered { fingerprint: Some(fingerprint), ..r }));
                         if let Some(rendered) = rendered.as_ref().filter(|r| r.complete) {
-                            store.insert(Key::Document(fingerprint), Value::Document(rendered.clone()));
+                            store.insert(Key::Document(fingerprint), rendered.clone());
                         }
                         rendered
                     });
@@ -504,7 +506,7 @@ impl FeedCache {
         let compressed = crate::offload::run(move || {
             let bytes = made.body(coding).clone();
             if let Some(fingerprint) = made.fingerprint {
-                store.reweigh(fingerprint, &made);
+                store.reweigh(Key::Document(fingerprint), &made);
             }
             bytes
         });

@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use crate::diagnostic::Diagnostic;
+use crate::jekyll::config::{JekyllConfig, JekyllSite};
 use crate::yaml;
 
 /// Items per feed page when `limit` is not set.
@@ -110,7 +111,7 @@ pub struct SiteConfig {
     pub hub_url: Option<String>,
     /// Set when the site is a Jekyll site with a `_config.yml`: Jekyll's rules for posts,
     /// dates, URLs and ids apply, and jekyll-feed's settings.
-    pub jekyll: Option<std::sync::Arc<crate::jekyll::config::JekyllSite>>,
+    pub jekyll: Option<std::sync::Arc<JekyllSite>>,
 }
 
 /// A curated feed: posts matching every filter that is given (and any value within one).
@@ -173,16 +174,6 @@ impl CuratedFeed {
             tags: slugs(raw.tags),
             limit,
         })
-    }
-
-    /// True when `post` belongs in this feed.
-    pub fn matches(&self, post: &crate::content::Post) -> bool {
-        fn any<'a>(wanted: &[String], mut have: impl Iterator<Item = &'a str>) -> bool {
-            wanted.is_empty() || have.any(|h| wanted.iter().any(|w| w == h))
-        }
-        any(&self.categories, post.categories.iter().map(|t| t.slug.as_str()))
-            && any(&self.authors, post.authors.iter().map(|p| p.key.as_str()))
-            && any(&self.tags, post.tags.iter().map(|t| t.slug.as_str()))
     }
 }
 
@@ -260,6 +251,42 @@ impl SiteConfig {
         let mut config = SiteConfig::default();
         config.apply_yaml(text, path, diagnostics)?;
         Ok(config)
+    }
+
+    /// Takes on what a Jekyll site's configuration (read from `path`) says: tidings' defaults
+    /// for everything it does not say, and its rules for the posts.
+    pub fn apply_jekyll(&mut self, jekyll: JekyllConfig, path: &Path) -> Result<(), Diagnostic> {
+        if let Some(title) = jekyll.title {
+            self.title = title;
+        }
+        if let Some(description) = jekyll.description {
+            self.description = description;
+        }
+        if let Some(url) = jekyll.base_url {
+            self.set_base_url(&url.value)
+                .map_err(|m| yaml::diagnostic_at(path, 0, &url.location, m.replace("`base_url`", "`url`")))?;
+        }
+        if let Some(lang) = jekyll.lang {
+            self.language = bcp47(&lang);
+        }
+        if let Some(zone) = jekyll.timezone {
+            self.timezone = zone;
+        }
+        self.permalink = jekyll.permalink;
+        self.excerpt_separator = jekyll.excerpt_separator;
+        if let Some(author) = jekyll.author {
+            let key = crate::text::slugify(&author.name);
+            self.default_author = Some(key.clone());
+            self.authors.insert(key.clone(), Person { key, name: author.name, email: author.email, uri: author.uri });
+        }
+        if let Some(limit) = jekyll.posts_limit {
+            self.limit = limit;
+        }
+        if jekyll.excerpt_only {
+            self.content = ContentMode::Summary;
+        }
+        self.jekyll = Some(std::sync::Arc::new(jekyll.site));
+        Ok(())
     }
 
     /// Applies what `site.yaml` text says on top of this configuration (a Jekyll site's
@@ -472,6 +499,39 @@ pub fn bcp47(tag: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn from_jekyll(text: &str) -> Result<SiteConfig, String> {
+        let path = Path::new("_config.yml");
+        let mut config = SiteConfig::default();
+        let jekyll = crate::jekyll::config::read(text, path, &mut Vec::new()).map_err(|d| d.to_string())?;
+        config.apply_jekyll(jekyll, path).map_err(|d| d.to_string())?;
+        Ok(config)
+    }
+
+    #[test]
+    fn a_jekyll_configuration_becomes_settings() {
+        let config = from_jekyll(
+            "name: Jekyll News\nurl: https://example.com/\nbaseurl: blog\ntimezone: America/Los_Angeles\n\
+             feed:\n  posts_limit: 10000\n  excerpt_only: true\nlang: en_GB\n\
+             author: {name: Ann Example, email: ann@example.com}\n",
+        )
+        .unwrap();
+        assert_eq!(config.title, "Jekyll News");
+        assert_eq!(config.base_url, "https://example.com/blog");
+        assert_eq!(config.timezone, chrono_tz::America::Los_Angeles);
+        assert_eq!((config.limit, config.content), (10000, ContentMode::Summary));
+        assert_eq!(config.language, "en-GB");
+        assert_eq!(config.default_author.as_deref(), Some("ann-example"));
+        assert_eq!(config.authors["ann-example"].email.as_deref(), Some("ann@example.com"));
+        assert_eq!(config.jekyll.unwrap().feed.posts_limit, 10000);
+        let config = from_jekyll("url: https://example.com\n").unwrap();
+        assert_eq!((config.title.as_str(), config.limit), ("example.com", DEFAULT_LIMIT));
+        assert_eq!(
+            from_jekyll("url: ftp:/x\n").unwrap_err().split(':').nth(1),
+            Some("1"),
+            "the message points at `url`"
+        );
+    }
 
     fn parse(text: &str) -> Result<SiteConfig, String> {
         let mut diagnostics = Vec::new();

@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use foldhash::HashMap;
 use rayon::slice::ParallelSliceMut;
 
-use crate::config::SiteConfig;
+use crate::config::{CuratedFeed, SiteConfig};
 use crate::content::{BodySource, Post, Term};
 
 /// Posts of one category, author or tag.
@@ -85,7 +85,7 @@ impl Index {
             .values()
             .map(|feed| {
                 let posts =
-                    visible.iter().enumerate().filter(|(_, p)| feed.matches(p)).map(|(i, _)| i as u32).collect();
+                    visible.iter().enumerate().filter(|(_, p)| curated_match(feed, p)).map(|(i, _)| i as u32).collect();
                 (feed.name.clone(), Group { name: feed.title.clone(), posts })
             })
             .collect();
@@ -184,6 +184,17 @@ impl<'a> TermGroups<'a> {
             })
             .collect()
     }
+}
+
+/// True when `post` belongs in the curated `feed`: it has one of each list's terms (an empty
+/// list takes every post).
+pub fn curated_match(feed: &CuratedFeed, post: &Post) -> bool {
+    fn any<'a>(wanted: &[String], mut have: impl Iterator<Item = &'a str>) -> bool {
+        wanted.is_empty() || have.any(|h| wanted.iter().any(|w| w == h))
+    }
+    any(&feed.categories, post.categories.iter().map(|t| t.slug.as_str()))
+        && any(&feed.authors, post.authors.iter().map(|p| p.key.as_str()))
+        && any(&feed.tags, post.tags.iter().map(|t| t.slug.as_str()))
 }
 
 #[cfg(test)]

@@ -3,12 +3,10 @@
 //! the budget. Keys say what a value was made from (a post's text hash, a document's
 //! dependencies), never when, so an unchanged thing keeps its entry across reloads.
 
+use std::any::Any;
 use std::sync::Arc;
 
 use moka::sync::Cache;
-
-use crate::cache::Rendered;
-use crate::content::Body;
 
 /// Default budget: 256 MiB.
 pub const DEFAULT_BUDGET: u64 = 256 * 1024 * 1024;
@@ -23,25 +21,26 @@ pub enum Key {
     Document(u128),
 }
 
-/// A kept value.
-#[derive(Clone, Debug)]
-pub enum Value {
-    /// A post's rendered HTML.
-    Body(Arc<Body>),
-    /// A finished document with its compressed twins.
-    Document(Arc<Rendered>),
+/// A value the store can keep: it says how many bytes it holds on the heap. The store knows
+/// no value type; each caller asks for the type it put in.
+pub trait Weighed: Any + Send + Sync {
+    /// Bytes the value holds on the heap.
+    fn heap_bytes(&self) -> usize;
 }
 
-impl Value {
-    /// Bytes the value holds on the heap, plus a fixed charge for the entry itself.
-    fn weight(&self) -> u32 {
-        const ENTRY: usize = 128;
-        let bytes = match self {
-            Value::Body(body) => body.heap_bytes(),
-            Value::Document(rendered) => rendered.heap_bytes(),
-        };
-        u32::try_from(bytes + ENTRY).unwrap_or(u32::MAX)
-    }
+/// A kept value, shared.
+pub type Value = Arc<dyn Weighed>;
+
+/// Bytes `value` holds on the heap, plus a fixed charge for the entry itself.
+fn weight(value: &Value) -> u32 {
+    const ENTRY: usize = 128;
+    u32::try_from(value.heap_bytes() + ENTRY).unwrap_or(u32::MAX)
+}
+
+/// `value` as the type `T`, if it is one.
+fn downcast<T: Weighed>(value: Value) -> Option<Arc<T>> {
+    let any: Arc<dyn Any + Send + Sync> = value;
+    any.downcast::<T>().ok()
 }
 
 /// The shared, weighed cache. Cloning shares it.
@@ -56,7 +55,7 @@ impl Store {
     pub fn new(budget: u64) -> Store {
         let inner = Cache::builder()
             .max_capacity(budget)
-            .weigher(|_: &Key, value: &Value| value.weight())
+            .weigher(|_: &Key, value: &Value| weight(value))
             .build_with_hasher(foldhash::fast::RandomState::default());
         Store { inner, budget }
     }
@@ -66,20 +65,9 @@ impl Store {
         self.budget
     }
 
-    /// A kept body.
-    pub fn body(&self, hash: u128, epoch: u64) -> Option<Arc<Body>> {
-        match self.inner.get(&Key::Body(hash, epoch))? {
-            Value::Body(body) => Some(body),
-            Value::Document(_) => None,
-        }
-    }
-
-    /// A kept document.
-    pub fn document(&self, fingerprint: u128) -> Option<Arc<Rendered>> {
-        match self.inner.get(&Key::Document(fingerprint))? {
-            Value::Document(rendered) => Some(rendered),
-            Value::Body(_) => None,
-        }
+    /// The value kept under `key`, if there is one of type `T`.
+    pub fn get<T: Weighed>(&self, key: Key) -> Option<Arc<T>> {
+        downcast(self.inner.get(&key)?)
     }
 
     /// Keeps a value, then evicts what the budget requires at once, so the weighed size
@@ -89,12 +77,12 @@ impl Store {
         self.inner.run_pending_tasks();
     }
 
-    /// Weighs a kept document again after it grew (a compressed twin was made), evicting
-    /// what the budget then requires; nothing happens if the store no longer keeps that very
-    /// document (evicted, or forgotten as stale), so this never brings one back.
-    pub fn reweigh(&self, fingerprint: u128, rendered: &Arc<Rendered>) {
-        self.inner.entry(Key::Document(fingerprint)).and_compute_with(|kept| match kept {
-            Some(entry) if matches!(entry.value(), Value::Document(r) if Arc::ptr_eq(r, rendered)) => {
+    /// Weighs a kept value again after it grew (a document's compressed twin was made),
+    /// evicting what the budget then requires; nothing happens if the store no longer keeps
+    /// that very value (evicted, or forgotten as stale), so this never brings one back.
+    pub fn reweigh<T: Weighed>(&self, key: Key, value: &Arc<T>) {
+        self.inner.entry(key).and_compute_with(|kept| match kept {
+            Some(entry) if std::ptr::addr_eq(Arc::as_ptr(entry.value()), Arc::as_ptr(value)) => {
                 moka::ops::compute::Op::Put(entry.into_value())
             }
             _ => moka::ops::compute::Op::Nop,
@@ -102,7 +90,7 @@ impl Store {
         self.inner.run_pending_tasks();
     }
 
-    /// Forgets a document, e.g. one a newer version replaced.
+    /// Forgets an entry, e.g. a document a newer version replaced.
     pub fn forget(&self, key: Key) {
         self.inner.invalidate(&key);
     }
@@ -132,34 +120,58 @@ impl Default for Store {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use super::*;
-    use crate::cache::Coding;
 
-    fn document() -> Arc<Rendered> {
-        Arc::new(Rendered::new(b"<feed>hello hello hello</feed>".repeat(200), None, "application/atom+xml"))
+    /// A value that can grow after it was kept, as a document does when a twin is made.
+    struct Growing(Mutex<Vec<u8>>);
+
+    impl Weighed for Growing {
+        fn heap_bytes(&self) -> usize {
+            self.0.lock().unwrap().len()
+        }
+    }
+
+    fn value() -> Arc<Growing> {
+        Arc::new(Growing(Mutex::new(vec![0; 6_000])))
     }
 
     #[test]
-    fn a_document_is_weighed_again_when_a_twin_is_made() {
+    fn a_value_is_weighed_again_when_it_grows() {
         let store = Store::default();
-        let rendered = document();
-        store.insert(Key::Document(1), Value::Document(rendered.clone()));
+        let kept = value();
+        store.insert(Key::Document(1), kept.clone());
         let before = store.weighed_bytes();
-        rendered.body(Coding::Brotli);
-        store.reweigh(1, &rendered);
-        assert!(store.weighed_bytes() > before, "{} then {}", before, store.weighed_bytes());
+        kept.0.lock().unwrap().extend([1; 4_000]);
+        store.reweigh(Key::Document(1), &kept);
+        assert_eq!(store.weighed_bytes(), before + 4_000);
     }
 
     #[test]
-    fn reweighing_never_brings_a_document_back() {
+    fn reweighing_never_brings_a_value_back() {
         let store = Store::default();
-        let rendered = document();
-        store.insert(Key::Document(1), Value::Document(rendered.clone()));
+        let kept = value();
+        store.insert(Key::Document(1), kept.clone());
         store.forget(Key::Document(1));
-        store.reweigh(1, &rendered);
-        assert!(store.document(1).is_none(), "forgotten stays forgotten");
-        store.insert(Key::Document(1), Value::Document(document()));
-        store.reweigh(1, &rendered);
-        assert!(!Arc::ptr_eq(&store.document(1).unwrap(), &rendered), "a newer document is not replaced");
+        store.reweigh(Key::Document(1), &kept);
+        assert!(store.get::<Growing>(Key::Document(1)).is_none(), "forgotten stays forgotten");
+        store.insert(Key::Document(1), value());
+        store.reweigh(Key::Document(1), &kept);
+        assert!(!Arc::ptr_eq(&store.get::<Growing>(Key::Document(1)).unwrap(), &kept), "a newer value is not replaced");
+    }
+
+    #[test]
+    fn a_value_is_given_back_only_as_its_own_type() {
+        struct Other;
+        impl Weighed for Other {
+            fn heap_bytes(&self) -> usize {
+                0
+            }
+        }
+        let store = Store::default();
+        store.insert(Key::Body(1, 1), value());
+        assert!(store.get::<Other>(Key::Body(1, 1)).is_none());
+        assert!(store.get::<Growing>(Key::Body(1, 1)).is_some());
     }
 }

@@ -19,7 +19,7 @@ use super::{Post, PostFile, parse, read_post, text_hash};
 use crate::config::SiteConfig;
 use crate::diagnostic::Diagnostic;
 use crate::jekyll::liquid::Resolver;
-use crate::store::{Key, Store, Value};
+use crate::store::{Key, Store, Weighed};
 
 /// A post's body as HTML, with its summary.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -32,9 +32,8 @@ pub struct Body {
     pub content_html: String,
 }
 
-impl Body {
-    /// Bytes held on the heap.
-    pub fn heap_bytes(&self) -> usize {
+impl Weighed for Body {
+    fn heap_bytes(&self) -> usize {
         self.summary_html.capacity() + self.summary_text.capacity() + self.content_html.capacity()
     }
 }
@@ -296,7 +295,7 @@ impl BodySource {
                 continue;
             }
             let key = (body_key(post), self.context.epoch);
-            if let Some(body) = self.renderer.store.body(key.0, key.1) {
+            if let Some(body) = self.renderer.store.get::<Body>(Key::Body(key.0, key.1)) {
                 bodies.push(Some(body));
                 continue;
             }
@@ -363,7 +362,7 @@ fn render_job(renderer: &Renderer, context: &RenderContext, post: &Arc<Post>, fl
         ));
     }
     if fit == Fit::Kept {
-        renderer.store.insert(Key::Body(body_key(post), context.epoch), Value::Body(body.clone()));
+        renderer.store.insert(Key::Body(body_key(post), context.epoch), body.clone());
     }
     renderer.record(&post.source, problems);
     flight.finish((fit != Fit::Stale).then_some(body));

@@ -592,7 +592,10 @@ impl Library {
         }
         let pinned = match text {
             Some(text) => Some(Pinned::Text(text)),
-            None => self.store().body(super::body::body_key(&last_good), self.epoch).map(Pinned::Body),
+            None => self
+                .store()
+                .get(crate::store::Key::Body(super::body::body_key(&last_good), self.epoch))
+                .map(Pinned::Body),
         };
         match pinned {
             Some(pinned) => Arc::new(Post { pinned: Some(pinned), ..(*last_good).clone() }),

@@ -174,7 +174,7 @@ fn load_config(sources: &Sources, diagnostics: &mut Vec<Diagnostic>) -> Result<S
             Some(ext) if ext == "toml" => toml_as_yaml(&text, &jekyll_path)?,
             _ => text,
         };
-        crate::jekyll::config::apply(&text, &jekyll_path, &mut config, diagnostics)?;
+        config.apply_jekyll(crate::jekyll::config::read(&text, &jekyll_path, diagnostics)?, &jekyll_path)?;
         drop_bad_emails(&mut config, &jekyll_path, diagnostics);
     }
     let site_path = sources.feeds_dir.join("site.yaml");

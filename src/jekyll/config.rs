@@ -1,12 +1,12 @@
-//! A Jekyll site's `_config.yml` read into tidings' [`SiteConfig`], so a Jekyll blog is served
-//! as it is, with every key tidings does not use reported once.
+//! A Jekyll site's `_config.yml` read into what it says in tidings' terms ([`JekyllConfig`]),
+//! which the settings take on, so a Jekyll blog is served as it is, with every key tidings
+//! does not use reported once.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::config::{Person, SiteConfig};
 use crate::content::frontmatter::RawFrontMatter;
 use crate::diagnostic::Diagnostic;
 use crate::yaml::{self, Spanned};
@@ -283,14 +283,48 @@ enum RawAuthor {
     Table { name: Option<String>, email: Option<String>, uri: Option<String>, url: Option<String> },
 }
 
-/// Reads `_config.yml` into `config` (tidings' defaults for everything it does not say).
-/// Keys tidings does not use become warnings, each with a "did you mean" when one is close.
-pub fn apply(
-    text: &str,
-    path: &Path,
-    config: &mut SiteConfig,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Result<(), Diagnostic> {
+/// A person `_config.yml` names as the site's `author`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Author {
+    /// The name shown to readers (never blank).
+    pub name: String,
+    /// `email`, as written.
+    pub email: Option<String>,
+    /// `uri`, else `url`.
+    pub uri: Option<String>,
+}
+
+/// What a Jekyll site's configuration says, in tidings' terms: the site settings it gives
+/// (`None` where it says nothing) and the Jekyll rules its posts follow.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JekyllConfig {
+    /// `title`, else `name`, else the host of `url`.
+    pub title: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
+    /// `url` + `baseurl` (`absolute_url`), where `url` is written.
+    pub base_url: Option<Spanned<String>>,
+    /// `lang`, as written.
+    pub lang: Option<String>,
+    /// `timezone`.
+    pub timezone: Option<chrono_tz::Tz>,
+    /// `permalink`: Jekyll's default style `date` when it says nothing.
+    pub permalink: String,
+    /// `excerpt_separator`: Jekyll's blank line when it says nothing.
+    pub excerpt_separator: String,
+    /// `author`.
+    pub author: Option<Author>,
+    /// `feed.posts_limit`.
+    pub posts_limit: Option<usize>,
+    /// `feed.excerpt_only: true`: entries carry summaries, not whole bodies.
+    pub excerpt_only: bool,
+    /// The rules of the site and jekyll-feed's settings.
+    pub site: JekyllSite,
+}
+
+/// Reads `_config.yml`. Keys tidings does not use become warnings, each with a "did you
+/// mean" when one is close.
+pub fn read(text: &str, path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Result<JekyllConfig, Diagnostic> {
     let raw: RawConfig = yaml::from_str(text, path, 0)?;
     let site: serde_json::Value = yaml::from_str(text, path, 0)?;
     let site = if site.is_null() { serde_json::Value::Object(Default::default()) } else { site };
@@ -300,27 +334,17 @@ pub fn apply(
     // with neither is named after its host.
     let host = raw.url.as_ref().and_then(|u| u.value.as_deref()).and_then(|u| url::Url::parse(u.trim()).ok());
     let host = host.and_then(|u| u.host_str().map(str::to_owned));
-    if let Some(title) = raw.title.as_ref().and_then(|t| t.value.clone()).or(raw.name.clone()).or(host) {
-        config.title = title;
-    }
-    if let Some(description) = raw.description {
-        config.description = description;
-    }
-    if let Some(url) = raw.url.as_ref().and_then(|u| u.value.as_ref().map(|v| (v, u.location))) {
-        let (url, location) = url;
+    let title = raw.title.as_ref().and_then(|t| t.value.clone()).or(raw.name.clone()).or(host);
+    let base_url = raw.url.as_ref().and_then(|u| u.value.as_ref().map(|v| (v, u.location))).map(|(url, location)| {
         // `absolute_url` is `url` + `baseurl`.
         let baseurl = raw.baseurl.as_deref().unwrap_or("").trim().trim_end_matches('/');
         let baseurl =
             if baseurl.is_empty() || baseurl.starts_with('/') { baseurl.to_owned() } else { format!("/{baseurl}") };
-        config
-            .set_base_url(&format!("{}{baseurl}", url.trim().trim_end_matches('/')))
-            .map_err(|m| yaml::diagnostic_at(path, 0, &location, m.replace("`base_url`", "`url`")))?;
-    }
-    if let Some(lang) = raw.lang {
-        config.language = crate::config::bcp47(&lang);
-    }
+        Spanned { value: format!("{}{baseurl}", url.trim().trim_end_matches('/')), location }
+    });
+    let mut timezone = None;
     if let Some(zone) = raw.timezone {
-        config.timezone = zone.value.trim().parse().map_err(|_| {
+        timezone = Some(zone.value.trim().parse().map_err(|_| {
             yaml::diagnostic_at(
                 path,
                 0,
@@ -330,24 +354,18 @@ pub fn apply(
                     zone.value
                 ),
             )
-        })?;
+        })?);
     }
-    // Jekyll's default style is `date`.
-    config.permalink = raw.permalink.filter(|p| !p.trim().is_empty()).unwrap_or_else(|| "date".to_owned());
-    config.excerpt_separator = raw.excerpt_separator.unwrap_or_else(|| "\n\n".to_owned());
-    if let Some(author) = raw.author {
-        let person = match author {
-            RawAuthor::Name(name) => Person { key: crate::text::slugify(&name), name, email: None, uri: None },
+    let author = raw
+        .author
+        .map(|author| match author {
+            RawAuthor::Name(name) => Author { name, email: None, uri: None },
             RawAuthor::Table { name, email, uri, url } => {
-                let name = name.unwrap_or_default();
-                Person { key: crate::text::slugify(&name), name, email, uri: uri.or(url) }
+                Author { name: name.unwrap_or_default(), email, uri: uri.or(url) }
             }
-        };
-        if !person.name.trim().is_empty() {
-            config.default_author = Some(person.key.clone());
-            config.authors.insert(person.key.clone(), person);
-        }
-    }
+        })
+        .filter(|author| !author.name.trim().is_empty());
+    let (mut posts_limit, mut excerpt_only) = (None, false);
     let mut feed = FeedSettings::default();
     if let Some(raw_feed) = raw.feed {
         if let Some(p) = raw_feed.path.filter(|p| !p.trim().is_empty()) {
@@ -360,8 +378,8 @@ pub fn apply(
             if limit.value == 0 {
                 return Err(yaml::diagnostic_at(path, 0, &limit.location, "`feed.posts_limit`: must be 1 or more"));
             }
-            config.limit = limit.value.min(u32::MAX as u64) as usize;
-            feed.posts_limit = config.limit;
+            feed.posts_limit = limit.value.min(u32::MAX as u64) as usize;
+            posts_limit = Some(feed.posts_limit);
         }
         feed.categories = raw_feed.categories.unwrap_or_default();
         match raw_feed.tags {
@@ -377,9 +395,7 @@ pub fn apply(
             }
             None => {}
         }
-        if raw_feed.excerpt_only == Some(true) {
-            config.content = crate::config::ContentMode::Summary;
-        }
+        excerpt_only = raw_feed.excerpt_only == Some(true);
     }
     let defaults = raw
         .defaults
@@ -400,16 +416,28 @@ pub fn apply(
         .map(|e| e.trim().trim_start_matches('.').to_ascii_lowercase())
         .filter(|e| !e.is_empty())
         .collect();
-    config.jekyll = Some(std::sync::Arc::new(JekyllSite {
-        posts_permalink: raw.collections.and_then(|mut c| c.remove("posts")).and_then(|p| p.permalink),
-        site,
-        defaults,
-        feed,
-        markdown_ext,
-        future: raw.future == Some(true),
-        liquid_only_keys,
-    }));
-    Ok(())
+    Ok(JekyllConfig {
+        title,
+        description: raw.description,
+        base_url,
+        lang: raw.lang,
+        timezone,
+        // Jekyll's default style is `date`.
+        permalink: raw.permalink.filter(|p| !p.trim().is_empty()).unwrap_or_else(|| "date".to_owned()),
+        excerpt_separator: raw.excerpt_separator.unwrap_or_else(|| "\n\n".to_owned()),
+        author,
+        posts_limit,
+        excerpt_only,
+        site: JekyllSite {
+            posts_permalink: raw.collections.and_then(|mut c| c.remove("posts")).and_then(|p| p.permalink),
+            site,
+            defaults,
+            feed,
+            markdown_ext,
+            future: raw.future == Some(true),
+            liquid_only_keys,
+        },
+    })
 }
 
 /// One warning per top-level key (and `feed:` key) tidings does not use.
@@ -505,10 +533,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
 
-    fn read(text: &str) -> (SiteConfig, Vec<String>) {
-        let mut config = SiteConfig::default();
+    fn read_text(text: &str) -> (JekyllConfig, Vec<String>) {
         let mut diagnostics = Vec::new();
-        apply(text, Path::new("_config.yml"), &mut config, &mut diagnostics).unwrap();
+        let config = read(text, Path::new("_config.yml"), &mut diagnostics).unwrap();
         (config, diagnostics.iter().map(ToString::to_string).collect())
     }
 
@@ -519,41 +546,40 @@ mod tests {
         for bad in ["../../home/u/.bashrc", "/a/./b.xml", "a/%2e%2E/b.xml", "a\\..\\b", ".."] {
             assert_eq!(safe_feed_path(bad), None, "{bad}");
         }
-        let mut config = SiteConfig::default();
-        let mut diagnostics = Vec::new();
-        let text = "title: T\nfeed:\n  path: ../x.xml\n  tags:\n    path: ../t/\n";
-        apply(text, Path::new("_config.yml"), &mut config, &mut diagnostics).unwrap();
-        let feed = &config.jekyll.unwrap().feed;
+        let (config, diagnostics) = read_text("title: T\nfeed:\n  path: ../x.xml\n  tags:\n    path: ../t/\n");
+        let feed = &config.site.feed;
         assert_eq!((feed.path.as_str(), feed.tags_path.as_str()), ("/feed.xml", "/feed/by_tag/"));
         assert_eq!(diagnostics.len(), 2, "{diagnostics:?}");
     }
 
     #[test]
     fn url_and_baseurl_make_the_base_url() {
-        let (config, _) = read("url: https://example.com/\nbaseurl: /blog/\n");
-        assert_eq!(config.base_url, "https://example.com/blog");
-        assert_eq!(config.title, "example.com", "a site without a title is named after its host");
-        let (config, _) = read("url: https://example.com\nbaseurl: blog\n");
-        assert_eq!(config.base_url, "https://example.com/blog");
-        let (config, _) = read("url: https://example.com\nbaseurl: \"\"\n");
-        assert_eq!(config.base_url, "https://example.com");
+        let base_url = |text: &str| read_text(text).0.base_url.map(|url| url.value);
+        assert_eq!(
+            base_url("url: https://example.com/\nbaseurl: /blog/\n").as_deref(),
+            Some("https://example.com/blog")
+        );
+        let (config, _) = read_text("url: https://example.com/\n");
+        assert_eq!(config.title.as_deref(), Some("example.com"), "a site without a title is named after its host");
+        assert_eq!(base_url("url: https://example.com\nbaseurl: blog\n").as_deref(), Some("https://example.com/blog"));
+        assert_eq!(base_url("url: https://example.com\nbaseurl: \"\"\n").as_deref(), Some("https://example.com"));
     }
 
     #[test]
     fn jekyll_keys() {
-        let (config, warnings) = read(
+        let (config, warnings) = read_text(
             "title: ~\nname: Jekyll News\ntimezone: America/Los_Angeles\ncollections:\n  posts:\n    permalink: /news/:year/:title/\n\
              feed:\n  categories: [release, Main Cat]\n  posts_limit: 10000\n  tags: true\nlang: en_GB\n\
              author: {name: Ann Example, email: ann@example.com}\nfuture: true\n",
         );
-        assert_eq!(config.title, "Jekyll News");
-        assert_eq!(config.timezone, chrono_tz::America::Los_Angeles);
-        assert_eq!(config.limit, 10000);
-        assert_eq!(config.language, "en-GB");
+        assert_eq!(config.title.as_deref(), Some("Jekyll News"));
+        assert_eq!(config.timezone, Some(chrono_tz::America::Los_Angeles));
+        assert_eq!(config.posts_limit, Some(10000));
+        assert_eq!(config.lang.as_deref(), Some("en_GB"));
         assert_eq!(config.excerpt_separator, "\n\n");
         assert_eq!(config.permalink, "date");
-        assert_eq!(config.authors[config.default_author.as_ref().unwrap()].email.as_deref(), Some("ann@example.com"));
-        let jekyll = config.jekyll.unwrap();
+        assert_eq!(config.author.unwrap().email.as_deref(), Some("ann@example.com"));
+        let jekyll = config.site;
         assert_eq!(jekyll.posts_permalink.as_deref(), Some("/news/:year/:title/"));
         assert_eq!(jekyll.feed.categories, ["release", "Main Cat"]);
         assert!(jekyll.feed.tags && jekyll.future);
@@ -564,7 +590,7 @@ mod tests {
     #[test]
     fn unused_keys_are_reported_once_with_a_suggestion() {
         let (_, warnings) =
-            read("title: T\npermalnk: pretty\nplugins: [jekyll-feed]\nfeed:\n  path: atom.xml\n  limit: 3\n");
+            read_text("title: T\npermalnk: pretty\nplugins: [jekyll-feed]\nfeed:\n  path: atom.xml\n  limit: 3\n");
         assert_eq!(warnings.len(), 3, "{warnings:?}");
         assert_eq!(warnings[0], "_config.yml:2:1: `permalnk` is not used by tidings; did you mean `permalink`?");
         assert_eq!(
@@ -577,11 +603,11 @@ mod tests {
 
     #[test]
     fn defaults_by_scope() {
-        let (config, _) = read(
+        let (config, _) = read_text(
             "defaults:\n- scope: {path: ''}\n  values: {lang: en}\n- scope: {path: _posts/en/posts, type: posts}\n  \
              values: {permalink: /en/:year/:title/}\n",
         );
-        let jekyll = config.jekyll.unwrap();
+        let jekyll = config.site;
         let found = jekyll.defaults_for(Path::new("_posts/en/posts/2016-01-01-a.md"), false);
         assert_eq!(found.len(), 2);
         assert_eq!(found[1].values.permalink.as_ref().unwrap().value.0, "/en/:year/:title/");
