@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use tidings::cache::Rendered;
 use tidings::content::{self, Sources};
+use tidings::document::rendered_feed;
 use tidings::feed::{self, FeedKey, Format, Scope};
 use tidings::index::Index;
 use url::Url;
@@ -143,7 +143,7 @@ fn feeds(c: &mut Criterion) {
         let output = feed::render(&index, &FeedKey::new(Scope::Site, format)).expect("the site feed");
         group.throughput(Throughput::Bytes(output.bytes.len() as u64));
         group.bench_with_input(BenchmarkId::new(format.extension(), output.bytes.len()), &output, |b, output| {
-            b.iter(|| Rendered::from_feed(black_box(output.clone()), format.media_type()))
+            b.iter(|| rendered_feed(black_box(output.clone()), format.media_type()))
         });
     }
     group.finish();

@@ -1,5 +1,5 @@
 //! Compresses each file given with Brotli as tidings does (quality and size hint of
-//! `cache::brotli`) at several windows, and prints per window the bytes the encoder asked for
+//! `representation::brotli`) at several windows, and prints per window the bytes the encoder asked for
 //! at its peak and the time it took, for the files that fit a 64 KiB window and for the rest:
 //! `bench/brotli_window.sh` runs it over a site's feeds.
 //!
@@ -15,7 +15,7 @@ static ALLOCATOR: Counting<std::alloc::System> = Counting(std::alloc::System);
 /// One compression at `window`: (bytes out, peak bytes asked for beyond the input, seconds).
 fn compress(bytes: &[u8], window: i32) -> (usize, usize, f64) {
     let params = brotli::enc::BrotliEncoderParams {
-        quality: tidings::cache::BROTLI_QUALITY as i32,
+        quality: tidings::representation::BROTLI_QUALITY as i32,
         lgwin: window,
         size_hint: bytes.len(),
         ..Default::default()

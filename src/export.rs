@@ -14,9 +14,10 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::cache::{Coding, Document};
+use crate::document::Document;
 use crate::feed::{self, model::describe};
 use crate::index::Index;
+use crate::representation::Coding;
 
 /// What an export wrote.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -249,7 +250,11 @@ const EXPORT_WAIT: Duration = Duration::from_secs(60);
 /// until Liquid stops itself shortly after the budget, and the post's body is empty).
 /// `None` when there is no such document; `Some(None)` when it is still incomplete after
 /// `wait` (a post that changed since it was read never completes).
-fn complete_render(index: &Index, document: &Document, wait: Duration) -> Option<Option<crate::cache::Rendered>> {
+fn complete_render(
+    index: &Index,
+    document: &Document,
+    wait: Duration,
+) -> Option<Option<crate::representation::Rendered>> {
     let deadline = Instant::now() + wait;
     loop {
         let rendered = document.render(index)?;

@@ -17,7 +17,9 @@
 //! - [`feed`]: feed keys and URL paths, the format-neutral model, RSS and Atom writers. Pure.
 //! - [`discovery`]: the OPML list and the HTML index page. Pure.
 //! - [`headlines`]: `/headlines.json` and the `/embed/…` page for other sites. Pure.
-//! - [`cache`]: rendered bytes, compressed twins and validators, keyed by what they show.
+//! - [`document`]: every servable document: how it renders, its fingerprint, its export path.
+//! - [`representation`]: a document's bytes as served: compressed twins, entity tags, headers.
+//! - [`cache`]: rendered documents kept by what they show; one render per miss however many ask.
 //! - [`offload`]: the few threads documents are rendered and compressed on.
 //! - [`store`]: one byte budget for rendered bodies and documents.
 //! - [`export`]: `tidings build`, the static export.
@@ -47,6 +49,7 @@ pub mod db;
 pub mod diagnostic;
 pub mod digest;
 pub mod discovery;
+pub mod document;
 pub mod export;
 pub mod feed;
 pub mod headlines;
@@ -59,6 +62,7 @@ pub mod markdown;
 pub mod metrics;
 pub mod offload;
 pub mod probe;
+pub mod representation;
 pub mod retry;
 pub mod s3;
 pub mod sanitize;

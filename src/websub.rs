@@ -15,7 +15,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use crate::cache::{Document, FeedCache};
+use crate::cache::FeedCache;
+use crate::document::Document;
 use crate::feed::{self, FeedKey};
 use crate::index::Index;
 use crate::metrics::Metrics;

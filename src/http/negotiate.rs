@@ -1,7 +1,7 @@
 //! `Accept-Encoding` negotiation (RFC 9110 §12.5.3) over the codings the cache stores, and
 //! the `Accept` test that tells a browser from a feed reader.
 
-use crate::cache::Coding;
+use crate::representation::Coding;
 
 /// Header items as `(token, q)`: `text/html;level=1;q=0.5` → `("text/html", 0.5)`, tokens
 /// as written (compare them ignoring case); a malformed q counts as 0. Allocates nothing:

@@ -12,13 +12,15 @@ use super::Client;
 use super::conditional::not_modified;
 use super::negotiate;
 use crate::app::App;
-use crate::cache::{Coding, Document, Lookup};
+use crate::cache::Lookup;
 use crate::discovery::OPML_PATH;
+use crate::document::Document;
 use crate::feed::FeedKey;
 use crate::feed::legacy::Legacy;
 use crate::headlines;
 use crate::hub::service::HUB_PATH;
 use crate::metrics::Route;
+use crate::representation::Coding;
 
 /// Longest request URI accepted; feed URLs are far shorter.
 pub const MAX_URI_BYTES: usize = 8 * 1024;

@@ -24,11 +24,13 @@ use super::callback::{self, CallbackPolicy};
 use super::latest::Latest;
 use super::limit::{self, KeyedLimit, RateLimit};
 use super::request::{self, HubRequest, LeasePolicy, Mode};
-use crate::cache::{Coding, Document, FeedCache};
+use crate::cache::FeedCache;
 use crate::db::{Db, Subscription};
+use crate::document::Document;
 use crate::feed::{self, FeedKey};
 use crate::index::Index;
 use crate::metrics::Metrics;
+use crate::representation::Coding;
 use crate::retry::RetryPolicy;
 
 /// Where the hub listens, under the site's base URL.

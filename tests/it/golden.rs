@@ -31,7 +31,7 @@ fn export_hashes(content: &Path, feeds: Option<&Path>) -> BTreeMap<String, Strin
             continue;
         }
         let relative = entry.path().strip_prefix(out.path()).unwrap().to_string_lossy().into_owned();
-        hashes.insert(relative, tidings::cache::content_hash(&std::fs::read(entry.path()).unwrap()));
+        hashes.insert(relative, tidings::representation::content_hash(&std::fs::read(entry.path()).unwrap()));
     }
     hashes
 }

@@ -257,7 +257,7 @@ fn check_response(path: &str, r: &Response) -> Result<(), String> {
         return Err(format!("{path}: status {}", r.status));
     }
     let etag = r.header("etag").ok_or(format!("{path}: no ETag"))?;
-    if etag != tidings::cache::Rendered::new(r.body.clone(), None, "").identity.etag {
+    if etag != tidings::representation::Rendered::new(r.body.clone(), None, "").identity.etag {
         return Err(format!("{path}: ETag {etag} does not match the body"));
     }
     let text = std::str::from_utf8(&r.body).map_err(|e| format!("{path}: {e}"))?;
