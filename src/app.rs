@@ -47,15 +47,6 @@ pub struct App {
     pub cache: FeedCache,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
-    /// How often a client may fetch a feed's whole body without validators; `None`: as
-    /// often as it likes.
-    pub polite: Option<crate::http::polite::PolitePolling>,
-    /// The built-in WebSub hub (`serve --hub`).
-    pub hub: Option<crate::hub::service::Hub>,
-    /// Subscriber counting (`serve --count-subscribers` or `--hub`).
-    pub counts: Option<crate::counts::recorder::Recorder>,
-    /// Who may read `/stats` (`--stats-token`); `None`: nobody.
-    pub stats_token: Option<String>,
     /// The content and feeds folders, which diagnostics are shown relative to.
     roots: (std::path::PathBuf, std::path::PathBuf),
 }
@@ -88,32 +79,18 @@ impl App {
             schedule_changed: Notify::new(),
             cache,
             metrics,
-            polite: None,
-            hub: None,
-            counts: None,
-            stats_token: None,
         }
     }
 
-    /// Turns on the built-in WebSub hub: it takes subscriptions at `/hub` and gets every
-    /// changed feed to deliver.
-    pub fn with_hub(mut self, hub: crate::hub::service::Hub) -> App {
-        self.websub = self.websub.clone().with_builtin_hub(hub.clone());
-        self.hub = Some(hub);
+    /// Hands every changed feed to the built-in WebSub hub to deliver.
+    pub fn with_builtin_hub(mut self, hub: crate::hub::service::Hub) -> App {
+        self.websub = self.websub.clone().with_builtin_hub(hub);
         self
     }
 
-    /// Counts subscribers of feeds with `recorder`.
-    pub fn with_counts(mut self, recorder: crate::counts::recorder::Recorder) -> App {
-        self.counts = Some(recorder);
-        self
-    }
-
-    /// Refuses (`429`) full fetches of a feed without validators more often than once per
-    /// `interval` and client; `None` allows any.
-    pub fn with_min_poll_interval(mut self, interval: Option<std::time::Duration>) -> App {
-        self.polite = interval.map(crate::http::polite::PolitePolling::new);
-        self
+    /// Posts loaded (future ones and last good versions included).
+    pub fn post_count(&self) -> usize {
+        self.lock_library().post_count()
     }
 
     /// The current snapshot; a request keeps the one it started with.
@@ -247,41 +224,6 @@ impl App {
         // A panic while holding the lock would leave the library as it was before that reload
         // step; serving from it is still better than refusing to serve.
         self.library.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Writes the subscriber counts gathered since the last time, with the hub's live
-    /// subscriptions, and refreshes their gauges in `/metrics`.
-    pub async fn flush_counts(&self) {
-        let Some(counts) = &self.counts else { return };
-        let now = Utc::now();
-        let mut websub = std::collections::BTreeMap::new();
-        if let Some(hub) = &self.hub {
-            match hub.db().subscription_counts(now.timestamp()).await {
-                Ok(by_topic) => {
-                    let base = self.index().config.base_url.clone();
-                    for (topic, n) in by_topic {
-                        if let Some(path) = topic.strip_prefix(&base) {
-                            websub.insert(path.to_owned(), n);
-                        }
-                    }
-                }
-                Err(e) => tracing::warn!("hub subscriptions not counted: {e}"),
-            }
-        }
-        match counts.flush(&websub, now).await {
-            Ok(gauges) => self.metrics.set_subscriber_gauges(gauges),
-            Err(e) => tracing::warn!("subscriber counts not written (kept for the next try): {e}"),
-        }
-    }
-
-    /// Writes the counts every `every`, for as long as the process runs.
-    pub async fn write_counts(self: Arc<Self>, every: std::time::Duration) {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            self.flush_counts().await;
-        }
     }
 
     /// Publishes future-dated posts at their time, for as long as the process runs.

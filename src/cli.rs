@@ -1,18 +1,15 @@
 //! The command line: `serve`, `check`, `build`, `probe` and `stats`, each a few lines over one loaded site. The only
 //! code (with `main`) that prints or chooses exit codes.
 
+use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use clap::{Args, Parser, Subcommand};
-
-use crate::app::{App, Reload};
 use crate::content::{self, Sources};
 use crate::diagnostic::Severity;
 use crate::http::{self, ServerOptions};
-use crate::watch;
+use crate::{service, watch};
 
 /// Exit code for content errors found by `check`.
 const EXIT_CONTENT_ERRORS: u8 = 1;
@@ -515,31 +512,36 @@ fn serve(args: &ServeArgs) -> ExitCode {
 }
 
 async fn run_server(args: &ServeArgs) -> Result<(), String> {
-    let mut sources = args.source.sources()?;
-    sources.hub = args.hub;
-    let needs_database = args.hub || args.count_subscribers;
-    let db = if needs_database {
-        let spec = args.database.spec(&sources.content_dir);
-        let db = crate::db::Db::open(&spec).await.map_err(|e| e.to_string())?;
-        tracing::info!(database = %db.description, "database open");
-        Some(db)
-    } else {
-        None
-    };
+    let sources = args.source.sources()?;
     if args.stats_token.is_some() && !args.count_subscribers {
         tracing::warn!("--stats-token without --count-subscribers: /stats has nothing to show and stays off");
     }
-    let library = tokio::task::spawn_blocking(move || content::Library::load(&sources))
-        .await
-        .map_err(|e| format!("loading content failed: {e}"))?
-        .map_err(|content::Fatal(d)| d.to_string())?;
-    let posts = library.post_count();
-    let (content_dir, feeds_dir) = (library.sources().content_dir.clone(), library.sources().feeds_dir.clone());
-    let polite = (args.min_poll_interval > 0).then(|| std::time::Duration::from_secs(args.min_poll_interval));
+    let database = args.database.spec(&sources.content_dir);
+    let mut settings = service::Settings::new(sources);
+    settings.watch = args.watch;
+    settings.min_poll_interval =
+        (args.min_poll_interval > 0).then(|| std::time::Duration::from_secs(args.min_poll_interval));
+    settings.database = database;
+    if args.hub {
+        let mut hub = crate::hub::service::HubSettings::new(args.hub_allow_private);
+        hub.leases.default = args.hub_lease.max(hub.leases.min);
+        hub.leases.max = args.hub_max_lease.max(hub.leases.default);
+        hub.max_per_address = args.hub_max_per_address;
+        hub.max_per_domain = args.hub_max_per_domain;
+        hub.max_subscriptions = args.hub_max_subscriptions;
+        hub.requests_per_minute = args.hub_requests_per_minute;
+        settings.hub = Some(hub);
+    }
+    if args.count_subscribers {
+        settings.counts = Some(service::CountSettings {
+            every: std::time::Duration::from_secs(args.counts_every.max(1)),
+            operator_token: args.stats_token.clone(),
+        });
+    }
+    let service = service::Service::start(settings).await?;
     // The app lists the posts and their problems once; at a million posts each list takes a
     // second or more to make, so the logs below read the app's.
-    let mut app = App::new(library, chrono::Utc::now()).with_min_poll_interval(polite);
-    let problems = app.diagnostics();
+    let problems = service.app.diagnostics();
     for d in problems.iter() {
         match d.severity {
             Severity::Error => tracing::error!("{d}"),
@@ -550,39 +552,11 @@ async fn run_server(args: &ServeArgs) -> Result<(), String> {
         tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(
-        posts,
+        posts = service.app.post_count(),
         problems = problems.len(),
-        base_url = %app.index().config.base_url,
+        base_url = %service.app.index().config.base_url,
         "listening on http://{local}/"
     );
-    if let (true, Some(db)) = (args.hub, &db) {
-        let mut settings = crate::hub::service::HubSettings::new(args.hub_allow_private);
-        settings.leases.default = args.hub_lease.max(settings.leases.min);
-        settings.leases.max = args.hub_max_lease.max(settings.leases.default);
-        settings.max_per_address = args.hub_max_per_address;
-        settings.max_per_domain = args.hub_max_per_domain;
-        settings.max_subscriptions = args.hub_max_subscriptions;
-        settings.requests_per_minute = args.hub_requests_per_minute;
-        let hub = crate::hub::service::Hub::new(db.clone(), settings, app.metrics.clone());
-        tokio::spawn(hub.clone().expire_leases());
-        tracing::info!(url = app.index().config.hub_url.as_deref().unwrap_or(""), "WebSub hub on");
-        app = app.with_hub(hub);
-    }
-    if let (true, Some(db)) = (args.count_subscribers, &db) {
-        let recorder =
-            crate::counts::recorder::Recorder::new(db.clone(), chrono::Utc::now()).await.map_err(|e| e.to_string())?;
-        app = app.with_counts(recorder);
-        app.stats_token = args.stats_token.clone().filter(|t| !t.is_empty());
-    }
-    let app = Arc::new(app);
-    if app.counts.is_some() {
-        tokio::spawn(app.clone().write_counts(std::time::Duration::from_secs(args.counts_every.max(1))));
-    }
-    tokio::spawn(app.clone().publish_scheduled());
-    tokio::spawn(reload_on_hangup(app.clone()));
-    let _watcher = watch::spawn(app.clone(), &content_dir, &feeds_dir, args.watch)
-        .map_err(|e| tracing::warn!("live reload is off: {e}; try --watch poll"))
-        .ok();
     let idle_timeout = std::time::Duration::from_secs(args.idle_timeout.max(1));
     let options = ServerOptions {
         max_connections: args.max_connections.max(1),
@@ -592,39 +566,9 @@ async fn run_server(args: &ServeArgs) -> Result<(), String> {
         header_read_timeout: idle_timeout,
         diagnostics: args.diagnostics,
     };
-    http::serve(listener, app.clone(), options, shutdown_signal()).await.map_err(|e| format!("server failed: {e}"))?;
-    // What was counted since the last write.
-    app.flush_counts().await;
+    service.serve(listener, options, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Re-reads everything on each `SIGHUP`.
-async fn reload_on_hangup(app: Arc<App>) {
-    #[cfg(unix)]
-    {
-        let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
-            return;
-        };
-        while hangups.recv().await.is_some() {
-            tracing::info!("SIGHUP: reading everything again");
-            let reloading = app.clone();
-            match tokio::task::spawn_blocking(move || reloading.reload(Reload::Everything)).await {
-                Ok(changes) => tracing::info!(
-                    reread = changes.reread,
-                    removed = changes.removed,
-                    config = changes.config,
-                    "SIGHUP: reloaded"
-                ),
-                Err(e) => {
-                    tracing::error!("SIGHUP: reload failed: {e}; the content loaded before stays in force");
-                    app.metrics.reload(false, chrono::Utc::now().timestamp().max(0) as u64);
-                }
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    drop(app);
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -25,6 +25,8 @@
 //! - [`export`]: `tidings build`, the static export.
 //! - [`s3`]: `tidings build --upload`, the export sent to S3-compatible storage, only what changed.
 //! - [`app`]: the running state: current index, cache, scheduled publishing.
+//! - [`hooks`]: the plug-in points for features at the edge (endpoints, feed observers).
+//! - [`service`]: the one place the service is assembled, for `serve` and the tests.
 //! - [`http`]: the only code that knows hyper's server.
 //! - [`watch`]: live reload on file changes.
 //! - [`websub`]: tells WebSub hubs which feeds changed.
@@ -54,6 +56,7 @@ pub mod export;
 pub mod feed;
 pub mod headlines;
 pub mod heap_stats;
+pub mod hooks;
 pub mod http;
 pub mod hub;
 pub mod index;
@@ -66,6 +69,7 @@ pub mod representation;
 pub mod retry;
 pub mod s3;
 pub mod sanitize;
+pub mod service;
 pub mod store;
 #[cfg(test)]
 mod test_support;

@@ -3,10 +3,12 @@
 //! Aggregators announce how many of their users follow a feed in the User-Agent of their
 //! polls ([`agents`]); every other poller is counted once a day by a salted hash of its
 //! address and User-Agent ([`recorder`]); hub subscriptions come from the WebSub hub.
-//! [`report`] turns the database's rows into the `tidings stats` table and the `/stats` page.
+//! [`report`] turns the database's rows into the `tidings stats` table and the `/stats` page;
+//! [`endpoint`] plugs the recorder and that page into the service.
 //! `agents` and `report` are pure: no I/O and no clock (the day is passed in).
 
 pub mod agents;
+pub mod endpoint;
 pub mod recorder;
 pub mod report;
 

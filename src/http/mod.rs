@@ -4,6 +4,7 @@
 pub mod conditional;
 pub mod negotiate;
 pub mod polite;
+pub mod respond;
 pub mod routes;
 pub mod slots;
 
@@ -19,6 +20,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::app::App;
+use crate::hooks::{Endpoint, FeedObserver};
 
 /// Limits and timeouts for client connections.
 #[derive(Clone, Debug)]
@@ -151,11 +153,34 @@ impl Default for ServerOptions {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then lets open connections finish
+/// The service as the router sees it: the running app and what is plugged in at its edge.
+pub struct Edge {
+    /// The running state.
+    pub app: Arc<App>,
+    /// Paths a feature answers with its own handler (the built-in hub, `/stats`).
+    pub endpoints: Vec<Arc<dyn Endpoint>>,
+    /// Told of every poll of a feed's first page (the subscriber counts).
+    pub feed_observers: Vec<Arc<dyn FeedObserver>>,
+    /// How often a client may fetch a feed's whole body without validators; `None`: as often
+    /// as it likes.
+    pub polite: Option<polite::PolitePolling>,
+    /// The operator's token (`--stats-token`): it opens `/stats` and the subscriber gauges of
+    /// `/metrics`; `None`: nobody has it.
+    pub operator_token: Option<String>,
+}
+
+impl Edge {
+    /// `app` with nothing plugged in.
+    pub fn new(app: Arc<App>) -> Edge {
+        Edge { app, endpoints: Vec::new(), feed_observers: Vec::new(), polite: None, operator_token: None }
+    }
+}
+
+/// Serves `edge` on `listener` until `shutdown` completes, then lets open connections finish
 /// their requests for up to `options.shutdown_grace`.
 pub async fn serve(
     listener: TcpListener,
-    app: Arc<App>,
+    edge: Arc<Edge>,
     options: ServerOptions,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -196,18 +221,18 @@ pub async fn serve(
         let slot = match slots.admit(peer.ip(), activity.clone()) {
             Ok(slot) => {
                 if slot.made_room {
-                    app.metrics.evicted();
+                    edge.app.metrics.evicted();
                 }
                 slot
             }
             Err(full) => {
-                app.metrics.refused();
+                edge.app.metrics.refused();
                 tracing::debug!(%peer, ?full, "connection refused");
                 tokio::spawn(refuse(stream));
                 continue;
             }
         };
-        let app = app.clone();
+        let edge = edge.clone();
         let http1 = http1.clone();
         let http2 = http2.clone();
         let mut closing = closing.subscribe();
@@ -226,10 +251,10 @@ pub async fn serve(
             let client = Client { peer, diagnostics: exposure };
             let counted = activity.clone();
             let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                let app = app.clone();
+                let edge = edge.clone();
                 let in_flight = counted.start();
                 async move {
-                    let response = routes::handle(req, &app, client).await;
+                    let response = routes::handle(req, &edge, client).await;
                     drop(in_flight);
                     Ok::<_, Infallible>(response)
                 }

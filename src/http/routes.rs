@@ -6,11 +6,11 @@ use http::header::{
     CONTENT_TYPE, ETAG, HeaderMap, HeaderName, HeaderValue, LAST_MODIFIED, LINK, VARY,
 };
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::Full;
 
-use super::Client;
 use super::conditional::not_modified;
-use super::negotiate;
+use super::polite::PolitePolling;
+use super::respond::{PAGE_CSP, not_found, plain, text, uncached};
+use super::{Client, Edge, negotiate};
 use crate::app::App;
 use crate::cache::Lookup;
 use crate::discovery::OPML_PATH;
@@ -18,39 +18,47 @@ use crate::document::Document;
 use crate::feed::FeedKey;
 use crate::feed::legacy::Legacy;
 use crate::headlines;
-use crate::hub::service::HUB_PATH;
+use crate::hooks::{Answer, Body, Call, Endpoint};
 use crate::metrics::Route;
 use crate::representation::Coding;
 
 /// Longest request URI accepted; feed URLs are far shorter.
 pub const MAX_URI_BYTES: usize = 8 * 1024;
 
-/// The response body type used everywhere.
-pub type Body = Full<Bytes>;
-
 /// Answers one request from `client`. Never fails: every problem is a status code.
-pub async fn handle<B>(req: Request<B>, app: &App, client: Client) -> Response<Body>
+pub async fn handle<B>(req: Request<B>, edge: &Edge, client: Client) -> Response<Body>
 where
-    B: hyper::body::Body,
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    // The hub's and `/stats`' futures are boxed: rare routes with large futures, which would
-    // otherwise make every request's future as large as theirs (and copied as often).
-    let (route, mut response) = if req.uri().path() == HUB_PATH && app.hub.is_some() {
-        (Route::Hub, Box::pin(hub(req, app, client)).await)
-    } else {
-        route(&req, app, client).await
+    // An endpoint's future is boxed (by the endpoint): rare routes with large futures, which
+    // would otherwise make every request's future as large as theirs (and copied as often).
+    let (route, mut response) = match edge.endpoints.iter().find(|e| e.path() == req.uri().path()) {
+        Some(endpoint) => (endpoint.route(), call(endpoint.as_ref(), req, edge, client).await),
+        None => route(&req, edge, client).await,
     };
     // No response is ever to be read as another type than the one it says (a 304 has no body).
     if response.status() != StatusCode::NOT_MODIFIED {
         response.headers_mut().insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     }
     let bytes = hyper::body::Body::size_hint(response.body()).exact().unwrap_or(0) as usize;
-    app.metrics.request(route, response.status().as_u16(), bytes);
+    edge.app.metrics.request(route, response.status().as_u16(), bytes);
     response
 }
 
-async fn route<B>(req: &Request<B>, app: &App, client: Client) -> (Route, Response<Body>) {
+/// Hands `req` to `endpoint`, with what the router knows of it.
+fn call<'a, B>(endpoint: &'a dyn Endpoint, req: Request<B>, edge: &Edge, client: Client) -> Answer<'a>
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let operator = has_operator_token(&req, edge);
+    let request =
+        req.map(|body| http_body_util::BodyExt::boxed_unsync(http_body_util::BodyExt::map_err(body, Into::into)));
+    endpoint.answer(Call { request, peer: client.peer.ip(), index: edge.app.index(), operator })
+}
+
+async fn route<B>(req: &Request<B>, edge: &Edge, client: Client) -> (Route, Response<Body>) {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed: only GET and HEAD\n");
         response.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
@@ -60,27 +68,26 @@ async fn route<B>(req: &Request<B>, app: &App, client: Client) -> (Route, Respon
     if path.len() + req.uri().query().map_or(0, str::len) > MAX_URI_BYTES {
         return (Route::Other, text(StatusCode::URI_TOO_LONG, "URI too long\n"));
     }
-    let legacy = || crate::feed::legacy::route(path, req.uri().query(), &app.index().config);
+    let legacy = || crate::feed::legacy::route(path, req.uri().query(), &edge.app.index().config);
     let document = match path {
         "/" if req.uri().query().is_some_and(|q| q.split('&').any(|p| p.starts_with("feed="))) => match legacy() {
-            Some(old) => return (Route::Feed, legacy_response(old, app)),
+            Some(old) => return (Route::Feed, legacy_response(old, &edge.app)),
             None => Document::Home,
         },
         "/healthz" => return (Route::Ops, text(StatusCode::OK, "ok\n")),
         // The server starts listening only once the first index is loaded.
         "/readyz" => return (Route::Ops, text(StatusCode::OK, "ready\n")),
-        "/diagnostics" => return (Route::Ops, diagnostics(app, client)),
-        "/metrics" => return (Route::Ops, metrics(req, app)),
-        "/stats" => return (Route::Ops, Box::pin(stats(req, app)).await),
+        "/diagnostics" => return (Route::Ops, diagnostics(&edge.app, client)),
+        "/metrics" => return (Route::Ops, metrics(req, edge)),
         "/" => Document::Home,
         OPML_PATH => Document::Opml,
         "/embed.js" => Document::EmbedScript,
-        "/headlines.json" => match headlines::parse(&app.index(), req.uri().query(), None) {
+        "/headlines.json" => match headlines::parse(&edge.app.index(), req.uri().query(), None) {
             Ok(request) => Document::Headlines(headlines::Request { images: false, ..request }),
             Err(problem) => return (Route::Headlines, headline_problem(&problem)),
         },
         _ if path.starts_with("/embed/") => {
-            match headlines::parse(&app.index(), req.uri().query(), Some(&path["/embed".len()..])) {
+            match headlines::parse(&edge.app.index(), req.uri().query(), Some(&path["/embed".len()..])) {
                 Ok(request) => Document::Embed(request),
                 Err(problem) => {
                     return (Route::Headlines, text(problem_status(&problem), &format!("{}\n", problem.message())));
@@ -98,7 +105,7 @@ async fn route<B>(req: &Request<B>, app: &App, client: Client) -> (Route, Respon
             Ok(Some(key)) => Document::Feed(key),
             Ok(None) => match legacy() {
                 Some(Legacy::Feed(key)) => Document::Feed(key),
-                Some(old) => return (Route::Feed, legacy_response(old, app)),
+                Some(old) => return (Route::Feed, legacy_response(old, &edge.app)),
                 None => return (Route::Other, not_found()),
             },
             Err(bad) => return (Route::Feed, text(StatusCode::BAD_REQUEST, &format!("{}\n", bad.0))),
@@ -122,19 +129,24 @@ async fn route<B>(req: &Request<B>, app: &App, client: Client) -> (Route, Respon
     // deploy/nginx-replicas.conf for a cache key that does so with two variants instead of one
     // per Accept string).
     let vary = if at_feed_url { "Accept-Encoding, Accept, Sec-Fetch-Dest" } else { "Accept-Encoding" };
-    let response = serve_document(req, app, &document, vary).await;
+    let response = serve_document(req, &edge.app, &document, vary).await;
     if let Document::Feed(key) = &document
-        && let Some(wait) = too_soon(req, key, &response, app, client)
+        && let Some(policy) = &edge.polite
+        && let Some(wait) = too_soon(req, key, &response, policy, client)
     {
-        app.metrics.poll_refused();
-        return (Route::Feed, too_many_polls(wait, app));
+        edge.app.metrics.poll_refused();
+        return (Route::Feed, too_many_polls(wait, policy));
     }
-    if let (Document::Feed(key), Some(counts)) = (&document, &app.counts)
+    if let Document::Feed(key) = &document
         && key.page == 1
+        && !edge.feed_observers.is_empty()
         && matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED)
     {
         let agent = req.headers().get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
-        counts.record(&key.path(), client.peer.ip(), agent, chrono::Utc::now());
+        let (path, now) = (key.path(), chrono::Utc::now());
+        for observer in &edge.feed_observers {
+            observer.feed_served(&path, client.peer.ip(), agent, now);
+        }
     }
     (route, response)
 }
@@ -146,10 +158,9 @@ fn too_soon<B>(
     req: &Request<B>,
     key: &FeedKey,
     response: &Response<Body>,
-    app: &App,
+    policy: &PolitePolling,
     client: Client,
 ) -> Option<std::time::Duration> {
-    let policy = app.polite.as_ref()?;
     if req.method() != Method::GET || response.status() != StatusCode::OK {
         return None;
     }
@@ -159,8 +170,8 @@ fn too_soon<B>(
 }
 
 /// `429` with `Retry-After` (whole seconds, rounded up) and what to do instead.
-fn too_many_polls(wait: std::time::Duration, app: &App) -> Response<Body> {
-    let interval = app.polite.as_ref().map_or(0, |p| p.interval().as_secs());
+fn too_many_polls(wait: std::time::Duration, policy: &PolitePolling) -> Response<Body> {
+    let interval = policy.interval().as_secs();
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let mut response = text(
         StatusCode::TOO_MANY_REQUESTS,
@@ -217,9 +228,9 @@ fn headline_problem(problem: &headlines::Problem) -> Response<Body> {
 const JSON: &str = "application/json; charset=utf-8";
 
 /// `/metrics` in the Prometheus text format; the subscriber gauges only for a scraper that
-/// has the stats token (as `/stats` asks it).
-fn metrics<B>(req: &Request<B>, app: &App) -> Response<Body> {
-    let text = app.metrics_text(has_stats_token(req, app));
+/// has the operator's token (as `/stats` asks it).
+fn metrics<B>(req: &Request<B>, edge: &Edge) -> Response<Body> {
+    let text = edge.app.metrics_text(has_operator_token(req, edge));
     uncached(plain(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", text))
 }
 
@@ -281,7 +292,7 @@ async fn serve_document<B>(req: &Request<B>, app: &App, document: &Document, var
             headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(headlines::EMBED_CSP));
         }
         Document::Home | Document::View(_) => {
-            headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(HOME_CSP));
+            headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
         }
         _ => {}
     }
@@ -310,91 +321,10 @@ const X_CONTENT_TYPE_OPTIONS: HeaderName = HeaderName::from_static("x-content-ty
 const X_TIDINGS_CACHE: HeaderName = HeaderName::from_static("x-tidings-cache");
 const SEC_FETCH_DEST: HeaderName = HeaderName::from_static("sec-fetch-dest");
 
-/// Longest subscription request body the hub reads.
-const MAX_HUB_BODY: usize = 16 * 1024;
-
-/// The built-in hub's endpoint: `POST` a subscription request, `202` when it is taken (the
-/// verification follows), else the status and why; `client` is who asks.
-async fn hub<B>(req: Request<B>, app: &App, client: Client) -> Response<Body>
-where
-    B: hyper::body::Body,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let Some(hub) = &app.hub else { return not_found() };
-    if req.method() != Method::POST {
-        let mut response = text(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "this is a WebSub hub: POST hub.mode=subscribe, hub.topic and hub.callback here (W3C WebSub 5.1)\n",
-        );
-        response.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
-        return response;
-    }
-    let form = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-        v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
-    });
-    if !form {
-        return text(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send the subscription request as application/x-www-form-urlencoded (W3C WebSub 5.1)\n",
-        );
-    }
-    let body = http_body_util::Limited::new(req.into_body(), MAX_HUB_BODY);
-    let body =
-        match tokio::time::timeout(std::time::Duration::from_secs(10), http_body_util::BodyExt::collect(body)).await {
-            Ok(Ok(collected)) => collected.to_bytes(),
-            Ok(Err(e)) => {
-                return text(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    &format!("the request body could not be read ({e}); send at most {MAX_HUB_BODY} bytes\n"),
-                );
-            }
-            Err(_) => return text(StatusCode::REQUEST_TIMEOUT, "the request body took longer than 10 s\n"),
-        };
-    match hub.take(&body, &app.index(), client.peer.ip()).await {
-        Ok(()) => text(
-            StatusCode::ACCEPTED,
-            "accepted: the hub now asks the callback to confirm with a GET carrying hub.challenge\n",
-        ),
-        Err(refused) => text(refused.status, &format!("{}\n", refused.message)),
-    }
-}
-
-/// `/stats`: the subscriber counts page, for those who have the token (`Authorization:
-/// Bearer TOKEN` or `?token=TOKEN`); a `401` asking for it when a token is configured, so an
-/// operator can tell a mistyped token from a page switched off, which is a `404`.
-async fn stats<B>(req: &Request<B>, app: &App) -> Response<Body> {
-    let (Some(counts), Some(_)) = (&app.counts, &app.stats_token) else { return not_found() };
-    if !has_stats_token(req, app) {
-        let mut response = uncached(text(
-            StatusCode::UNAUTHORIZED,
-            "the subscriber counts need the stats token: send `Authorization: Bearer TOKEN`\n",
-        ));
-        response
-            .headers_mut()
-            .insert(http::header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"tidings stats\""));
-        return response;
-    }
-    let today = chrono::Utc::now().date_naive();
-    let first = today - chrono::Duration::days(89);
-    let rows = match counts.db().counts(first, today).await {
-        Ok(rows) => rows,
-        Err(e) => {
-            tracing::error!("/stats: {e}");
-            return text(StatusCode::INTERNAL_SERVER_ERROR, "the counts cannot be read from the database right now\n");
-        }
-    };
-    let page = crate::counts::report::page(&rows, today, &app.index().config.title);
-    let mut response = uncached(plain(StatusCode::OK, "text/html; charset=utf-8", page));
-    response.headers_mut().insert("content-security-policy", HeaderValue::from_static(HOME_CSP));
-    response.headers_mut().insert("x-robots-tag", HeaderValue::from_static("noindex"));
-    response.headers_mut().insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    response
-}
-
-/// Whether the request carries the stats token (`Authorization: Bearer TOKEN` or
+/// Whether the request carries the operator's token (`Authorization: Bearer TOKEN` or
 /// `?token=TOKEN`); never when none is configured.
-fn has_stats_token<B>(req: &Request<B>, app: &App) -> bool {
-    let Some(expected) = &app.stats_token else { return false };
+fn has_operator_token<B>(req: &Request<B>, edge: &Edge) -> bool {
+    let Some(expected) = &edge.operator_token else { return false };
     let bearer = req
         .headers()
         .get(http::header::AUTHORIZATION)
@@ -427,37 +357,10 @@ fn diagnostics(app: &App, client: Client) -> Response<Body> {
     uncached(plain(StatusCode::OK, JSON, format!("{body:#}\n")))
 }
 
-/// Marks a live status response as not to be stored by caches.
-fn uncached(mut response: Response<Body>) -> Response<Body> {
-    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-/// `404`, without the request path: a body that echoes what a stranger sent is a way to
-/// put their text on this origin.
-fn not_found() -> Response<Body> {
-    text(StatusCode::NOT_FOUND, "not found: no feed at this URL; see / for the list of feeds\n")
-}
-
-/// The index page's and feed pages' policy: their own inline style and nothing else; no framing.
-const HOME_CSP: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-/// A short plain-text response.
-pub fn text(status: StatusCode, body: &str) -> Response<Body> {
-    plain(status, "text/plain; charset=utf-8", body.to_owned())
-}
-
-/// An uncached response with a body and its type.
-fn plain(status: StatusCode, content_type: &'static str, body: String) -> Response<Body> {
-    let mut response = Response::new(Body::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response
-}
-
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     /// Every request's future is moved into hyper's connection state and through each await:
@@ -471,10 +374,11 @@ mod tests {
         }
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let sources = crate::content::Sources::new(root.join("content"), root.join("feeds"));
-        let app = App::new(crate::content::Library::load(&sources).unwrap(), chrono::Utc::now());
+        let app = Arc::new(App::new(crate::content::Library::load(&sources).unwrap(), chrono::Utc::now()));
+        let edge = Edge::new(app);
         let req = Request::get("/feed.atom").body(http_body_util::Empty::<Bytes>::new()).unwrap();
         let client = Client { peer: "127.0.0.1:1".parse().unwrap(), diagnostics: super::super::Exposure::Public };
-        let bytes = size(&handle(req, &app, client));
+        let bytes = size(&handle(req, &edge, client));
         assert!(bytes <= 1024, "a request's future is {bytes} bytes");
     }
 
@@ -484,12 +388,13 @@ mod tests {
     async fn diagnostics_answer_only_loopback_clients_by_default() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let sources = crate::content::Sources::new(root.join("content"), root.join("feeds"));
-        let app = App::new(crate::content::Library::load(&sources).unwrap(), chrono::Utc::now());
+        let app = Arc::new(App::new(crate::content::Library::load(&sources).unwrap(), chrono::Utc::now()));
+        let edge = Edge::new(app);
         let exposure = super::super::ServerOptions::default().diagnostics;
         for (peer, status) in [("192.0.2.7:1", StatusCode::NOT_FOUND), ("127.0.0.1:1", StatusCode::OK)] {
             let client = Client { peer: peer.parse().unwrap(), diagnostics: exposure };
             let req = Request::get("/diagnostics").body(http_body_util::Empty::<Bytes>::new()).unwrap();
-            assert_eq!(handle(req, &app, client).await.status(), status, "{peer}");
+            assert_eq!(handle(req, &edge, client).await.status(), status, "{peer}");
         }
     }
 
@@ -499,7 +404,8 @@ mod tests {
     async fn a_304_carries_five_headers_in_the_smallest_map() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let sources = crate::content::Sources::new(root.join("content"), root.join("feeds"));
-        let app = App::new(crate::content::Library::load(&sources).unwrap(), chrono::Utc::now());
+        let app = Arc::new(App::new(crate::content::Library::load(&sources).unwrap(), chrono::Utc::now()));
+        let edge = Edge::new(app);
         let client = Client { peer: "127.0.0.1:1".parse().unwrap(), diagnostics: super::super::Exposure::Public };
         let get = |etag: Option<&str>| {
             let mut req = Request::get("/feed.atom");
@@ -508,9 +414,9 @@ mod tests {
             }
             req.body(http_body_util::Empty::<Bytes>::new()).unwrap()
         };
-        let full = handle(get(None), &app, client).await;
+        let full = handle(get(None), &edge, client).await;
         let etag = full.headers()[ETAG].to_str().unwrap().to_owned();
-        let response = handle(get(Some(&etag)), &app, client).await;
+        let response = handle(get(Some(&etag)), &edge, client).await;
         assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
         let mut names: Vec<&str> = response.headers().keys().map(HeaderName::as_str).collect();
         names.sort_unstable();

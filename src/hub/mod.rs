@@ -2,10 +2,11 @@
 //! their callbacks. [`request`] reads their requests; [`callback`] talks to their callbacks
 //! without letting strangers aim it at private addresses; [`service`] keeps subscriptions and
 //! delivers changed feeds; [`limit`], [`breaker`] and [`latest`] keep any one party from
-//! taking all of it.
+//! taking all of it; [`endpoint`] is its place in the service (`POST /hub`).
 
 pub mod breaker;
 pub mod callback;
+pub mod endpoint;
 pub mod latest;
 pub mod limit;
 pub mod request;

@@ -49,6 +49,27 @@ impl LiveSite {
     }
 }
 
+/// The test server is the one `tidings serve` runs (issue 26): `SIGHUP` re-reads a post
+/// whose size and time are unchanged, with live reload off.
+#[test]
+fn sighup_rereads_everything_in_the_test_server_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (content, feeds) = (dir.path().join("content"), dir.path().join("feeds"));
+    std::fs::create_dir_all(content.join("_posts")).unwrap();
+    std::fs::create_dir_all(&feeds).unwrap();
+    let file = content.join("_posts/2024-01-01-a.md");
+    std::fs::write(&file, post("Before")).unwrap();
+    let server = TestServer::start_watching(&content, &feeds, tidings::watch::Watch::Off);
+    assert!(server.get("/feed.atom").text().contains("Before"));
+    // Same length, same modification time: only a reading of everything finds it.
+    let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
+    std::fs::write(&file, post("Afore!")).unwrap();
+    std::fs::File::options().write(true).open(&file).unwrap().set_modified(modified).unwrap();
+    // SAFETY: kill(2) on this very process; every server in it reloads, which is harmless.
+    assert_eq!(unsafe { libc::kill(libc::getpid(), libc::SIGHUP) }, 0);
+    server.wait_for_text("/feed.atom", "Afore!", Duration::from_secs(10));
+}
+
 /// Regression: events name files by their canonical path; a content folder given through a
 /// symlink (or relatively) once made a direct write add a second copy of the post.
 #[test]

@@ -4,12 +4,11 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
-use tidings::app::App;
-use tidings::content::{self, Sources};
-use tidings::http::{ServerOptions, serve};
+use tidings::content::Sources;
+use tidings::http::ServerOptions;
+use tidings::service::{CountSettings, Service, Settings};
 use tidings::watch::Watch;
 use tidings::websub::RetryPolicy;
 
@@ -158,59 +157,44 @@ impl TestServer {
         let addr = listener.local_addr().unwrap();
         let own_url = format!("http://{addr}");
         let base_url = base_url.map_or(own_url, str::to_owned);
-        let mut sources = Sources {
-            content_dir: content_dir.to_path_buf(),
-            feeds_dir: feeds_dir.to_path_buf(),
-            drafts: false,
-            base_url: Some(base_url.clone()),
-            max_post_bytes: content::MAX_POST_BYTES,
-            render_budget: tidings::content::RENDER_BUDGET,
-            cache_bytes: tidings::store::DEFAULT_BUDGET,
-            hub: hub.is_some(),
-        };
+        let mut sources = Sources::new(content_dir, feeds_dir);
+        sources.base_url = Some(base_url.clone());
         tune(&mut sources);
-        let site = content::Library::load(&sources).expect("site loads");
+        let mut settings = Settings::new(sources);
+        settings.watch = watch;
+        settings.min_poll_interval = polite;
+        settings.websub_retry = policy;
+        if let Some(hub) = hub {
+            let mut hub_settings = tidings::hub::service::HubSettings::new(hub.allow_private);
+            hub_settings.max_per_address = hub.max_per_host;
+            hub_settings.max_per_domain = hub.max_per_host;
+            hub_settings.requests_per_minute = 10_000;
+            hub_settings.retry =
+                RetryPolicy { attempts: 2, first_backoff: Duration::from_millis(100), timeout: Duration::from_secs(5) };
+            (hub.tune)(&mut hub_settings);
+            settings.hub = Some(hub_settings);
+            settings.counts =
+                Some(CountSettings { every: Duration::from_millis(200), operator_token: Some(STATS_TOKEN.to_owned()) });
+            settings.database = hub.database;
+        }
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (ready, watching) = std::sync::mpsc::channel::<()>();
+        let (ready, started) = std::sync::mpsc::channel::<()>();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let (content_dir, feeds_dir) = (site.sources().content_dir.clone(), site.sources().feeds_dir.clone());
-                let mut app = App::with_websub_policy(site, chrono::Utc::now(), policy).with_min_poll_interval(polite);
-                if let Some(hub) = hub {
-                    let db = tidings::db::Db::open(&hub.database).await.expect("database opens");
-                    let mut settings = tidings::hub::service::HubSettings::new(hub.allow_private);
-                    settings.max_per_address = hub.max_per_host;
-                    settings.max_per_domain = hub.max_per_host;
-                    settings.requests_per_minute = 10_000;
-                    settings.retry = RetryPolicy {
-                        attempts: 2,
-                        first_backoff: Duration::from_millis(100),
-                        timeout: Duration::from_secs(5),
-                    };
-                    (hub.tune)(&mut settings);
-                    let hub = tidings::hub::service::Hub::new(db.clone(), settings, app.metrics.clone());
-                    app = app.with_hub(hub);
-                    let recorder = tidings::counts::recorder::Recorder::new(db, chrono::Utc::now()).await.unwrap();
-                    app = app.with_counts(recorder);
-                    app.stats_token = Some(STATS_TOKEN.to_owned());
-                }
-                let app = Arc::new(app);
-                if app.counts.is_some() {
-                    tokio::spawn(app.clone().write_counts(Duration::from_millis(200)));
-                }
-                tokio::spawn(app.clone().publish_scheduled());
-                let _watch = tidings::watch::spawn(app.clone(), &content_dir, &feeds_dir, watch).expect("watching");
+                // The same assembly `tidings serve` runs: every feature and background task.
+                let service = Service::start(settings).await.expect("the service starts");
                 ready.send(()).unwrap();
-                serve(listener, app, options, async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
+                service
+                    .serve(listener, options, async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .unwrap();
             });
         });
-        watching.recv_timeout(Duration::from_secs(30)).expect("server starts");
+        started.recv_timeout(Duration::from_secs(30)).expect("server starts");
         TestServer { addr, base_url, stop: Some(stop), thread: Some(thread) }
     }
 

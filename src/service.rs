@@ -1,0 +1,221 @@
+//! The one place the running service is assembled, for `tidings serve` and for the
+//! integration tests alike: the content loaded, the database opened when a feature needs it,
+//! the features at the edge plugged in (the built-in hub, the subscriber counts, polite
+//! polling), and every background task started (scheduled publishing, live reload, `SIGHUP`
+//! reload, lease expiry, writing the counts).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::net::TcpListener;
+
+use crate::app::{App, Reload};
+use crate::content::{self, Library, Sources};
+use crate::counts::endpoint::StatsPage;
+use crate::counts::recorder::Recorder;
+use crate::db::Db;
+use crate::http::polite::PolitePolling;
+use crate::http::{self, Edge, ServerOptions};
+use crate::hub::endpoint::HubEndpoint;
+use crate::hub::service::{Hub, HubSettings};
+use crate::retry::RetryPolicy;
+use crate::watch::{self, Watch, WatchHandle};
+
+/// Everything the service is told: what to read, which features are on and how they behave.
+pub struct Settings {
+    /// The content and feeds folders and how they are read.
+    pub sources: Sources,
+    /// How live reload learns of changed files.
+    pub watch: Watch,
+    /// Refuse (`429`) full fetches of one feed by one address more often than this.
+    pub min_poll_interval: Option<Duration>,
+    /// How hard the WebSub hubs the settings name are tried.
+    pub websub_retry: RetryPolicy,
+    /// The database (`sqlite` file or `postgres://…`), opened only when the hub or the counts
+    /// are on.
+    pub database: String,
+    /// The built-in WebSub hub (`serve --hub`), with its limits.
+    pub hub: Option<HubSettings>,
+    /// Subscriber counting (`serve --count-subscribers`).
+    pub counts: Option<CountSettings>,
+}
+
+/// How subscriber counts are kept.
+pub struct CountSettings {
+    /// How often the counts gathered in memory are written.
+    pub every: Duration,
+    /// Who may read `/stats` and the subscriber gauges of `/metrics`; `None`: nobody.
+    pub operator_token: Option<String>,
+}
+
+impl Settings {
+    /// `serve`'s defaults for `sources`: no hub, no counts, live reload by file events.
+    pub fn new(sources: Sources) -> Settings {
+        Settings {
+            sources,
+            watch: Watch::Notify,
+            min_poll_interval: None,
+            websub_retry: RetryPolicy::WEBSUB,
+            database: String::new(),
+            hub: None,
+            counts: None,
+        }
+    }
+}
+
+/// A service ready to serve: content loaded, features plugged in, background tasks running.
+pub struct Service {
+    /// The running state.
+    pub app: Arc<App>,
+    edge: Arc<Edge>,
+    counts: Option<Counts>,
+    _watch: Option<WatchHandle>,
+}
+
+/// The counts' writer: what it writes with and where the hub's subscriptions come from.
+#[derive(Clone)]
+struct Counts {
+    recorder: Recorder,
+    hub: Option<Hub>,
+    app: Arc<App>,
+}
+
+impl Service {
+    /// Opens the database if a feature needs it, loads the content, assembles the service
+    /// and starts its background tasks. Must be called within the tokio runtime.
+    pub async fn start(mut settings: Settings) -> Result<Service, String> {
+        settings.sources.hub = settings.hub.is_some();
+        let db = if settings.hub.is_some() || settings.counts.is_some() {
+            let db = Db::open(&settings.database).await.map_err(|e| e.to_string())?;
+            tracing::info!(database = %db.description, "database open");
+            Some(db)
+        } else {
+            None
+        };
+        let sources = settings.sources.clone();
+        let library = tokio::task::spawn_blocking(move || Library::load(&sources))
+            .await
+            .map_err(|e| format!("loading content failed: {e}"))?
+            .map_err(|content::Fatal(d)| d.to_string())?;
+        let (content_dir, feeds_dir) = (library.sources().content_dir.clone(), library.sources().feeds_dir.clone());
+        let mut app = App::with_websub_policy(library, Utc::now(), settings.websub_retry);
+        let mut endpoints: Vec<Arc<dyn crate::hooks::Endpoint>> = Vec::new();
+        let mut feed_observers: Vec<Arc<dyn crate::hooks::FeedObserver>> = Vec::new();
+        let mut hub = None;
+        if let (Some(hub_settings), Some(db)) = (settings.hub, &db) {
+            let built = Hub::new(db.clone(), hub_settings, app.metrics.clone());
+            tokio::spawn(built.clone().expire_leases());
+            tracing::info!(url = app.index().config.hub_url.as_deref().unwrap_or(""), "WebSub hub on");
+            app = app.with_builtin_hub(built.clone());
+            endpoints.push(Arc::new(HubEndpoint(built.clone())));
+            hub = Some(built);
+        }
+        let app = Arc::new(app);
+        let mut counts = None;
+        let mut operator_token = None;
+        if let (Some(count_settings), Some(db)) = (settings.counts, &db) {
+            let recorder = Recorder::new(db.clone(), Utc::now()).await.map_err(|e| e.to_string())?;
+            feed_observers.push(Arc::new(recorder.clone()));
+            operator_token = count_settings.operator_token.filter(|t| !t.is_empty());
+            if operator_token.is_some() {
+                endpoints.push(Arc::new(StatsPage(recorder.clone())));
+            }
+            let writer = Counts { recorder, hub, app: app.clone() };
+            tokio::spawn(writer.clone().write_every(count_settings.every.max(Duration::from_millis(1))));
+            counts = Some(writer);
+        }
+        tokio::spawn(app.clone().publish_scheduled());
+        // Listening for `SIGHUP` before `start` returns: from then on one never ends the process.
+        #[cfg(unix)]
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(hangups) => drop(tokio::spawn(reload_on_hangup(app.clone(), hangups))),
+            Err(e) => tracing::warn!("SIGHUP will not reload: {e}"),
+        }
+        let watch = watch::spawn(app.clone(), &content_dir, &feeds_dir, settings.watch)
+            .map_err(|e| tracing::warn!("live reload is off: {e}; try --watch poll"))
+            .ok()
+            .flatten();
+        let edge = Edge {
+            app: app.clone(),
+            endpoints,
+            feed_observers,
+            polite: settings.min_poll_interval.map(PolitePolling::new),
+            operator_token,
+        };
+        Ok(Service { app, edge: Arc::new(edge), counts, _watch: watch })
+    }
+
+    /// Serves on `listener` until `shutdown` completes, lets requests in flight finish, then
+    /// writes what was counted since the last write.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        options: ServerOptions,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), String> {
+        http::serve(listener, self.edge.clone(), options, shutdown).await.map_err(|e| format!("server failed: {e}"))?;
+        if let Some(counts) = &self.counts {
+            counts.flush().await;
+        }
+        Ok(())
+    }
+}
+
+impl Counts {
+    /// Writes the subscriber counts gathered since the last time, with the hub's live
+    /// subscriptions, and refreshes their gauges in `/metrics`.
+    async fn flush(&self) {
+        let now = Utc::now();
+        let mut websub = BTreeMap::new();
+        if let Some(hub) = &self.hub {
+            match hub.db().subscription_counts(now.timestamp()).await {
+                Ok(by_topic) => {
+                    let base = self.app.index().config.base_url.clone();
+                    for (topic, n) in by_topic {
+                        if let Some(path) = topic.strip_prefix(&base) {
+                            websub.insert(path.to_owned(), n);
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!("hub subscriptions not counted: {e}"),
+            }
+        }
+        match self.recorder.flush(&websub, now).await {
+            Ok(gauges) => self.app.metrics.set_subscriber_gauges(gauges),
+            Err(e) => tracing::warn!("subscriber counts not written (kept for the next try): {e}"),
+        }
+    }
+
+    /// Writes the counts every `every`, for as long as the process runs.
+    async fn write_every(self, every: Duration) {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            self.flush().await;
+        }
+    }
+}
+
+/// Re-reads everything on each `SIGHUP`.
+#[cfg(unix)]
+async fn reload_on_hangup(app: Arc<App>, mut hangups: tokio::signal::unix::Signal) {
+    while hangups.recv().await.is_some() {
+        tracing::info!("SIGHUP: reading everything again");
+        let reloading = app.clone();
+        match tokio::task::spawn_blocking(move || reloading.reload(Reload::Everything)).await {
+            Ok(changes) => tracing::info!(
+                reread = changes.reread,
+                removed = changes.removed,
+                config = changes.config,
+                "SIGHUP: reloaded"
+            ),
+            Err(e) => {
+                tracing::error!("SIGHUP: reload failed: {e}; the content loaded before stays in force");
+                app.metrics.reload(false, Utc::now().timestamp().max(0) as u64);
+            }
+        }
+    }
+}
