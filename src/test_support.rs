@@ -3,11 +3,14 @@
 use std::path::{Path, PathBuf};
 
 /// The blogs in `../shared/corpora` that have a `_posts` folder, sorted by name; `None`, after
-/// saying the test is skipped, when the shared corpora are not beside the repository.
+/// saying the test is skipped, when the shared corpora are not beside the repository (under
+/// `CI=true` that fails the test: CI has them and runs every test).
 pub fn corpora() -> Option<Vec<PathBuf>> {
     let corpora = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");
     let Ok(entries) = std::fs::read_dir(&corpora) else {
-        println!("SKIPPED: ../shared/corpora not found");
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{} is absent; CI runs every test", corpora.display());
+        // Straight to stderr: the test harness captures `println!` of passing tests.
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), b"SKIPPED: ../shared/corpora not found\n");
         return None;
     };
     let mut dirs: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).filter(|p| p.join("_posts").is_dir()).collect();

@@ -12,20 +12,7 @@ use tidings::index::Index;
 
 use crate::support::{copy_tree, parse_xml};
 
-/// The shared corpora folder, or `None` (with a note that the test is skipped) on a plain
-/// clone with nothing beside it. CI has it and runs every test.
-fn corpora_dir(test: &str) -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        // Straight to stderr: the test harness captures `eprintln!` of passing tests.
-        let note =
-            format!("SKIPPED {test}: {} is absent (the shared corpora sit beside the repository)\n", dir.display());
-        let _ = std::io::Write::write_all(&mut std::io::stderr(), note.as_bytes());
-        None
-    }
-}
+use crate::support::corpora_dir;
 
 /// The real Jekyll blogs, or none when the shared corpora are absent.
 fn corpora(test: &str) -> Vec<PathBuf> {

@@ -5,7 +5,7 @@
 //! change of output.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use crate::support::root;
@@ -76,12 +76,7 @@ fn the_sample_site_exports_the_golden_bytes() {
 
 #[test]
 fn the_corpora_export_the_golden_bytes() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");
-    if !dir.is_dir() {
-        let note = format!("SKIPPED the_corpora_export_the_golden_bytes: {} is absent\n", dir.display());
-        let _ = std::io::Write::write_all(&mut std::io::stderr(), note.as_bytes());
-        return;
-    }
+    let Some(dir) = crate::support::corpora_dir("the_corpora_export_the_golden_bytes") else { return };
     for name in ["18f-blog", "bitcoincore", "elixir-blog", "jekyll-news"] {
         check(name, &dir.join(name), None);
     }

@@ -22,6 +22,21 @@ pub fn root(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
+/// The shared corpora folder (`../shared/corpora`), or `None`, with a note that `test` is
+/// skipped, on a plain clone with nothing beside it. Under `CI=true` an absent folder fails
+/// the test: CI has it and runs every test.
+pub fn corpora_dir(test: &str) -> Option<PathBuf> {
+    let dir = root("../shared/corpora");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    let missing = format!("{test}: {} is absent (the shared corpora sit beside the repository)", dir.display());
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{missing}; CI runs every test");
+    // Straight to stderr: the test harness captures `eprintln!` of passing tests.
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("SKIPPED {missing}\n").as_bytes());
+    None
+}
+
 /// Copies the folder `from` (read-only fixtures, or the shared corpora) into `to`, whole.
 pub fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
