@@ -139,7 +139,6 @@ impl Publisher {
     /// and hubs that follow the subscription parameter's name).
     async fn ping(&self, hub: &str, url: &str) -> bool {
         let body = publish_body(url);
-        let mut backoff = self.policy.first_backoff;
         for attempt in 1..=self.policy.attempts {
             let request = Request::builder()
                 .method(Method::POST)
@@ -174,8 +173,7 @@ impl Publisher {
             if !retry || attempt == self.policy.attempts {
                 break;
             }
-            tokio::time::sleep(backoff).await;
-            backoff *= 2;
+            tokio::time::sleep(self.policy.backoff(attempt)).await;
         }
         tracing::error!(hub, url, "gave up telling WebSub hub");
         false

@@ -403,7 +403,6 @@ impl Hub {
             }
         }
         let policy = CallbackPolicy { timeout: self.settings.retry.timeout, ..self.settings.callbacks.clone() };
-        let mut backoff = self.settings.retry.first_backoff;
         let callback = subscription.callback.as_str();
         let host = limit::host_key(&url);
         let mut hot = !self.breaker.is_open(callback, Instant::now());
@@ -456,8 +455,7 @@ impl Hub {
                 break;
             }
             hot = false;
-            tokio::time::sleep(backoff).await;
-            backoff *= 2;
+            tokio::time::sleep(self.settings.retry.backoff(attempt)).await;
         }
         self.metrics.hub_delivery(false);
     }

@@ -14,7 +14,7 @@
 //! # Layout
 //! - [`sigv4`]: AWS Signature Version 4, pure, checked against AWS's test vectors.
 //! - `client`: the signed, retried, time-bounded requests (ListObjectsV2, HEAD, PUT, DELETE).
-//! - `listing`: the XML of listings and errors.
+//! - `listing`: the XML of listings and errors, and the objects a listing names (`Listed`).
 //! - here: the destination, the options, and the plan (what to send, what to keep).
 
 mod client;
@@ -30,8 +30,9 @@ use bytes::Bytes;
 use md5::{Digest, Md5};
 use rayon::prelude::*;
 
-use client::{Client, Listed};
+use client::Client;
 pub use client::{Endpoint, RetryPolicy};
+use listing::Listed;
 
 use crate::export::Written;
 
