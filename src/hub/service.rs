@@ -258,7 +258,15 @@ impl Hub {
     /// Asks the callback to confirm (§5.3): a GET with a challenge it must echo. Only then is
     /// the subscription stored or removed.
     async fn verify(&self, request: HubRequest, topic: String, at: Callback) {
-        let challenge = crate::digest::random_hex(16);
+        let challenge = match crate::digest::random_hex(16) {
+            Ok(challenge) => challenge,
+            Err(e) => {
+                // A challenge that could be guessed would let anyone subscribe anyone.
+                tracing::error!(callback = request.callback.as_str(), "WebSub subscription not verified: {e}");
+                self.metrics.hub_verification(false);
+                return;
+            }
+        };
         let lease = self.settings.leases.grant(request.lease_seconds);
         let mut url = request.callback.clone();
         {
