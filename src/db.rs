@@ -865,7 +865,7 @@ mod tests {
         assert!(db.delete_subscription(topic, "https://a.example/cb").await.unwrap());
         assert!(!db.delete_subscription(topic, "https://a.example/cb").await.unwrap());
         // One delivery per version and callback, whoever asks first.
-        let etag = format!("\"{}\"", crate::digest::random_hex(8));
+        let etag = format!("\"{}\"", crate::digest::random_hex(8).unwrap());
         assert!(db.claim_delivery(topic, "https://a.example/cb", &etag, 100).await.unwrap());
         assert!(!db.claim_delivery(topic, "https://a.example/cb", &etag, 101).await.unwrap());
         assert!(db.claim_delivery(topic, "https://b.example/cb", &etag, 101).await.unwrap());

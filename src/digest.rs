@@ -15,23 +15,25 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-/// `bytes` random bytes from the system's generator, as hex (challenges, salts).
-pub fn random_hex(bytes: usize) -> String {
-    let mut buffer = vec![0u8; bytes];
-    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut buffer));
-    if read.is_err() {
-        // No /dev/urandom: std's per-process random hash keys, mixed with the clock.
-        use std::hash::{BuildHasher, Hasher};
-        for (i, chunk) in buffer.chunks_mut(8).enumerate() {
-            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-            hasher.write_usize(i);
-            hasher.write_u128(
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos(),
-            );
-            chunk.copy_from_slice(&hasher.finish().to_le_bytes()[..chunk.len()]);
-        }
+/// The operating system's random generator failed: no token can be made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoRandomness(String);
+
+impl std::fmt::Display for NoRandomness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the system's random number generator failed: {}", self.0)
     }
-    hex(&buffer)
+}
+
+impl std::error::Error for NoRandomness {}
+
+/// `bytes` random bytes from the operating system's generator (`getrandom`), as hex: for
+/// challenges and salts, which must not be guessed, so there is no fallback: when the system
+/// gives none, there is no token.
+pub fn random_hex(bytes: usize) -> Result<String, NoRandomness> {
+    let mut buffer = vec![0u8; bytes];
+    getrandom::fill(&mut buffer).map_err(|e| NoRandomness(e.to_string()))?;
+    Ok(hex(&buffer))
 }
 
 #[cfg(test)]
@@ -47,9 +49,25 @@ mod tests {
     }
 
     #[test]
-    fn random_tokens_differ() {
-        let (a, b) = (random_hex(16), random_hex(16));
-        assert_eq!(a.len(), 32);
-        assert_ne!(a, b);
+    fn random_tokens_are_hex_of_the_length_asked_and_differ() {
+        let tokens: std::collections::BTreeSet<String> = (0..1000).map(|_| random_hex(16).unwrap()).collect();
+        assert_eq!(tokens.len(), 1000, "no token repeats");
+        for token in &tokens {
+            assert_eq!(token.len(), 32);
+            assert!(token.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{token}");
+        }
+        assert_eq!(random_hex(0), Ok(String::new()));
+        assert_eq!(random_hex(32).unwrap().len(), 64);
+    }
+
+    #[test]
+    fn a_failed_generator_is_an_error_not_a_weaker_token() {
+        // The one way to a token is the system's generator: its failure is the caller's to
+        // handle (the hub refuses to verify, the recorder counts no poller), never a token
+        // made from the clock.
+        let token: fn(usize) -> Result<String, NoRandomness> = random_hex;
+        assert!(token(8).is_ok());
+        let failed = NoRandomness("unsupported".into());
+        assert_eq!(failed.to_string(), "the system's random number generator failed: unsupported");
     }
 }

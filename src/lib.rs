@@ -35,7 +35,8 @@
 //! - [`heap_stats`]: a counting allocator, for benchmarks (`/metrics` shows it with the `heap-stats` feature).
 //! - [`counts`]: subscriber counts: who announces how many in the User-Agent; the stats table and page. Pure.
 //! - [`probe`]: `tidings probe`, the health check that needs no curl.
-//! - [`retry`]: how hard outgoing requests (WebSub pings, S3) are tried.
+//! - [`retry`]: how hard outgoing requests (WebSub pings, hub deliveries, S3) are tried: back-off with jitter.
+//! - [`coalesce`]: background work by key, bounded and coalesced (WebSub pings).
 //! - [`diagnostic`], [`text`], [`yaml`]: small shared helpers.
 
 #![warn(missing_docs)]
@@ -44,6 +45,7 @@ pub mod app;
 pub mod cache;
 pub mod cli;
 pub mod cmark_html;
+pub mod coalesce;
 pub mod config;
 pub mod content;
 pub mod counts;

@@ -13,20 +13,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[global_allocator]
 static ALLOCATOR: tidings::heap_stats::Counting<mimalloc::MiMalloc> = tidings::heap_stats::Counting(mimalloc::MiMalloc);
 
-// The one mimalloc setting tidings changes, from the C library linked in by `mimalloc`.
-unsafe extern "C" {
-    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
-}
-
-/// `mi_option_purge_delay` in `mimalloc.h` of the C library that libmimalloc-sys 0.1.49 (the
-/// version in Cargo.lock) builds: check it when that crate is upgraded.
-const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
+// No allocator options are set here. tidings used to set mimalloc's `purge_delay` to 0 through
+// a hand-declared `mi_option_set` and the option's number copied from `mimalloc.h`; the
+// `mimalloc` crate has no API for options, and libmimalloc-sys's `extended` feature declares
+// `mi_option_set` but not this option, so the magic number would stay. The call is dropped:
+// mimalloc's default delay applies, and an operator who wants freed memory back at once can
+// set `MIMALLOC_PURGE_DELAY=0` in the environment, which mimalloc reads when it starts.
 
 fn main() -> std::process::ExitCode {
-    // Memory freed after a render goes back to the system at once instead of 10 ms later:
-    // renders on several threads at once otherwise keep each other's freed pages resident,
-    // and the peak, not the average, is what a budget has to hold.
-    // SAFETY: sets a tunable of the allocator; takes no pointers.
-    unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     tidings::cli::main()
 }

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use notify::event::{EventKind, ModifyKind};
@@ -26,6 +27,9 @@ pub const MAX_BATCH_WAIT: Duration = Duration::from_millis(100);
 const FOLDER_CHECK: Duration = Duration::from_secs(1);
 /// A batch that touches more post files than this is handled as one rescan.
 const MAX_TARGETED: usize = 200;
+/// File events waiting for the watch task at most; events that find the queue full are
+/// dropped and the next batch is one rescan instead (which reads only what changed).
+pub const MAX_QUEUED_EVENTS: usize = 1024;
 
 /// How live reload learns that files changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,14 +102,12 @@ pub fn spawn(app: Arc<App>, content_dir: &Path, feeds_dir: &Path, mode: Watch) -
 /// that follows catches what changed meanwhile.
 fn spawn_notify(app: Arc<App>, content_dir: &Path, feeds_dir: &Path) -> Result<WatchHandle, String> {
     let given = content_dir.to_path_buf();
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (sink, queue) = queue(MAX_QUEUED_EVENTS);
     // Made on a low-priority thread, so that the watcher's own thread is one too: it lists
     // every entry of the content folder to set up the watches, which should not slow the
     // first answers (it uses what they leave), and later only passes events on.
     let watcher = crate::offload::low_priority("tidings-watch", move || {
-        notify::recommended_watcher(move |event| {
-            let _ = tx.send(event);
-        })
+        notify::recommended_watcher(move |event| sink.send(event))
     })
     .map_err(|e| format!("cannot start the file watcher: {e}"))?
     .map_err(|e| format!("cannot start the file watcher: {e}"))?;
@@ -120,11 +122,11 @@ fn spawn_notify(app: Arc<App>, content_dir: &Path, feeds_dir: &Path) -> Result<W
             None
         }
     };
-    let folders = Folders { given, content: content_dir, feeds: feeds_dir };
+    let folders = Folders { given, content: content_dir, feeds: feeds_dir, state: FolderState(None) };
     let task = tokio::spawn(async move {
         let watching = tokio::task::spawn_blocking(move || watch_folders(watcher, folders)).await;
         match watching {
-            Ok(Ok((watcher, folders))) => run(app, watcher, rx, folders).await,
+            Ok(Ok((watcher, folders))) => run(app, watcher, queue, folders).await,
             Ok(Err(e)) => tracing::warn!("live reload is off: {e}; try --watch poll"),
             Err(e) => tracing::warn!("live reload is off: setting up the file watcher failed: {e}"),
         }
@@ -132,8 +134,12 @@ fn spawn_notify(app: Arc<App>, content_dir: &Path, feeds_dir: &Path) -> Result<W
     Ok(WatchHandle { _task: task })
 }
 
-/// Sets up the watches on the content folder (recursive) and the feeds folder.
-fn watch_folders(mut watcher: RecommendedWatcher, folders: Folders) -> Result<(RecommendedWatcher, Folders), String> {
+/// Sets up the watches on the content folder (recursive) and the feeds folder. Blocking.
+fn watch_folders(
+    mut watcher: RecommendedWatcher,
+    mut folders: Folders,
+) -> Result<(RecommendedWatcher, Folders), String> {
+    folders.state = FolderState::of(&folders.content);
     let content = &folders.content;
     watcher.watch(content, RecursiveMode::Recursive).map_err(|e| format!("cannot watch {}: {e}", content.display()))?;
     if let Some(feeds) = &folders.feeds
@@ -144,68 +150,178 @@ fn watch_folders(mut watcher: RecommendedWatcher, folders: Folders) -> Result<(R
     Ok((watcher, folders))
 }
 
-type Events = mpsc::UnboundedReceiver<notify::Result<notify::Event>>;
+type Event = notify::Result<notify::Event>;
+
+/// The watcher thread's end of the event queue.
+struct Sink {
+    events: mpsc::Sender<Event>,
+    overflow: Arc<Overflow>,
+}
+
+/// Raised when an event found the queue full: what it said is lost, so a rescan is due.
+#[derive(Default)]
+struct Overflow {
+    lost: AtomicBool,
+    wake: tokio::sync::Notify,
+}
+
+impl Sink {
+    /// Queues `event`, or, when the queue is full (or the watch task gone), notes that a
+    /// rescan is due. Never waits: this runs on the watcher's own thread.
+    fn send(&self, event: Event) {
+        if self.events.try_send(event).is_err() {
+            self.overflow.lost.store(true, Ordering::SeqCst);
+            self.overflow.wake.notify_one();
+        }
+    }
+}
+
+/// The watch task's end of the event queue.
+struct Queue {
+    events: mpsc::Receiver<Event>,
+    overflow: Arc<Overflow>,
+}
+
+/// What starts a batch.
+enum First {
+    /// A file event.
+    Event(Event),
+    /// Events were lost: rescan.
+    Lost,
+}
+
+impl Queue {
+    /// The next event, or word that some were lost; `None` once the watcher is gone.
+    async fn first(&mut self) -> Option<First> {
+        loop {
+            tokio::select! {
+                event = self.events.recv() => return event.map(First::Event),
+                // A wake-up whose loss the last batch already handled is no news.
+                _ = self.overflow.wake.notified() => if self.lost() {
+                    return Some(First::Lost);
+                },
+            }
+        }
+    }
+
+    /// Whether events were lost since the last look (and forgets it).
+    fn lost(&self) -> bool {
+        self.overflow.lost.swap(false, Ordering::SeqCst)
+    }
+
+    /// The burst that `first` starts, until [`DEBOUNCE`] passes without an event or
+    /// [`MAX_BATCH_WAIT`] since the start; `None` once the watcher is gone. Does no I/O:
+    /// [`Batch::settle`] looks at the files.
+    async fn batch(&mut self, first: First, content: &Path, feeds: Option<&Path>) -> Option<Batch> {
+        let mut batch = Batch::default();
+        match first {
+            First::Event(event) => batch.add(event, content, feeds),
+            First::Lost => batch.lost(),
+        }
+        let deadline = tokio::time::Instant::now() + MAX_BATCH_WAIT;
+        loop {
+            let quiet = tokio::time::Instant::now() + DEBOUNCE;
+            match tokio::time::timeout_at(quiet.min(deadline), self.events.recv()).await {
+                Ok(Some(event)) => batch.add(event, content, feeds),
+                Ok(None) => return None,
+                Err(_) => break,
+            }
+        }
+        if self.lost() {
+            batch.lost();
+        }
+        Some(batch)
+    }
+}
+
+/// A queue of at most `capacity` file events between the watcher's thread and the watch task.
+fn queue(capacity: usize) -> (Sink, Queue) {
+    let (tx, rx) = mpsc::channel(capacity);
+    let overflow = Arc::new(Overflow::default());
+    (Sink { events: tx, overflow: overflow.clone() }, Queue { events: rx, overflow })
+}
 
 /// The folders watched: the content folder as given and as resolved (events name files by
-/// the resolved path), and the feeds folder.
+/// the resolved path), its identity when last looked at, and the feeds folder.
 struct Folders {
     given: PathBuf,
     content: PathBuf,
     feeds: Option<PathBuf>,
+    state: FolderState,
 }
 
-async fn run(app: Arc<App>, mut watcher: RecommendedWatcher, mut rx: Events, folders: Folders) {
-    let Folders { given, mut content, feeds } = folders;
+impl Folders {
+    /// Follows the content folder to where its symlink points now, or watches it again when it
+    /// has vanished, come back or been replaced; true when it did either (a rescan is due).
+    /// Blocking: it stats, and a recursive watch lists every folder inside.
+    fn follow(&mut self, watcher: &mut RecommendedWatcher) -> bool {
+        // A symlink swapped to another folder (git-sync's `--link`, a Kubernetes volume's
+        // `..data`): watch where it points now, and read what differs.
+        if let Ok(target) = self.given.canonicalize()
+            && target != self.content
+        {
+            let _ = watcher.unwatch(&self.content);
+            if let Err(e) = watcher.watch(&target, RecursiveMode::Recursive) {
+                tracing::warn!("cannot watch {}: {e}", target.display());
+            }
+            tracing::info!(from = %self.content.display(), to = %target.display(), "content folder swapped");
+            self.content = target;
+            self.state = FolderState::of(&self.content);
+            return true;
+        }
+        let now = FolderState::of(&self.content);
+        if now == self.state {
+            return false;
+        }
+        // Gone, back, or replaced by another folder of the same name.
+        let _ = watcher.unwatch(&self.content);
+        if now.is_some()
+            && let Err(e) = watcher.watch(&self.content, RecursiveMode::Recursive)
+        {
+            tracing::warn!("cannot watch {} again: {e}", self.content.display());
+        }
+        self.state = now;
+        true
+    }
+}
+
+async fn run(app: Arc<App>, mut watcher: RecommendedWatcher, mut queue: Queue, mut folders: Folders) {
     // Whatever changed between loading and watching, the configuration included.
     reload(&app, Reload::CatchUp).await;
-    let mut folder = FolderState::of(&content);
     let mut check = tokio::time::interval(FOLDER_CHECK);
     loop {
         let first = tokio::select! {
-            event = rx.recv() => match event {
-                Some(event) => event,
+            first = queue.first() => match first {
+                Some(first) => first,
                 None => return,
             },
             _ = check.tick() => {
-                // A symlink swapped to another folder (git-sync's `--link`, a Kubernetes
-                // volume's `..data`): watch where it points now, and read what differs.
-                if let Ok(target) = given.canonicalize()
-                    && target != content
-                {
-                    let _ = watcher.unwatch(&content);
-                    if let Err(e) = watcher.watch(&target, RecursiveMode::Recursive) {
-                        tracing::warn!("cannot watch {}: {e}", target.display());
+                // Off the runtime's workers: stats, and re-watching lists every folder inside.
+                let followed = tokio::task::spawn_blocking(move || {
+                    let swapped = folders.follow(&mut watcher);
+                    (watcher, folders, swapped)
+                })
+                .await;
+                let swapped;
+                (watcher, folders, swapped) = match followed {
+                    Ok(followed) => followed,
+                    Err(e) => {
+                        tracing::warn!("live reload is off: checking the content folder failed: {e}");
+                        return;
                     }
-                    tracing::info!(from = %content.display(), to = %target.display(), "content folder swapped");
-                    content = target;
-                    folder = FolderState::of(&content);
-                    reload(&app, Reload::Rescan).await;
-                    continue;
-                }
-                let now = FolderState::of(&content);
-                if now != folder {
-                    // Gone, back, or replaced by another folder of the same name.
-                    let _ = watcher.unwatch(&content);
-                    if now.is_some() && let Err(e) = watcher.watch(&content, RecursiveMode::Recursive) {
-                        tracing::warn!("cannot watch {} again: {e}", content.display());
-                    }
-                    folder = now;
+                };
+                if swapped {
                     reload(&app, Reload::Rescan).await;
                 }
                 continue;
             }
         };
-        let mut batch = Batch::default();
-        batch.add(first, &content, feeds.as_deref());
-        let deadline = tokio::time::Instant::now() + MAX_BATCH_WAIT;
-        loop {
-            let quiet = tokio::time::Instant::now() + DEBOUNCE;
-            match tokio::time::timeout_at(quiet.min(deadline), rx.recv()).await {
-                Ok(Some(event)) => batch.add(event, &content, feeds.as_deref()),
-                Ok(None) => return,
-                Err(_) => break,
-            }
-        }
+        let Some(batch) = queue.batch(first, &folders.content, folders.feeds.as_deref()).await else { return };
+        let content = folders.content.clone();
+        let Ok(batch) = tokio::task::spawn_blocking(move || batch.settle(&content)).await else {
+            tracing::warn!("live reload is off: reading a batch of file events failed");
+            return;
+        };
         if batch.everything {
             // An include changed: any post may show it, so every post is read again.
             reload(&app, Reload::Everything).await;
@@ -335,6 +451,15 @@ struct Batch {
 }
 
 impl Batch {
+    /// Some events were lost: only a rescan finds what they said.
+    fn lost(&mut self) {
+        tracing::warn!("more than {MAX_QUEUED_EVENTS} file events at once; rescanning");
+        self.rescan = true;
+        self.paths = HashSet::new();
+    }
+
+    /// Adds one event. Does no I/O (it runs on the watch task): what the paths are is found
+    /// out by [`Batch::settle`].
     fn add(&mut self, event: notify::Result<notify::Event>, content: &Path, feeds: Option<&Path>) {
         let event = match event {
             Ok(event) => event,
@@ -366,12 +491,10 @@ impl Batch {
                 // Relative to the content folder: the library may know it by another (relative
                 // or symlinked) name than the canonical one events carry.
                 let relative = path.strip_prefix(content).unwrap_or(&path).to_path_buf();
-                if path.is_dir() {
-                    // A folder created or moved in: its posts are not named one by one.
-                    self.rescan = true;
-                } else if !self.rescan {
-                    // A file, or something gone (a file or a whole folder: a dot in its name
-                    // says nothing). The library decides what is a post and forgets what is gone.
+                if !self.rescan {
+                    // A file, a folder (see `settle`), or something gone (a file or a whole
+                    // folder: a dot in its name says nothing). The library decides what is a
+                    // post and forgets what is gone.
                     self.paths.insert(relative);
                     if self.paths.len() > MAX_TARGETED {
                         self.rescan = true;
@@ -382,6 +505,18 @@ impl Batch {
                 }
             }
         }
+    }
+}
+
+impl Batch {
+    /// Looks at the paths of the batch: one that is a folder (created or moved in) makes it a
+    /// rescan, since its posts are not named one by one. Blocking: it stats each path.
+    fn settle(mut self, content: &Path) -> Batch {
+        if self.paths.iter().any(|relative| content.join(relative).is_dir()) {
+            self.rescan = true;
+            self.paths = HashSet::new();
+        }
+        self
     }
 }
 
@@ -410,6 +545,45 @@ mod tests {
             assert!(batch.paths.len() <= MAX_TARGETED + 1);
         }
         assert!(batch.rescan && batch.paths.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_burst_past_the_queue_is_bounded_and_becomes_one_rescan() {
+        // Issue 26, item 2: the queue between the watcher's thread and the watch task had no
+        // bound, so a burst (a checkout, an rsync) queued every event.
+        let content = Path::new("/nonexistent-content");
+        let (sink, mut queue) = queue(MAX_QUEUED_EVENTS);
+        for n in 0..100_000 {
+            sink.send(created(&content.join(format!("_posts/2024-01-01-{n}.md"))));
+            assert!(queue.events.len() <= MAX_QUEUED_EVENTS, "{} events queued", queue.events.len());
+        }
+        let first = queue.first().await.unwrap();
+        let batch = queue.batch(first, content, None).await.unwrap();
+        assert!(batch.rescan && batch.paths.is_empty(), "{batch:?}");
+        assert!(queue.events.is_empty() && !queue.lost(), "the whole burst is that one batch");
+        // The next event starts a batch of its own, a targeted one.
+        sink.send(created(&content.join("_posts/later.md")));
+        let first = queue.first().await.unwrap();
+        let batch = queue.batch(first, content, None).await.unwrap();
+        assert!(!batch.rescan && batch.paths.contains(Path::new("_posts/later.md")), "{batch:?}");
+    }
+
+    #[test]
+    fn adding_events_does_no_io_and_settling_finds_folders() {
+        // Issue 26, item 3: every event's path was stat-ed on the watch task.
+        let site = tempfile::tempdir().unwrap();
+        let content = site.path();
+        std::fs::create_dir(content.join("moved-in")).unwrap();
+        let mut batch = Batch::default();
+        batch.add(created(&content.join("moved-in")), content, None);
+        batch.add(created(&content.join("post.md")), content, None);
+        assert!(!batch.rescan && batch.paths.len() == 2, "the folder is not looked at yet: {batch:?}");
+        let batch = batch.settle(content);
+        assert!(batch.rescan && batch.paths.is_empty(), "a folder moved in means a rescan: {batch:?}");
+        let mut files = Batch::default();
+        files.add(created(&content.join("post.md")), content, None);
+        files.add(created(&content.join("gone.md")), content, None);
+        assert_eq!(files.settle(content).paths.len(), 2);
     }
 
     #[test]

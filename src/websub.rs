@@ -2,10 +2,13 @@
 //! new index is swapped in, every hub is told about each feed URL whose bytes changed. The
 //! hubs are the ones the snapshots' settings name, so a `websub.hubs` edited while serving
 //! takes effect with the same reload that changes the feeds' links. It runs in the
-//! background, with bounded retries and backoff; serving never waits on a hub.
+//! background, with bounded retries and backoff; serving never waits on a hub. At most
+//! [`MAX_PINGS`] feeds are being told about at once; a feed that changes again meanwhile
+//! waits once, with its newest bytes, and what waits is only the feed's URL, the hubs and the
+//! entity tag `websub.confirm` looks for, never a snapshot.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,6 +19,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use crate::cache::FeedCache;
+use crate::coalesce::Coalescing;
 use crate::document::Document;
 use crate::feed::{self, FeedKey};
 use crate::index::Index;
@@ -26,6 +30,9 @@ pub use crate::retry::RetryPolicy;
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
+/// Feeds being told about at most at once (each confirmed, then pinged to every hub).
+pub const MAX_PINGS: usize = 16;
+
 /// Tells the hubs that the site's settings name about changed feeds.
 #[derive(Clone)]
 pub struct Publisher {
@@ -35,6 +42,35 @@ pub struct Publisher {
     cache: FeedCache,
     /// The built-in hub (`serve --hub`), which delivers changed feeds to its subscribers.
     builtin: Option<crate::hub::service::Hub>,
+    /// Pings by feed URL: the newest waiting for each, at most [`MAX_PINGS`] under way.
+    pings: Arc<Coalescing<Ping>>,
+    /// Swaps not compared yet.
+    swaps: Arc<Mutex<Swaps>>,
+}
+
+/// Swaps not compared yet, as one: the snapshot before the first and the one after the last;
+/// and whether the comparer runs.
+#[derive(Default)]
+struct Swaps {
+    waiting: Option<(Arc<Index>, Arc<Index>)>,
+    running: bool,
+}
+
+/// What telling the hubs about one version of one feed needs.
+#[derive(Debug)]
+struct Ping {
+    /// The hubs to tell.
+    hubs: Arc<[String]>,
+    /// With `websub.confirm`: what the public URL must serve first.
+    confirm: Option<Confirm>,
+}
+
+/// The entity tag the feed's public URL must answer with before the hubs are told, and for
+/// how long to wait for it.
+#[derive(Debug)]
+struct Confirm {
+    etag: String,
+    bound: Duration,
 }
 
 /// How often a feed's public URL is asked again while `websub.confirm` waits for it.
@@ -50,7 +86,8 @@ impl Publisher {
         let connector =
             hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots().https_or_http().enable_http1().build();
         let client = Client::builder(TokioExecutor::new()).build(connector);
-        Publisher { policy, client, metrics, cache, builtin: None }
+        let (pings, swaps) = (Arc::new(Coalescing::new(MAX_PINGS)), Arc::default());
+        Publisher { policy, client, metrics, cache, builtin: None, pings, swaps }
     }
 
     /// Hands changed feeds to the built-in hub too.
@@ -60,63 +97,126 @@ impl Publisher {
     }
 
     /// Starts telling the hubs of [`hubs_to_tell`] about the feeds that differ between `old`
-    /// and `new`, in the background. Must be called within the tokio runtime.
+    /// and `new`, in the background. Must be called within the tokio runtime. Swaps are
+    /// compared one at a time, in order; those that come meanwhile wait as one (from the
+    /// first's `old` to the last's `new`), so at most two snapshots wait, and pings and the
+    /// built-in hub hear of changes in the order they were made.
     pub fn notify(&self, old: Arc<Index>, new: Arc<Index>) {
-        let hubs = hubs_to_tell(&old, &new);
-        let builtin = self.builtin.clone().filter(|_| new.config.hub_url.is_some());
-        if hubs.is_empty() && builtin.is_none() {
-            return;
+        let start = {
+            let mut swaps = self.swaps.lock().unwrap_or_else(|p| p.into_inner());
+            match &mut swaps.waiting {
+                Some((_, last)) => *last = new,
+                None => {
+                    let builtin = self.builtin.is_some() && new.config.hub_url.is_some();
+                    if !builtin && hubs_to_tell(&old, &new).is_empty() {
+                        return;
+                    }
+                    swaps.waiting = Some((old, new));
+                }
+            }
+            !std::mem::replace(&mut swaps.running, true)
+        };
+        if start {
+            tokio::spawn(self.clone().compare_swaps());
         }
-        let publisher = self.clone();
-        tokio::spawn(async move {
+    }
+
+    /// The swap waiting to be compared; `None` (and the comparer stops) when none waits.
+    fn next_swap(&self) -> Option<(Arc<Index>, Arc<Index>)> {
+        let mut swaps = self.swaps.lock().unwrap_or_else(|p| p.into_inner());
+        let next = swaps.waiting.take();
+        swaps.running = next.is_some();
+        next
+    }
+
+    /// The comparer: finds the feeds each waiting swap changed, hands them to the built-in hub
+    /// and queues their pings, until no swap waits.
+    async fn compare_swaps(self) {
+        while let Some((old, new)) = self.next_swap() {
+            let hubs = hubs_to_tell(&old, &new);
+            let builtin = self.builtin.clone().filter(|_| new.config.hub_url.is_some());
+            if hubs.is_empty() && builtin.is_none() {
+                continue;
+            }
             let compared = new.clone();
             let keys = match tokio::task::spawn_blocking(move || changed_keys(&old, &compared)).await {
                 Ok(keys) => keys,
                 Err(e) => {
                     tracing::error!(error = %e, "comparing feeds for WebSub failed");
-                    return;
+                    continue;
                 }
             };
             if let Some(hub) = builtin {
-                hub.distribute(new.clone(), keys.clone(), publisher.cache.clone());
+                hub.distribute(new.clone(), keys.clone(), self.cache.clone());
             }
             if hubs.is_empty() {
-                return;
+                continue;
             }
-            let mut pings = tokio::task::JoinSet::new();
+            let hubs: Arc<[String]> = hubs.into();
             for key in keys {
-                let (publisher, hubs, new) = (publisher.clone(), hubs.clone(), new.clone());
-                pings.spawn(async move {
-                    let url = format!("{}{}", new.config.base_url, key.path());
-                    if new.config.websub_confirm {
-                        publisher.confirm(&new, &key, &url).await;
-                    }
-                    for hub in &hubs {
-                        let ok = publisher.ping(hub, &url).await;
-                        publisher.metrics.websub(ok);
-                    }
-                });
+                let url = format!("{}{}", new.config.base_url, key.path());
+                // The bytes the public URL must serve are found now, so that no snapshot is
+                // held while waiting for it.
+                let confirm = match new.config.websub_confirm {
+                    true => self.to_confirm(&new, &key).await,
+                    false => None,
+                };
+                if self.pings.push(url, Ping { hubs: hubs.clone(), confirm }) {
+                    tokio::spawn(self.clone().tell_hubs());
+                }
             }
-            while pings.join_next().await.is_some() {}
-        });
+        }
     }
 
-    /// Waits until `url` answers with the entity tag of `key`'s page in `index` (a cache in
-    /// front may still hold the old one), asking every [`CONFIRM_EVERY`]; gives up after the
-    /// cache's bounds plus [`CONFIRM_SLACK`], or at once when the feed has gone.
-    async fn confirm(&self, index: &Arc<Index>, key: &FeedKey, url: &str) {
-        let Some((rendered, _)) = self.cache.get(index, &Document::Feed(key.clone())).await else { return };
-        let expected = &rendered.identity.etag;
+    /// A worker: tells the hubs about waiting feeds, one at a time, until none waits.
+    async fn tell_hubs(self) {
+        let mut done: Option<String> = None;
+        while let Some((url, ping)) = self.pings.next(done.as_deref()) {
+            self.tell(&url, &ping).await;
+            done = Some(url);
+        }
+    }
+
+    /// Tells every hub about `url`, after confirming it when asked to; not when a newer
+    /// version of the feed waits (its own ping tells them).
+    async fn tell(&self, url: &str, ping: &Ping) {
+        if let Some(confirm) = &ping.confirm
+            && !self.confirm(url, confirm).await
+        {
+            return;
+        }
+        for hub in ping.hubs.iter() {
+            let ok = self.ping(hub, url).await;
+            self.metrics.websub(ok);
+        }
+    }
+
+    /// What `websub.confirm` waits for about `key` in `index`: its entity tag, for the cache's
+    /// bounds plus [`CONFIRM_SLACK`]; `None` when the feed has gone (nothing to wait for).
+    async fn to_confirm(&self, index: &Arc<Index>, key: &FeedKey) -> Option<Confirm> {
+        let (rendered, _) = self.cache.get(index, &Document::Feed(key.clone())).await?;
         let config = &index.config;
         let bound = Duration::from_secs(config.max_age_secs + config.stale_while_revalidate_secs) + CONFIRM_SLACK;
+        Some(Confirm { etag: rendered.identity.etag.clone(), bound })
+    }
+
+    /// Waits until `url` answers with the entity tag `confirm` names (a cache in front may
+    /// still hold the old one), asking every [`CONFIRM_EVERY`]; gives up after its bound.
+    /// False when a newer version of the feed came meanwhile: this one is told about no more.
+    async fn confirm(&self, url: &str, confirm: &Confirm) -> bool {
+        let expected = &confirm.etag;
         let started = tokio::time::Instant::now();
         loop {
+            if self.pings.superseded(url) {
+                tracing::debug!(url, "a newer version of the feed waits: its ping tells the hubs");
+                return false;
+            }
             let request = Request::builder()
                 .uri(url)
                 .header(header::ACCEPT_ENCODING, "identity")
                 .header(header::USER_AGENT, concat!("tidings/", env!("CARGO_PKG_VERSION"), " (websub confirm)"))
                 .body(Full::new(Bytes::new()));
-            let Ok(request) = request else { return };
+            let Ok(request) = request else { return true };
             let seen = match tokio::time::timeout(self.policy.timeout, self.client.request(request)).await {
                 Ok(Ok(response)) => {
                     response.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned)
@@ -125,11 +225,11 @@ impl Publisher {
             };
             if seen.as_deref() == Some(expected.as_str()) {
                 tracing::debug!(url, ms = started.elapsed().as_millis() as u64, "new feed is public");
-                return;
+                return true;
             }
-            if started.elapsed() >= bound {
+            if started.elapsed() >= confirm.bound {
                 tracing::warn!(url, expected, seen, "the public URL still serves other bytes; telling the hubs anyway");
-                return;
+                return true;
             }
             tokio::time::sleep(CONFIRM_EVERY).await;
         }
@@ -140,7 +240,6 @@ impl Publisher {
     /// and hubs that follow the subscription parameter's name).
     async fn ping(&self, hub: &str, url: &str) -> bool {
         let body = publish_body(url);
-        let mut backoff = self.policy.first_backoff;
         for attempt in 1..=self.policy.attempts {
             let request = Request::builder()
                 .method(Method::POST)
@@ -175,8 +274,7 @@ impl Publisher {
             if !retry || attempt == self.policy.attempts {
                 break;
             }
-            tokio::time::sleep(backoff).await;
-            backoff *= 2;
+            tokio::time::sleep(self.policy.backoff(attempt)).await;
         }
         tracing::error!(hub, url, "gave up telling WebSub hub");
         false
@@ -225,6 +323,91 @@ fn form_encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::SiteConfig;
+    use std::io::{BufRead, BufReader, Write};
+
+    /// A public URL that never serves the new feed: it answers every GET with another entity
+    /// tag, and sends the path of each GET it gets.
+    fn stale_public_url() -> (String, std::sync::mpsc::Receiver<String>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (seen, gets) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut line = String::new();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let _ = reader.read_line(&mut line);
+                while reader.read_line(&mut String::new()).is_ok_and(|n| n > 2) {}
+                let path = line.split(' ').nth(1).unwrap_or_default().to_owned();
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nETag: \"old\"\r\nContent-Length: 0\r\n\r\n");
+                if seen.send(path).is_err() {
+                    return;
+                }
+            }
+        });
+        (url, gets)
+    }
+
+    fn snapshot(title: &str, base_url: &str) -> Arc<Index> {
+        let config = SiteConfig {
+            title: title.to_owned(),
+            base_url: base_url.to_owned(),
+            websub_hubs: vec!["http://127.0.0.1:9/hub".to_owned()],
+            websub_confirm: true,
+            max_age_secs: 600,
+            ..SiteConfig::default()
+        };
+        let bodies = crate::content::BodySource::detached(Arc::new(config));
+        Arc::new(Index::build(&[], bodies, chrono::Utc::now(), 1))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pings_waiting_for_the_public_url_hold_no_snapshot_and_the_newest_wins() {
+        // Issue 26, item 2: each changed feed's ping task held the whole snapshot for as long
+        // as `websub.confirm` waited (up to the cache's bounds plus a minute), one per change.
+        let (base, gets) = stale_public_url();
+        let store = crate::store::Store::new(16 << 20);
+        let publisher = Publisher::new(RetryPolicy::WEBSUB, Arc::default(), FeedCache::new(store));
+        let (old, new) = (snapshot("Before", &base), snapshot("After", &base));
+        let feeds: BTreeSet<String> = changed_feeds(&old, &new).into_iter().collect();
+        assert!(!feeds.is_empty());
+        publisher.notify(old, new.clone());
+        // Every changed feed's public URL is being asked: its ping is waiting.
+        let mut asked = BTreeSet::new();
+        while !feeds.iter().all(|f| asked.contains(f)) {
+            let path = tokio::task::block_in_place(|| gets.recv_timeout(Duration::from_secs(10))).unwrap();
+            asked.insert(format!("{base}{path}"));
+        }
+        let started = std::time::Instant::now();
+        while Arc::strong_count(&new) > 1 {
+            assert!(started.elapsed() < Duration::from_secs(10), "the waiting pings hold the snapshot");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(publisher.pings.load(), (0, feeds.len()), "one ping per feed, none waiting");
+
+        // Edits while they wait: one ping waits per feed, the newest, and the older pings give
+        // up waiting for bytes that will never be served.
+        let edits: Vec<Arc<Index>> = ["Again", "And again", "Newest"].iter().map(|t| snapshot(t, &base)).collect();
+        let mut before = new.clone();
+        for edit in &edits {
+            publisher.notify(before, edit.clone());
+            before = edit.clone();
+        }
+        drop(before);
+        let started = std::time::Instant::now();
+        loop {
+            let (waiting, running) = publisher.pings.load();
+            assert!(waiting <= feeds.len() && running <= MAX_PINGS, "{waiting} waiting, {running} running");
+            let held = edits.iter().chain([&new]).any(|s| Arc::strong_count(s) > 1);
+            if waiting == 0 && !held {
+                assert_eq!(running, feeds.len(), "one ping per feed");
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(20), "{waiting} waiting, {running} running");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
 
     #[test]
     fn urls_are_form_encoded() {

@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -197,6 +198,9 @@ impl Renderer {
     pub fn new(store: Store, budget: Duration) -> Renderer {
         let pool = rayon::ThreadPoolBuilder::new()
             .thread_name(|i| format!("tidings-render-{i}"))
+            // Renders catch their own panics (`render_caught`); this keeps rayon from aborting
+            // the process for one that escapes anyway.
+            .panic_handler(|_| tracing::error!("a body render panicked outside the render"))
             .build()
             .expect("a thread pool for rendering");
         Renderer { store, budget, flights: Mutex::default(), pool, problems: Mutex::default() }
@@ -333,7 +337,7 @@ impl BodySource {
     /// Renders one post's body now, on the calling thread, keeping nothing, and returns what
     /// rendering found: for `tidings check`.
     pub fn check(&self, post: &Post) -> Vec<Diagnostic> {
-        render_post(&self.context, post, Instant::now() + self.renderer.budget).1
+        render_caught(&self.context, post, Instant::now() + self.renderer.budget).1
     }
 }
 
@@ -346,7 +350,7 @@ pub fn body_key(post: &Post) -> u128 {
 /// Renders one body on a pool thread, keeps it, records its problems and wakes the waiters.
 fn render_job(renderer: &Renderer, context: &RenderContext, post: &Arc<Post>, flight: &Flight) {
     let started = Instant::now();
-    let (body, mut problems, fit) = render_post(context, post, started + renderer.budget);
+    let (body, mut problems, fit) = render_caught(context, post, started + renderer.budget);
     let took = started.elapsed();
     if took > renderer.budget {
         problems.push(Diagnostic::warning(
@@ -383,6 +387,33 @@ enum Fit {
     Stale,
 }
 
+/// [`render_post`], with a panic taken for a body that cannot be shown, as any other failed
+/// render is: the post is reported and shown without its body (kept empty: the same text
+/// would fail the same way), and the thread, its pool and the server live on.
+fn render_caught(context: &RenderContext, post: &Post, deadline: Instant) -> (Arc<Body>, Vec<Diagnostic>, Fit) {
+    match catch_unwind(AssertUnwindSafe(|| render_post(context, post, deadline))) {
+        Ok(rendered) => rendered,
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_owned());
+            let message = format!(
+                "its body cannot be shown (rendering it panicked: {why}; please report this as a bug); \
+                 the post is served without it until the file changes"
+            );
+            let shown = context.content_dir.join(&post.source);
+            (Arc::new(Body::default()), vec![Diagnostic::warning(&shown, None, None, message)], Fit::Kept)
+        }
+    }
+}
+
+/// A body holding this panics when rendered, in debug builds only: the tests' way to a render
+/// that panics (no content reaches one in a release build).
+#[cfg(debug_assertions)]
+pub const PANIC_FOR_TESTS: &str = "tidings-test: panic while rendering this body";
+
 /// Renders a post's body from its pinned text or its file, which must still hold the text
 /// the index knows (its hash). Liquid stops shortly after `deadline`; a body that cannot be
 /// shown is empty, and kept (the same text fails the same way).
@@ -411,6 +442,10 @@ fn render_post(context: &RenderContext, post: &Post, deadline: Instant) -> (Arc<
             }
         },
     };
+    #[cfg(debug_assertions)]
+    if text.contains(PANIC_FOR_TESTS) {
+        panic!("{PANIC_FOR_TESTS}");
+    }
     match parse::render_text(&text, &file, &shown, &context.config, &*context.links, Some(deadline)) {
         Ok(Some((body, warnings))) => (Arc::new(body), warnings, Fit::Kept),
         Ok(None) => unavailable("the file is no longer a published post".to_owned(), None, None),

@@ -64,7 +64,9 @@ impl Recorder {
     /// A recorder writing to `db`, with the salt of `now`'s day.
     pub async fn new(db: Db, now: DateTime<Utc>) -> Result<Recorder, DbError> {
         let day = now.date_naive();
-        let salt = db.salt(day, &crate::digest::random_hex(32)).await?;
+        let fresh =
+            crate::digest::random_hex(32).map_err(|e| DbError(format!("no salt for the poller hashes: {e}")))?;
+        let salt = db.salt(day, &fresh).await?;
         Ok(Recorder {
             inner: Arc::new(Inner { db, pending: Mutex::new(Pending::default()), salt: Mutex::new((day, salt)) }),
         })
@@ -95,8 +97,15 @@ impl Recorder {
             let mut salt = lock(&self.inner.salt);
             if salt.0 != day {
                 // A new day: a fresh salt until the next write stores it (or adopts the one
-                // another replica stored first).
-                *salt = (day, crate::digest::random_hex(32));
+                // another replica stored first). Without one, the poll is not counted: a
+                // salt that could be guessed would make the hashes reversible.
+                match crate::digest::random_hex(32) {
+                    Ok(fresh) => *salt = (day, fresh),
+                    Err(e) => {
+                        tracing::warn!("a poll not counted: {e}");
+                        return;
+                    }
+                }
             }
             (poller_hash(&salt.1, peer, user_agent), address_hash(&salt.1, peer))
         };

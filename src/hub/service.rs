@@ -149,6 +149,21 @@ pub struct Hub {
     breaker: Arc<Breaker>,
     /// Deliveries under way, one per subscription, and the newest version waiting for each.
     latest: Arc<Latest<Arc<Content>>>,
+    /// The change waiting for the distributor, and whether one runs.
+    pending: Arc<std::sync::Mutex<Pending>>,
+}
+
+/// Changes not yet distributed, and whether a distributor runs.
+#[derive(Default)]
+struct Pending {
+    waiting: Option<Change>,
+    running: bool,
+}
+
+/// What one distribution delivers: the feeds changed, as the newest snapshot has them.
+struct Change {
+    index: Arc<Index>,
+    changed: std::collections::HashSet<FeedKey>,
 }
 
 impl Hub {
@@ -166,6 +181,7 @@ impl Hub {
             delivering_to: KeyedLimit::new(settings.deliveries_per_host),
             breaker: Arc::default(),
             latest: Arc::default(),
+            pending: Arc::default(),
             settings: Arc::new(settings),
         }
     }
@@ -260,7 +276,15 @@ impl Hub {
     /// Asks the callback to confirm (§5.3): a GET with a challenge it must echo. Only then is
     /// the subscription stored or removed.
     async fn verify(&self, request: HubRequest, topic: String, at: Callback) {
-        let challenge = crate::digest::random_hex(16);
+        let challenge = match crate::digest::random_hex(16) {
+            Ok(challenge) => challenge,
+            Err(e) => {
+                // A challenge that could be guessed would let anyone subscribe anyone.
+                tracing::error!(callback = request.callback.as_str(), "WebSub subscription not verified: {e}");
+                self.metrics.hub_verification(false);
+                return;
+            }
+        };
         let lease = self.settings.leases.grant(request.lease_seconds);
         let mut url = request.callback.clone();
         {
@@ -319,50 +343,95 @@ impl Hub {
     /// Jekyll site's `/feed.xml` is its site feed), whose feed changed is rendered (or taken
     /// from the cache) once and POSTed to every live subscription, each claimed in the
     /// database first, so that replicas sharing one never deliver the same bytes twice.
+    ///
+    /// One distribution runs at a time. Changes that come meanwhile wait as one: the newest
+    /// snapshot and every feed changed since the last distribution began; so at most one
+    /// snapshot waits, and a distribution holds its own only while it renders the changed
+    /// feeds, not while it waits for the database or for subscribers.
     pub fn distribute(&self, index: Arc<Index>, changed: Vec<FeedKey>, cache: FeedCache) {
-        let hub = self.clone();
-        tokio::spawn(async move {
-            let Some(hub_url) = index.config.hub_url.clone() else { return };
-            let now = now();
-            let topics = match hub.db.subscription_counts(now).await {
-                Ok(topics) => topics,
-                Err(e) => {
-                    tracing::error!("WebSub subscriptions not read: {e}");
-                    return;
+        let start = {
+            let mut pending = self.lock_pending();
+            match &mut pending.waiting {
+                Some(waiting) => {
+                    waiting.index = index;
+                    waiting.changed.extend(changed);
                 }
-            };
-            let changed: std::collections::HashSet<FeedKey> = changed.into_iter().collect();
-            for topic in topics.into_keys() {
-                let Some(key) = key_of(&topic, &index) else { continue };
-                if !changed.contains(&FeedKey { alias: None, ..key.clone() }) {
+                None => pending.waiting = Some(Change { index, changed: changed.into_iter().collect() }),
+            }
+            !std::mem::replace(&mut pending.running, true)
+        };
+        if start {
+            let hub = self.clone();
+            tokio::spawn(async move { while hub.distribute_waiting(&cache).await {} });
+        }
+    }
+
+    /// Delivers the change waiting, if one is; false when none was (the distributor stops).
+    async fn distribute_waiting(&self, cache: &FeedCache) -> bool {
+        if !self.change_waits() {
+            return false;
+        }
+        let now = now();
+        // What is subscribed, read before the change is taken: no snapshot waits for the database.
+        let topics = self.db.subscription_counts(now).await;
+        // Only the distributor takes a change, so the one that waited is still there.
+        let Some(Change { index, changed }) = self.lock_pending().waiting.take() else { return false };
+        let topics = match topics {
+            Ok(topics) => topics,
+            Err(e) => {
+                tracing::error!("WebSub subscriptions not read: {e}");
+                return true;
+            }
+        };
+        let Some(hub_url) = index.config.hub_url.clone() else { return true };
+        // Rendered (or taken from the cache) with the snapshot; delivered without it.
+        let mut contents = Vec::new();
+        for topic in topics.into_keys() {
+            let Some(key) = key_of(&topic, &index) else { continue };
+            if !changed.contains(&FeedKey { alias: None, ..key.clone() }) {
+                continue;
+            }
+            let Some((rendered, _)) = cache.get(&index, &Document::Feed(key)).await else { continue };
+            contents.push(Arc::new(Content {
+                body: rendered.body(Coding::Identity).clone(),
+                etag: rendered.identity.etag.clone(),
+                media_type: rendered.media_type,
+                hub_url: hub_url.clone(),
+                topic,
+            }));
+        }
+        drop(index);
+        for content in contents {
+            let topic = &content.topic;
+            let subscriptions = match self.db.subscriptions(topic, now).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(topic, "WebSub subscriptions not read: {e}");
                     continue;
                 }
-                let subscriptions = match hub.db.subscriptions(&topic, now).await {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::error!(topic, "WebSub subscriptions not read: {e}");
-                        continue;
-                    }
-                };
-                let Some((rendered, _)) = cache.get(&index, &Document::Feed(key)).await else { continue };
-                let content = Arc::new(Content {
-                    body: rendered.body(Coding::Identity).clone(),
-                    etag: rendered.identity.etag.clone(),
-                    media_type: rendered.media_type,
-                    hub_url: hub_url.clone(),
-                    topic: topic.clone(),
-                });
-                // Each delivery on its own: none waits for another, nor for a place.
-                for subscription in subscriptions {
-                    match hub.db.claim_delivery(&topic, &subscription.callback, &content.etag, now).await {
-                        Ok(true) => {}
-                        Ok(false) => continue, // another replica has it
-                        Err(e) => tracing::warn!(topic, "delivery not claimed, delivering anyway: {e}"),
-                    }
-                    hub.start_delivery(subscription, content.clone());
+            };
+            // Each delivery on its own: none waits for another, nor for a place.
+            for subscription in subscriptions {
+                match self.db.claim_delivery(topic, &subscription.callback, &content.etag, now).await {
+                    Ok(true) => {}
+                    Ok(false) => continue, // another replica has it
+                    Err(e) => tracing::warn!(topic, "delivery not claimed, delivering anyway: {e}"),
                 }
+                self.start_delivery(subscription, content.clone());
             }
-        });
+        }
+        true
+    }
+
+    /// Whether a change waits for the distributor; when none does, the distributor stops.
+    fn change_waits(&self) -> bool {
+        let mut pending = self.lock_pending();
+        pending.running = pending.waiting.is_some();
+        pending.running
+    }
+
+    fn lock_pending(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Delivers `content` to `subscription` in a task of its own, unless a delivery to it is
@@ -405,7 +474,6 @@ impl Hub {
             }
         }
         let policy = CallbackPolicy { timeout: self.settings.retry.timeout, ..self.settings.callbacks.clone() };
-        let mut backoff = self.settings.retry.first_backoff;
         let callback = subscription.callback.as_str();
         let host = limit::host_key(&url);
         let mut hot = !self.breaker.is_open(callback, Instant::now());
@@ -458,8 +526,7 @@ impl Hub {
                 break;
             }
             hot = false;
-            tokio::time::sleep(backoff).await;
-            backoff *= 2;
+            tokio::time::sleep(self.settings.retry.backoff(attempt)).await;
         }
         self.metrics.hub_delivery(false);
     }
@@ -555,4 +622,47 @@ fn internal(e: crate::db::DbError) -> Refused {
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SiteConfig;
+
+    fn snapshot(generation: u64) -> Arc<Index> {
+        let config = SiteConfig { hub_url: Some("https://blog.example/hub".into()), ..SiteConfig::default() };
+        let bodies = crate::content::BodySource::detached(Arc::new(config));
+        Arc::new(Index::build(&[], bodies, chrono::Utc::now(), generation))
+    }
+
+    #[tokio::test]
+    async fn changes_that_come_during_a_distribution_wait_as_one_with_the_newest_snapshot() {
+        // Issue 26, item 2: each change's distribution was a task of its own holding its
+        // snapshot while it waited for the database and for renders.
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("hub.db").display().to_string()).await.unwrap();
+        let hub = Hub::new(db, HubSettings::new(false), Arc::default());
+        let cache = FeedCache::new(crate::store::Store::new(1 << 20));
+        let snapshots: Vec<Arc<Index>> = (1..=50).map(snapshot).collect();
+        let keys = feed::all_keys(&snapshots[0]);
+        assert!(keys.len() >= 3);
+        for (n, snapshot) in snapshots.iter().enumerate() {
+            hub.distribute(snapshot.clone(), vec![keys[n % 3].clone()], cache.clone());
+        }
+        // On this one-thread runtime the distributor has not started: all of it waits as one.
+        {
+            let pending = hub.lock_pending();
+            let waiting = pending.waiting.as_ref().unwrap();
+            assert_eq!(waiting.index.generation, 50, "the newest snapshot");
+            assert_eq!(waiting.changed, keys[..3].iter().cloned().collect(), "every feed changed");
+        }
+        assert!(snapshots[..49].iter().all(|s| Arc::strong_count(s) == 1), "no older snapshot is held");
+        assert_eq!(Arc::strong_count(&snapshots[49]), 2);
+        let started = std::time::Instant::now();
+        while hub.lock_pending().running {
+            assert!(started.elapsed() < Duration::from_secs(10), "the distribution ends");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(Arc::strong_count(&snapshots[49]), 1, "nor the newest, once distributed");
+    }
 }

@@ -11,8 +11,9 @@ use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use super::Failure;
+use super::listing::{self, Listed};
 use super::sigv4::{self, Credentials, Scope};
-use super::{Failure, listing};
 
 /// Largest response body read (a ListObjectsV2 page of 1,000 keys is well under 1 MiB).
 const MAX_RESPONSE_BYTES: usize = 16 << 20;
@@ -83,15 +84,6 @@ pub struct Client {
     region: String,
     credentials: Credentials,
     policy: RetryPolicy,
-}
-
-/// One object of a listing.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Listed {
-    /// The full key.
-    pub key: String,
-    /// The `ETag`, quotes removed.
-    pub etag: String,
 }
 
 impl Client {
@@ -173,7 +165,6 @@ impl Client {
         headers: &[(&str, &str)],
         body: Bytes,
     ) -> Result<Response, Failure> {
-        let mut backoff = self.policy.first_backoff;
         let mut attempt = 1;
         loop {
             let outcome =
@@ -188,8 +179,7 @@ impl Client {
             if attempt >= self.policy.attempts {
                 return Err(Failure::new(operation, format!("{failure} (after {attempt} attempts)")));
             }
-            tokio::time::sleep(backoff).await;
-            backoff *= 2;
+            tokio::time::sleep(self.policy.backoff(attempt)).await;
             attempt += 1;
         }
     }

@@ -1,6 +1,13 @@
 //! The XML S3 answers with: a ListObjectsV2 page (`ListBucketResult`) and an `Error`. Pure.
 
-use super::client::Listed;
+/// One object of a listing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    /// The full key.
+    pub key: String,
+    /// The `ETag`, quotes removed.
+    pub etag: String,
+}
 
 /// One page of a listing.
 #[derive(Debug, Default, PartialEq, Eq)]

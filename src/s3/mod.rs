@@ -14,7 +14,7 @@
 //! # Layout
 //! - [`sigv4`]: AWS Signature Version 4, pure, checked against AWS's test vectors.
 //! - `client`: the signed, retried, time-bounded requests (ListObjectsV2, HEAD, PUT, DELETE).
-//! - `listing`: the XML of listings and errors.
+//! - `listing`: the XML of listings and errors, and the objects a listing names (`Listed`).
 //! - here: the destination, the options, and the plan (what to send, what to keep).
 
 mod client;
@@ -30,8 +30,9 @@ use bytes::Bytes;
 use md5::{Digest, Md5};
 use rayon::prelude::*;
 
-use client::{Client, Listed};
+use client::Client;
 pub use client::{Endpoint, RetryPolicy};
+use listing::Listed;
 
 use crate::export::Written;
 
@@ -347,7 +348,8 @@ async fn sync(wanted: Vec<Wanted>, options: &Options) -> Result<Summary, Failure
         let (client, bucket) = (client.clone(), bucket.clone());
         async move {
             let operation = format!("PUT s3://{bucket}/{}", object.key);
-            let bytes = std::fs::read(&object.file)
+            let bytes = read_off_runtime(object.file.clone())
+                .await
                 .map_err(|e| Failure::new(&operation, format!("{}: {e}", object.file.display())))?;
             if md5_hex(&bytes) != object.md5 {
                 return Err(Failure::new(&operation, format!("{} changed during the upload", object.file.display())));
@@ -377,6 +379,12 @@ async fn sync(wanted: Vec<Wanted>, options: &Options) -> Result<Summary, Failure
         summary.kept = plan.stale.len();
     }
     Ok(summary)
+}
+
+/// The bytes of `file`, read on the runtime's blocking pool: a slow disk (or a file that is
+/// not a regular one) holds up no request in flight.
+async fn read_off_runtime(file: PathBuf) -> std::io::Result<Vec<u8>> {
+    tokio::task::spawn_blocking(move || std::fs::read(file)).await.map_err(std::io::Error::other)?
 }
 
 /// Runs `task` on every item, at most [`IN_FLIGHT`] at a time; the results in completion
@@ -504,6 +512,36 @@ mod tests {
             changed.remove(i);
             assert!(!wanted(None).headers_match(&head(&changed)), "without {}", current[i].0);
         }
+    }
+
+    #[test]
+    fn reading_a_file_to_upload_leaves_the_runtime_free() {
+        // Issue 26, item 3: the upload read files on its (single-threaded) runtime, stopping
+        // every request in flight while it read. A FIFO stands for a slow disk: opening it
+        // waits until it has a writer, and the writer here comes only after the runtime has
+        // run another task meanwhile.
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("feed.atom");
+        let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid C string; mkfifo takes no other pointer.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        let (ran, other_task_ran) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        let reader = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async move {
+                let other = async move {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    ran.send(()).unwrap();
+                };
+                tokio::join!(read_off_runtime(path), other).0
+            })
+        });
+        let free = other_task_ran.recv_timeout(Duration::from_secs(10)).is_ok();
+        // Unblock the read either way, so the thread ends.
+        std::fs::write(&fifo, b"<feed/>").unwrap();
+        assert_eq!(reader.join().unwrap().unwrap(), b"<feed/>");
+        assert!(free, "the runtime ran nothing else while the file was read");
     }
 
     #[test]

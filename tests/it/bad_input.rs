@@ -85,3 +85,36 @@ fn one_bad_post_never_takes_a_feed_down() {
         assert_eq!(titles, ["The good one"], "{path}");
     }
 }
+
+/// Issue 26, item 1: a body render that panicked aborted the whole server (rayon aborts on a
+/// panic in a spawned job). Now the post is reported and shown without its body, as for any
+/// body that cannot be rendered, and the server goes on answering.
+#[test]
+fn a_body_render_that_panics_is_reported_and_the_server_keeps_serving() {
+    let site = tempfile::tempdir().unwrap();
+    let (content, feeds) = (site.path().join("content/_posts"), site.path().join("feeds"));
+    std::fs::create_dir_all(&content).unwrap();
+    std::fs::create_dir_all(&feeds).unwrap();
+    std::fs::write(content.join("2020-01-01-fine.md"), "---\ntitle: Fine\n---\nA fine body.\n").unwrap();
+    let panics = format!("---\ntitle: Panics\n---\n{}\n", tidings::content::body::PANIC_FOR_TESTS);
+    std::fs::write(content.join("2020-01-02-panics.md"), panics).unwrap();
+    let server = TestServer::start_with(&site.path().join("content"), &feeds, None);
+
+    let response = server.get("/feed.atom");
+    assert_eq!(response.status, 200);
+    let feed = parse_feed(&response.body);
+    let body = |title: &str| {
+        let entry = feed.entries.iter().find(|e| e.title.as_ref().is_some_and(|t| t.content == title)).unwrap();
+        entry.content.as_ref().and_then(|c| c.body.clone()).unwrap_or_default()
+    };
+    assert!(body("Fine").contains("A fine body."));
+    assert_eq!(body("Panics"), "", "shown without its body");
+    let diagnostics = server.get("/diagnostics").text();
+    assert!(
+        diagnostics.contains("2020-01-02-panics.md: its body cannot be shown (rendering it panicked: "),
+        "{diagnostics}"
+    );
+    // Still serving, the same feed and others.
+    assert_eq!(server.get("/feed.rss").status, 200);
+    assert_eq!(server.get("/feed.atom").status, 200);
+}
