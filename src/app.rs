@@ -270,7 +270,8 @@ impl App {
         }
         match counts.flush(&websub, now).await {
             Ok(gauges) => self.metrics.set_subscriber_gauges(gauges),
-            Err(e) => tracing::warn!("subscriber counts not written (kept for the next try): {e}"),
+            Err(e) if e.is_transient() => tracing::warn!("subscriber counts not written (kept for the next try): {e}"),
+            Err(e) => tracing::warn!("subscriber counts not written: {e}"),
         }
     }
 

@@ -374,7 +374,7 @@ async fn stats<B>(req: &Request<B>, app: &App) -> Response<Body> {
     }
     let today = chrono::Utc::now().date_naive();
     let first = today - chrono::Duration::days(89);
-    let rows = match counts.db().counts(first, today).await {
+    let rows = match counts.db().counts(first, today, crate::counts::agents::MAX_PLAUSIBLE).await {
         Ok(rows) => rows,
         Err(e) => {
             tracing::error!("/stats: {e}");
