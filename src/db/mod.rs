@@ -118,8 +118,9 @@ impl Db {
 
     /// Runs `body` in one transaction, which owns the connection until it ends: committed
     /// if `body` succeeds, rolled back if it fails (or the connection breaks), and nothing
-    /// else runs on the connection meanwhile. On SQLite the body runs on the database's
-    /// thread, so it must only await its [`Tx`].
+    /// else runs on the connection meanwhile. The body must only await its [`Tx`]: on
+    /// SQLite it runs on the database's thread, and on either engine another call on this
+    /// `Db` would wait for the transaction's end, for ever.
     pub async fn transaction<T, F>(&self, body: F) -> Result<T, DbError>
     where
         T: Send + 'static,
