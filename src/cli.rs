@@ -468,7 +468,7 @@ fn stats(args: &StatsArgs) -> ExitCode {
     let day = args.day.unwrap_or_else(|| chrono::Utc::now().date_naive());
     let rows = runtime.block_on(async {
         let db = crate::db::Db::open(&spec).await?;
-        db.counts(day - chrono::Duration::days(crate::db::KEEP_DAYS), day).await
+        db.counts(day - chrono::Duration::days(crate::db::KEEP_DAYS), day, crate::counts::agents::MAX_PLAUSIBLE).await
     });
     match rows {
         Ok(rows) => {

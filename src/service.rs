@@ -184,7 +184,8 @@ impl Counts {
         }
         match self.recorder.flush(&websub, now).await {
             Ok(gauges) => self.app.metrics.set_subscriber_gauges(gauges),
-            Err(e) => tracing::warn!("subscriber counts not written (kept for the next try): {e}"),
+            Err(e) if e.is_transient() => tracing::warn!("subscriber counts not written (kept for the next try): {e}"),
+            Err(e) => tracing::warn!("subscriber counts not written: {e}"),
         }
     }
 

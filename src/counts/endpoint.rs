@@ -49,7 +49,7 @@ async fn page(counts: &Recorder, call: Call) -> Response<Body> {
     }
     let today = Utc::now().date_naive();
     let first = today - chrono::Duration::days(89);
-    let rows = match counts.db().counts(first, today).await {
+    let rows = match counts.db().counts(first, today, super::agents::MAX_PLAUSIBLE).await {
         Ok(rows) => rows,
         Err(e) => {
             tracing::error!("/stats: {e}");

@@ -65,7 +65,7 @@ impl Recorder {
     pub async fn new(db: Db, now: DateTime<Utc>) -> Result<Recorder, DbError> {
         let day = now.date_naive();
         let fresh =
-            crate::digest::random_hex(32).map_err(|e| DbError(format!("no salt for the poller hashes: {e}")))?;
+            crate::digest::random_hex(32).map_err(|e| DbError::Other(format!("no salt for the poller hashes: {e}")))?;
         let salt = db.salt(day, &fresh).await?;
         Ok(Recorder {
             inner: Arc::new(Inner { db, pending: Mutex::new(Pending::default()), salt: Mutex::new((day, salt)) }),
@@ -116,6 +116,12 @@ impl Recorder {
     /// for `now`'s day; returns today's figures per feed as Prometheus gauge lines.
     pub async fn flush(&self, websub: &BTreeMap<String, u64>, now: DateTime<Utc>) -> Result<String, DbError> {
         let today = now.date_naive();
+        // The salt first: if the database cannot be reached, what was gathered stays.
+        let fresh = lock(&self.inner.salt).1.clone();
+        let stored = self.inner.db.salt(today, &fresh).await?;
+        if stored != fresh {
+            *lock(&self.inner.salt) = (today, stored);
+        }
         let (batch, dropped) = {
             let mut pending = lock(&self.inner.pending);
             let taken = std::mem::take(&mut *pending);
@@ -124,13 +130,14 @@ impl Recorder {
         if dropped > 0 {
             tracing::warn!(dropped, "more distinct pollers than the counts keep between writes; some were not counted");
         }
-        let fresh = lock(&self.inner.salt).1.clone();
-        let stored = self.inner.db.salt(today, &fresh).await?;
-        if stored != fresh {
-            *lock(&self.inner.salt) = (today, stored);
-        }
         if let Err(e) = self.inner.db.add_counts(&batch, websub, today).await {
-            // Keep what was gathered for the next try.
+            if !e.is_transient() {
+                // The same rows would fail the same way next time (a constraint, a bad
+                // statement): they are dropped, not retried for ever.
+                tracing::error!(rows = batch.pollers.len() + batch.reported.len(), "subscriber counts dropped: {e}");
+                return Err(e);
+            }
+            // Busy, or the connection broke: keep what was gathered for the next try.
             let mut pending = lock(&self.inner.pending);
             for (key, value) in batch.reported {
                 let entry = pending.batch.reported.entry(key).or_insert(value);
@@ -141,7 +148,7 @@ impl Recorder {
             }
             return Err(e);
         }
-        let counts = self.inner.db.counts(today, today).await?;
+        let counts = self.inner.db.counts(today, today, agents::MAX_PLAUSIBLE).await?;
         Ok(gauges(&counts))
     }
 }
@@ -248,14 +255,14 @@ mod tests {
             recorder.record("/feed.atom", flooder, &feedly(1), now);
             recorder.flush(&BTreeMap::new(), now).await.unwrap();
         }
-        let today = db.counts(now.date_naive(), now.date_naive()).await.unwrap();
+        let today = db.counts(now.date_naive(), now.date_naive(), agents::MAX_PLAUSIBLE).await.unwrap();
         assert_eq!(today[0].reported.get("feedly"), Some(&5000), "the day's largest announcement stands");
         assert_eq!(today[0].pollers, MAX_POLLERS_PER_ADDRESS as u64, "one address, a few pollers");
         // Other addresses are counted as before (two hosts of one /64 share one cap).
         recorder.record("/feed.atom", "2001:db8::1".parse().unwrap(), "Reader/1", now);
         recorder.record("/feed.atom", "2001:db8::2".parse().unwrap(), "Reader/1", now);
         recorder.flush(&BTreeMap::new(), now).await.unwrap();
-        assert_eq!(db.counts(now.date_naive(), now.date_naive()).await.unwrap()[0].pollers, 18);
+        assert_eq!(db.counts(now.date_naive(), now.date_naive(), agents::MAX_PLAUSIBLE).await.unwrap()[0].pollers, 18);
     }
 
     #[test]

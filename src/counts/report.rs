@@ -21,33 +21,9 @@ use super::FLUSH_INTERVAL_SECS;
 use super::agents::{OTHER, display_name};
 use crate::text::escape_markup as esc;
 
-/// One feed's figures for one day.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DayRow {
-    /// The feed's URL path, e.g. `/category/ops/feed.atom`.
-    pub feed: String,
-    /// The day the figures are for.
-    pub day: NaiveDate,
-    /// Aggregator id → subscribers it announced (the day's largest per feed id, summed over
-    /// its feed ids, at most [`super::agents::MAX_PLAUSIBLE`]).
-    pub reported: BTreeMap<String, u64>,
-    /// Distinct other pollers (address + User-Agent pairs) that day.
-    pub pollers: u64,
-    /// Subscriptions at the WebSub hub.
-    pub websub: u64,
-}
-
-impl DayRow {
-    /// Reported + pollers + websub.
-    pub fn total(&self) -> u64 {
-        self.reported_sum().saturating_add(self.pollers).saturating_add(self.websub)
-    }
-
-    /// The subscribers every aggregator announced, added up.
-    fn reported_sum(&self) -> u64 {
-        self.reported.values().fold(0, |sum, n| sum.saturating_add(*n))
-    }
-}
+/// One feed's figures for one day (the database layer's row; an aggregator's figure is at
+/// most [`super::agents::MAX_PLAUSIBLE`]).
+pub use crate::db::DayCounts as DayRow;
 
 /// How many days the page's charts show, ending at today.
 pub const CHART_DAYS: u64 = 90;

@@ -142,12 +142,7 @@ fn subscribe_deliver_signed_restart_unsubscribe_sqlite() {
 
 #[test]
 fn subscribe_deliver_signed_restart_unsubscribe_postgres() {
-    let Ok(database) = std::env::var("TIDINGS_TEST_POSTGRES") else {
-        eprintln!(
-            "SKIPPED: set TIDINGS_TEST_POSTGRES=postgres://… (scripts/postgres.sh start) to run the hub on PostgreSQL"
-        );
-        return;
-    };
+    let Some(database) = crate::support::postgres() else { return };
     let dir = tempfile::tempdir().unwrap();
     round_trip(dir.path(), &database);
 }

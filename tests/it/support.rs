@@ -397,3 +397,17 @@ pub fn json(bytes: &[u8]) -> serde_json::Value {
 pub fn parse_feed(bytes: &[u8]) -> feed_rs::model::Feed {
     feed_rs::parser::parse(bytes).unwrap_or_else(|e| panic!("feed-rs rejects the feed: {e}"))
 }
+
+/// The PostgreSQL server to test against, `TIDINGS_TEST_POSTGRES`; `None`, after saying on
+/// stderr itself (libtest captures `eprintln!`, not this) that the test is skipped.
+pub fn postgres() -> Option<String> {
+    let url = std::env::var("TIDINGS_TEST_POSTGRES").ok();
+    if url.is_none() {
+        let test = std::thread::current().name().unwrap_or("a test").to_owned();
+        let note = format!(
+            "SKIPPED {test}: set TIDINGS_TEST_POSTGRES=postgres://… (scripts/postgres.sh start) to test PostgreSQL\n"
+        );
+        let _ = std::io::stderr().write_all(note.as_bytes());
+    }
+    url
+}
