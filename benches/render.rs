@@ -89,7 +89,7 @@ fn loaded_index() -> Index {
         max_post_bytes: content::MAX_POST_BYTES,
         render_budget: tidings::content::RENDER_BUDGET,
         cache_bytes: tidings::store::DEFAULT_BUDGET,
-        hub: false,
+        own_hub: None,
     };
     let site = content::load(&sources).unwrap_or_else(|e| panic!("{}: {:?}", dir.display(), e.0));
     // A fixed instant after every generated post, so runs agree on what is visible.

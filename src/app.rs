@@ -11,12 +11,12 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
 use crate::cache::FeedCache;
+use crate::changes::Listeners;
 use crate::content::library::Changes;
 use crate::content::{Library, Post};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::index::Index;
 use crate::metrics::{Gauges, Metrics};
-use crate::websub::{Publisher, RetryPolicy};
 
 /// What to read again.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,7 +41,8 @@ pub struct App {
     index: ArcSwap<Index>,
     diagnostics: ArcSwap<Vec<Diagnostic>>,
     generation: AtomicU64,
-    websub: Publisher,
+    /// Told which feeds each swap changed (WebSub pings, the built-in hub).
+    listeners: Listeners,
     schedule_changed: Notify,
     /// Rendered documents.
     pub cache: FeedCache,
@@ -54,11 +55,6 @@ pub struct App {
 impl App {
     /// State for `library` as seen at `now`.
     pub fn new(library: Library, now: DateTime<Utc>) -> App {
-        App::with_websub_policy(library, now, RetryPolicy::WEBSUB)
-    }
-
-    /// Like [`App::new`], with its own retry policy for WebSub hubs.
-    pub fn with_websub_policy(library: Library, now: DateTime<Utc>, policy: RetryPolicy) -> App {
         let started = std::time::Instant::now();
         let posts = library.posts();
         let posts_ms = started.elapsed().as_millis() as u64;
@@ -66,7 +62,6 @@ impl App {
         tracing::debug!(posts_ms, index_ms = started.elapsed().as_millis() as u64 - posts_ms, "first index built");
         let cache = FeedCache::new(library.store().clone());
         let metrics = Arc::new(Metrics::default());
-        let websub = Publisher::new(policy, metrics.clone(), cache.clone());
         let diagnostics = library.diagnostics();
         let roots = (library.sources().content_dir.clone(), library.sources().feeds_dir.clone());
         App {
@@ -75,16 +70,16 @@ impl App {
             index: ArcSwap::from_pointee(index),
             diagnostics: ArcSwap::from_pointee(diagnostics),
             generation: AtomicU64::new(1),
-            websub,
+            listeners: Listeners::default(),
             schedule_changed: Notify::new(),
             cache,
             metrics,
         }
     }
 
-    /// Hands every changed feed to the built-in WebSub hub to deliver.
-    pub fn with_builtin_hub(mut self, hub: crate::hub::service::Hub) -> App {
-        self.websub = self.websub.clone().with_builtin_hub(hub);
+    /// Tells `listener` which feeds each new snapshot changed.
+    pub fn with_listener(mut self, listener: Arc<dyn crate::hooks::FeedsChanged>) -> App {
+        self.listeners.listen(listener);
         self
     }
 
@@ -200,7 +195,7 @@ impl App {
         if old.next_publish != index.next_publish {
             self.schedule_changed.notify_one();
         }
-        self.websub.notify(old, index);
+        self.listeners.swapped(old, index);
     }
 
     /// The Prometheus text for `/metrics`.

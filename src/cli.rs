@@ -145,7 +145,7 @@ impl SourceArgs {
             max_post_bytes: self.max_post_bytes,
             render_budget: std::time::Duration::from_millis(self.render_budget_ms),
             cache_bytes: self.cache_bytes,
-            hub: false,
+            own_hub: None,
         })
     }
 }

@@ -106,9 +106,6 @@ pub struct SiteConfig {
     /// Ping hubs only once each changed feed's public URL (`base_url`, through whatever cache
     /// is in front) serves the new bytes, so the hub's fetch cannot get the old feed.
     pub websub_confirm: bool,
-    /// The built-in hub's URL (`serve --hub`), also first in `websub_hubs`; its
-    /// subscribers get feeds from tidings itself, so it is never pinged.
-    pub hub_url: Option<String>,
     /// Set when the site is a Jekyll site with a `_config.yml`: Jekyll's rules for posts,
     /// dates, URLs and ids apply, and jekyll-feed's settings.
     pub jekyll: Option<std::sync::Arc<JekyllSite>>,
@@ -199,7 +196,6 @@ impl Default for SiteConfig {
             curated: BTreeMap::new(),
             websub_hubs: Vec::new(),
             websub_confirm: false,
-            hub_url: None,
             jekyll: None,
         }
     }

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use http::{Request, Response};
 use http_body_util::Full;
 
+use crate::feed::FeedKey;
 use crate::index::Index;
 use crate::metrics::Route;
 
@@ -53,4 +54,20 @@ pub trait Endpoint: Send + Sync {
 pub trait FeedObserver: Send + Sync {
     /// The feed at `path` was served to `peer`, who sent `user_agent`, at `at`.
     fn feed_served(&self, path: &str, peer: IpAddr, user_agent: &str, at: DateTime<Utc>);
+}
+
+/// Told, one swap at a time and in order, which feeds changed when a new snapshot was
+/// swapped in (WebSub pings, the built-in hub's deliveries).
+pub trait FeedsChanged: Send + Sync {
+    /// Whether the change from `old` to `new` concerns it: cheap, it decides whether the
+    /// feeds are compared at all.
+    fn concerns(&self, old: &Index, new: &Index) -> bool;
+    /// The feeds of `keys` (first pages, every format) differ between `old` and `new`. It
+    /// must not hold `new` while it waits on the network or a database.
+    fn feeds_changed<'a>(
+        &'a self,
+        old: &'a Index,
+        new: &'a Arc<Index>,
+        keys: &'a [FeedKey],
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 }

@@ -25,7 +25,8 @@
 //! - [`export`]: `tidings build`, the static export.
 //! - [`s3`]: `tidings build --upload`, the export sent to S3-compatible storage, only what changed.
 //! - [`app`]: the running state: current index, cache, scheduled publishing.
-//! - [`hooks`]: the plug-in points for features at the edge (endpoints, feed observers).
+//! - [`hooks`]: the plug-in points for features at the edge (endpoints, feed observers, change listeners).
+//! - [`changes`]: which feeds a new snapshot changed, worked out once for every listener.
 //! - [`service`]: the one place the service is assembled, for `serve` and the tests.
 //! - [`http`]: the only code that knows hyper's server.
 //! - [`watch`]: live reload on file changes.
@@ -43,6 +44,7 @@
 
 pub mod app;
 pub mod cache;
+pub mod changes;
 pub mod cli;
 pub mod cmark_html;
 pub mod coalesce;

@@ -18,10 +18,11 @@ use crate::counts::recorder::Recorder;
 use crate::db::Db;
 use crate::http::polite::PolitePolling;
 use crate::http::{self, Edge, ServerOptions};
-use crate::hub::endpoint::HubEndpoint;
-use crate::hub::service::{Hub, HubSettings};
+use crate::hub::endpoint::{HubDelivery, HubEndpoint};
+use crate::hub::service::{HUB_PATH, Hub, HubSettings};
 use crate::retry::RetryPolicy;
 use crate::watch::{self, Watch, WatchHandle};
+use crate::websub::Publisher;
 
 /// Everything the service is told: what to read, which features are on and how they behave.
 pub struct Settings {
@@ -86,7 +87,7 @@ impl Service {
     /// Opens the database if a feature needs it, loads the content, assembles the service
     /// and starts its background tasks. Must be called within the tokio runtime.
     pub async fn start(mut settings: Settings) -> Result<Service, String> {
-        settings.sources.hub = settings.hub.is_some();
+        settings.sources.own_hub = settings.hub.is_some().then_some(HUB_PATH);
         let db = if settings.hub.is_some() || settings.counts.is_some() {
             let db = Db::open(&settings.database).await.map_err(|e| e.to_string())?;
             tracing::info!(database = %db.description, "database open");
@@ -100,19 +101,22 @@ impl Service {
             .map_err(|e| format!("loading content failed: {e}"))?
             .map_err(|content::Fatal(d)| d.to_string())?;
         let (content_dir, feeds_dir) = (library.sources().content_dir.clone(), library.sources().feeds_dir.clone());
-        let mut app = App::with_websub_policy(library, Utc::now(), settings.websub_retry);
+        let mut app = App::new(library, Utc::now());
+        let mut publisher = Publisher::new(settings.websub_retry, app.metrics.clone(), app.cache.clone());
         let mut endpoints: Vec<Arc<dyn crate::hooks::Endpoint>> = Vec::new();
         let mut feed_observers: Vec<Arc<dyn crate::hooks::FeedObserver>> = Vec::new();
         let mut hub = None;
         if let (Some(hub_settings), Some(db)) = (settings.hub, &db) {
             let built = Hub::new(db.clone(), hub_settings, app.metrics.clone());
             tokio::spawn(built.clone().expire_leases());
-            tracing::info!(url = app.index().config.hub_url.as_deref().unwrap_or(""), "WebSub hub on");
-            app = app.with_builtin_hub(built.clone());
+            tracing::info!(url = format!("{}{HUB_PATH}", app.index().config.base_url), "WebSub hub on");
+            let delivery = HubDelivery { hub: built.clone(), cache: app.cache.clone() };
+            app = app.with_listener(Arc::new(delivery));
+            publisher = publisher.with_own_hub(HUB_PATH);
             endpoints.push(Arc::new(HubEndpoint(built.clone())));
             hub = Some(built);
         }
-        let app = Arc::new(app);
+        let app = Arc::new(app.with_listener(Arc::new(publisher)));
         let mut counts = None;
         let mut operator_token = None;
         if let (Some(count_settings), Some(db)) = (settings.counts, &db) {

@@ -7,8 +7,9 @@
 //! waits once, with its newest bytes, and what waits is only the feed's URL, the hubs and the
 //! entity tag `websub.confirm` looks for, never a snapshot.
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -21,7 +22,8 @@ use hyper_util::rt::TokioExecutor;
 use crate::cache::FeedCache;
 use crate::coalesce::Coalescing;
 use crate::document::Document;
-use crate::feed::{self, FeedKey};
+use crate::feed::FeedKey;
+use crate::hooks::FeedsChanged;
 use crate::index::Index;
 use crate::metrics::Metrics;
 
@@ -40,20 +42,11 @@ pub struct Publisher {
     client: HttpsClient,
     metrics: Arc<Metrics>,
     cache: FeedCache,
-    /// The built-in hub (`serve --hub`), which delivers changed feeds to its subscribers.
-    builtin: Option<crate::hub::service::Hub>,
+    /// The path under the base URL of this server's own hub (`serve --hub`), which is never
+    /// pinged: it hears of changes directly.
+    own_hub: Option<&'static str>,
     /// Pings by feed URL: the newest waiting for each, at most [`MAX_PINGS`] under way.
     pings: Arc<Coalescing<Ping>>,
-    /// Swaps not compared yet.
-    swaps: Arc<Mutex<Swaps>>,
-}
-
-/// Swaps not compared yet, as one: the snapshot before the first and the one after the last;
-/// and whether the comparer runs.
-#[derive(Default)]
-struct Swaps {
-    waiting: Option<(Arc<Index>, Arc<Index>)>,
-    running: bool,
 }
 
 /// What telling the hubs about one version of one feed needs.
@@ -86,84 +79,34 @@ impl Publisher {
         let connector =
             hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots().https_or_http().enable_http1().build();
         let client = Client::builder(TokioExecutor::new()).build(connector);
-        let (pings, swaps) = (Arc::new(Coalescing::new(MAX_PINGS)), Arc::default());
-        Publisher { policy, client, metrics, cache, builtin: None, pings, swaps }
+        Publisher { policy, client, metrics, cache, own_hub: None, pings: Arc::new(Coalescing::new(MAX_PINGS)) }
     }
 
-    /// Hands changed feeds to the built-in hub too.
-    pub fn with_builtin_hub(mut self, hub: crate::hub::service::Hub) -> Publisher {
-        self.builtin = Some(hub);
+    /// Never pings the hub at `path` under the base URL: this server's own, which hears of
+    /// changes directly.
+    pub fn with_own_hub(mut self, path: &'static str) -> Publisher {
+        self.own_hub = Some(path);
         self
     }
 
-    /// Starts telling the hubs of [`hubs_to_tell`] about the feeds that differ between `old`
-    /// and `new`, in the background. Must be called within the tokio runtime. Swaps are
-    /// compared one at a time, in order; those that come meanwhile wait as one (from the
-    /// first's `old` to the last's `new`), so at most two snapshots wait, and pings and the
-    /// built-in hub hear of changes in the order they were made.
-    pub fn notify(&self, old: Arc<Index>, new: Arc<Index>) {
-        let start = {
-            let mut swaps = self.swaps.lock().unwrap_or_else(|p| p.into_inner());
-            match &mut swaps.waiting {
-                Some((_, last)) => *last = new,
-                None => {
-                    let builtin = self.builtin.is_some() && new.config.hub_url.is_some();
-                    if !builtin && hubs_to_tell(&old, &new).is_empty() {
-                        return;
-                    }
-                    swaps.waiting = Some((old, new));
-                }
-            }
-            !std::mem::replace(&mut swaps.running, true)
-        };
-        if start {
-            tokio::spawn(self.clone().compare_swaps());
+    /// Queues a ping of every hub of [`hubs_to_tell`] about each feed of `keys` as `new` has
+    /// it; the newest waits per feed, at most [`MAX_PINGS`] are under way.
+    async fn queue(&self, old: &Index, new: &Arc<Index>, keys: &[FeedKey]) {
+        let hubs = hubs_to_tell(old, new, self.own_hub);
+        if hubs.is_empty() {
+            return;
         }
-    }
-
-    /// The swap waiting to be compared; `None` (and the comparer stops) when none waits.
-    fn next_swap(&self) -> Option<(Arc<Index>, Arc<Index>)> {
-        let mut swaps = self.swaps.lock().unwrap_or_else(|p| p.into_inner());
-        let next = swaps.waiting.take();
-        swaps.running = next.is_some();
-        next
-    }
-
-    /// The comparer: finds the feeds each waiting swap changed, hands them to the built-in hub
-    /// and queues their pings, until no swap waits.
-    async fn compare_swaps(self) {
-        while let Some((old, new)) = self.next_swap() {
-            let hubs = hubs_to_tell(&old, &new);
-            let builtin = self.builtin.clone().filter(|_| new.config.hub_url.is_some());
-            if hubs.is_empty() && builtin.is_none() {
-                continue;
-            }
-            let compared = new.clone();
-            let keys = match tokio::task::spawn_blocking(move || changed_keys(&old, &compared)).await {
-                Ok(keys) => keys,
-                Err(e) => {
-                    tracing::error!(error = %e, "comparing feeds for WebSub failed");
-                    continue;
-                }
+        let hubs: Arc<[String]> = hubs.into();
+        for key in keys {
+            let url = format!("{}{}", new.config.base_url, key.path());
+            // The bytes the public URL must serve are found now, so that no snapshot is
+            // held while waiting for it.
+            let confirm = match new.config.websub_confirm {
+                true => self.to_confirm(new, key).await,
+                false => None,
             };
-            if let Some(hub) = builtin {
-                hub.distribute(new.clone(), keys.clone(), self.cache.clone());
-            }
-            if hubs.is_empty() {
-                continue;
-            }
-            let hubs: Arc<[String]> = hubs.into();
-            for key in keys {
-                let url = format!("{}{}", new.config.base_url, key.path());
-                // The bytes the public URL must serve are found now, so that no snapshot is
-                // held while waiting for it.
-                let confirm = match new.config.websub_confirm {
-                    true => self.to_confirm(&new, &key).await,
-                    false => None,
-                };
-                if self.pings.push(url, Ping { hubs: hubs.clone(), confirm }) {
-                    tokio::spawn(self.clone().tell_hubs());
-                }
+            if self.pings.push(url, Ping { hubs: hubs.clone(), confirm }) {
+                tokio::spawn(self.clone().tell_hubs());
             }
         }
     }
@@ -281,32 +224,36 @@ impl Publisher {
     }
 }
 
+impl FeedsChanged for Publisher {
+    fn concerns(&self, old: &Index, new: &Index) -> bool {
+        !hubs_to_tell(old, new, self.own_hub).is_empty()
+    }
+
+    fn feeds_changed<'a>(
+        &'a self,
+        old: &'a Index,
+        new: &'a Arc<Index>,
+        keys: &'a [FeedKey],
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        Box::pin(self.queue(old, new, keys))
+    }
+}
+
 /// The hubs to ping about a change from `old` to `new`: those `new` names (the ones its feeds
 /// advertise, where subscribers now subscribe), then those only `old` named, so that when
 /// `websub.hubs` changes, the subscribers of a hub being left get the feed naming its
-/// successor. The built-in hub is not pinged: it hears of changes directly. Pure.
-pub fn hubs_to_tell(old: &Index, new: &Index) -> Vec<String> {
-    let builtin = [&old.config.hub_url, &new.config.hub_url];
+/// successor. The hub at `own_hub` under either's base URL is not pinged: it is this server's,
+/// which hears of changes directly. Pure.
+pub fn hubs_to_tell(old: &Index, new: &Index, own_hub: Option<&str>) -> Vec<String> {
+    let own = |index: &Index| own_hub.map(|path| format!("{}{path}", index.config.base_url));
+    let own = [own(old), own(new)];
     let mut hubs: Vec<String> = Vec::new();
     for hub in new.config.websub_hubs.iter().chain(&old.config.websub_hubs) {
-        if !hubs.contains(hub) && !builtin.iter().any(|b| b.as_deref() == Some(hub.as_str())) {
+        if !hubs.contains(hub) && !own.iter().any(|o| o.as_deref() == Some(hub.as_str())) {
             hubs.push(hub.clone());
         }
     }
     hubs
-}
-
-/// Absolute URLs of the feeds (first pages, every format) that changed between two
-/// snapshots, including feeds that appeared or disappeared: those whose fingerprint (the
-/// cache key: what the page shows) differs, so nothing is rendered to find out. Pure.
-pub fn changed_feeds(old: &Index, new: &Index) -> Vec<String> {
-    changed_keys(old, new).into_iter().map(|key| format!("{}{}", new.config.base_url, key.path())).collect()
-}
-
-/// The feeds of [`changed_feeds`], as keys.
-fn changed_keys(old: &Index, new: &Index) -> Vec<FeedKey> {
-    let keys: BTreeSet<FeedKey> = feed::all_keys(old).into_iter().chain(feed::all_keys(new)).collect();
-    keys.into_iter().filter(|key| feed::fingerprint(old, key) != feed::fingerprint(new, key)).collect()
 }
 
 /// The form body of a publish ping for `url`.
@@ -322,6 +269,8 @@ fn form_encode(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
     use crate::config::SiteConfig;
     use std::io::{BufRead, BufReader, Write};
@@ -370,9 +319,11 @@ mod tests {
         let store = crate::store::Store::new(16 << 20);
         let publisher = Publisher::new(RetryPolicy::WEBSUB, Arc::default(), FeedCache::new(store));
         let (old, new) = (snapshot("Before", &base), snapshot("After", &base));
-        let feeds: BTreeSet<String> = changed_feeds(&old, &new).into_iter().collect();
+        let feeds: BTreeSet<String> = crate::changes::changed_feeds(&old, &new).into_iter().collect();
         assert!(!feeds.is_empty());
-        publisher.notify(old, new.clone());
+        let mut listeners = crate::changes::Listeners::default();
+        listeners.listen(Arc::new(publisher.clone()));
+        listeners.swapped(old, new.clone());
         // Every changed feed's public URL is being asked: its ping is waiting.
         let mut asked = BTreeSet::new();
         while !feeds.iter().all(|f| asked.contains(f)) {
@@ -391,7 +342,7 @@ mod tests {
         let edits: Vec<Arc<Index>> = ["Again", "And again", "Newest"].iter().map(|t| snapshot(t, &base)).collect();
         let mut before = new.clone();
         for edit in &edits {
-            publisher.notify(before, edit.clone());
+            listeners.swapped(before, edit.clone());
             before = edit.clone();
         }
         drop(before);

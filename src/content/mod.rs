@@ -113,8 +113,9 @@ pub struct Sources {
     pub render_budget: std::time::Duration,
     /// Bytes of rendered bodies and documents kept (one budget for both).
     pub cache_bytes: u64,
-    /// The built-in WebSub hub is on (`serve --hub`): feeds advertise it first.
-    pub hub: bool,
+    /// The path under the base URL of a WebSub hub this server runs (`serve --hub`): feeds
+    /// advertise it first.
+    pub own_hub: Option<&'static str>,
 }
 
 impl Sources {
@@ -128,7 +129,7 @@ impl Sources {
             max_post_bytes: MAX_POST_BYTES,
             render_budget: RENDER_BUDGET,
             cache_bytes: crate::store::DEFAULT_BUDGET,
-            hub: false,
+            own_hub: None,
         }
     }
 }
@@ -210,11 +211,10 @@ fn load_config(sources: &Sources, diagnostics: &mut Vec<Diagnostic>) -> Result<S
     if let Some(url) = &sources.base_url {
         config.set_base_url(url).map_err(|m| Diagnostic::error(Path::new("--base-url"), None, None, m))?;
     }
-    if sources.hub {
-        let hub = format!("{}{}", config.base_url, crate::hub::service::HUB_PATH);
+    if let Some(path) = sources.own_hub {
+        let hub = format!("{}{path}", config.base_url);
         config.websub_hubs.retain(|h| *h != hub);
-        config.websub_hubs.insert(0, hub.clone());
-        config.hub_url = Some(hub);
+        config.websub_hubs.insert(0, hub);
     }
     Ok(config)
 }

@@ -1,4 +1,5 @@
-//! The hub's place in the service: `POST /hub` takes subscription requests ([`HubEndpoint`]).
+//! The hub's place in the service: `POST /hub` takes subscription requests ([`HubEndpoint`]),
+//! and every changed feed goes to its subscribers ([`HubDelivery`]).
 
 use std::time::Duration;
 
@@ -8,8 +9,11 @@ use http::{HeaderValue, Method, Response, StatusCode};
 use http_body_util::BodyExt;
 
 use super::service::{HUB_PATH, Hub};
-use crate::hooks::{Answer, Body, Call, Endpoint, RequestBody};
+use crate::cache::FeedCache;
+use crate::feed::FeedKey;
+use crate::hooks::{Answer, Body, Call, Endpoint, FeedsChanged, RequestBody};
 use crate::http::respond::text;
+use crate::index::Index;
 use crate::metrics::Route;
 
 /// Longest subscription request body the hub reads.
@@ -30,6 +34,30 @@ impl Endpoint for HubEndpoint {
 
     fn answer(&self, call: Call) -> Answer<'_> {
         Box::pin(subscribe(&self.0, call))
+    }
+}
+
+/// Hands every changed feed to the hub to deliver, rendered through `cache`.
+pub struct HubDelivery {
+    /// The hub.
+    pub hub: Hub,
+    /// Where feeds are rendered (or found rendered).
+    pub cache: FeedCache,
+}
+
+impl FeedsChanged for HubDelivery {
+    fn concerns(&self, _: &Index, _: &Index) -> bool {
+        true
+    }
+
+    fn feeds_changed<'a>(
+        &'a self,
+        _: &'a Index,
+        new: &'a std::sync::Arc<Index>,
+        keys: &'a [FeedKey],
+    ) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        self.hub.distribute(new.clone(), keys.to_vec(), self.cache.clone());
+        Box::pin(std::future::ready(()))
     }
 }
 

@@ -383,7 +383,7 @@ impl Hub {
                 return true;
             }
         };
-        let Some(hub_url) = index.config.hub_url.clone() else { return true };
+        let hub_url = format!("{}{HUB_PATH}", index.config.base_url);
         // Rendered (or taken from the cache) with the snapshot; delivered without it.
         let mut contents = Vec::new();
         for topic in topics.into_keys() {
@@ -630,7 +630,7 @@ mod tests {
     use crate::config::SiteConfig;
 
     fn snapshot(generation: u64) -> Arc<Index> {
-        let config = SiteConfig { hub_url: Some("https://blog.example/hub".into()), ..SiteConfig::default() };
+        let config = SiteConfig { base_url: "https://blog.example".into(), ..SiteConfig::default() };
         let bodies = crate::content::BodySource::detached(Arc::new(config));
         Arc::new(Index::build(&[], bodies, chrono::Utc::now(), generation))
     }

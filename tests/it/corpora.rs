@@ -79,7 +79,7 @@ fn every_corpus_feed_is_well_formed() {
             max_post_bytes: tidings::content::MAX_POST_BYTES,
             render_budget: tidings::content::RENDER_BUDGET,
             cache_bytes: tidings::store::DEFAULT_BUDGET,
-            hub: false,
+            own_hub: None,
         };
         let site = content::load(&sources).unwrap();
         assert!(site.posts.len() > 50, "{}: only {} posts", corpus.display(), site.posts.len());
@@ -115,7 +115,7 @@ fn jekyll_sources(dir: &Path) -> Sources {
         max_post_bytes: tidings::content::MAX_POST_BYTES,
         render_budget: tidings::content::RENDER_BUDGET,
         cache_bytes: tidings::store::DEFAULT_BUDGET,
-        hub: false,
+        own_hub: None,
     }
 }
 

@@ -20,7 +20,7 @@ fn sources(content_dir: &Path) -> Sources {
         max_post_bytes: content::MAX_POST_BYTES,
         render_budget: tidings::content::RENDER_BUDGET,
         cache_bytes: tidings::store::DEFAULT_BUDGET,
-        hub: false,
+        own_hub: None,
     }
 }
 

@@ -18,7 +18,7 @@ fn every_sample_feed_parses_with_its_items_newest_first() {
         max_post_bytes: tidings::content::MAX_POST_BYTES,
         render_budget: tidings::content::RENDER_BUDGET,
         cache_bytes: tidings::store::DEFAULT_BUDGET,
-        hub: false,
+        own_hub: None,
     };
     let site = content::load(&sources).unwrap();
     assert!(site.diagnostics.is_empty(), "the sample site has problems: {:?}", site.diagnostics);
@@ -76,7 +76,7 @@ fn drafts_appear_only_when_asked_for() {
             max_post_bytes: tidings::content::MAX_POST_BYTES,
             render_budget: tidings::content::RENDER_BUDGET,
             cache_bytes: tidings::store::DEFAULT_BUDGET,
-            hub: false,
+            own_hub: None,
         };
         content::load(&sources).unwrap().posts.len()
     };
