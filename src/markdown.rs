@@ -420,4 +420,11 @@ mod tests {
         assert_eq!(r.summary_html, "<ul>\n<li>one</li>\n<li>two</li>\n</ul>\n");
         assert_eq!(render_body("").summary_html, "");
     }
+
+    #[test]
+    fn restore_handles_many_and_unknown_placeholders() {
+        let hs = vec!["<A>".to_owned(), "<B>".to_owned()];
+        let html = "<p>TIDINGS-FRAGMENT-1</p><p>TIDINGS-FRAGMENT-0</p>x TIDINGS-FRAGMENT-7 TIDINGS-FRAGMENT-";
+        assert_eq!(put_fragments(html, &hs), "<B><A>x TIDINGS-FRAGMENT-7 TIDINGS-FRAGMENT-");
+    }
 }

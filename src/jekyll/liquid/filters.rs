@@ -398,3 +398,83 @@ pub(super) fn number_of_words(s: &str, mode: Option<&str>) -> usize {
         _ => s.split_whitespace().count(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jekyll::liquid::tests::{Site, run};
+    use crate::jekyll::liquid::*;
+    use serde_json::json;
+
+    #[test]
+    fn jekyll_filters() {
+        let site =
+            json!({"url": "https://example.com", "baseurl": "/my project/", "time": "2024-05-06 07:08:09 +0200"});
+        let page = json!({"date": "2016-02-03 04:05:06 -0800", "list": ["a", "b", "c"], "obj": {"k": "v <x>"}});
+        let out = render(
+            "{{ \"/docs/a b/\" | relative_url }}|{{ \"docs\" | absolute_url }}|{{ \"http://x.y/z\" | relative_url }}|\
+             {{ \"/a/index.html\" | strip_index }}|{{ \"The _config.yml file\" | slugify }}|\
+             {{ \"The _config.yml file\" | slugify: \"pretty\" }}|{{ \"Ünïcödé Straße\" | slugify: \"latin\" }}|\
+             {{ \"C++ & C#\" | slugify: \"ascii\" }}|{{ \"example :page\" | uri_escape }}|\
+             {{ \"foo,bar;baz? q\" | cgi_escape }}|{{ \"  a \n b  \" | normalize_whitespace }}|\
+             {{ \"one two  three\" | number_of_words }}|{{ page.list | array_to_sentence_string }}|\
+             {{ page.obj | jsonify }}|{{ page.date | date_to_xmlschema }}|{{ page.date | date_to_rfc822 }}|\
+             {{ page.date | date_to_long_string: \"ordinal\", \"US\" }}|{{ \"*x*\" | markdownify }}|\
+             {{ page.list | push: \"d\" | join: \"\" }}|{{ page.list | shift | join: \"\" }}|{{ \"12abc\" | to_integer | plus: 1 }}|\
+             {{ \"now\" | date: \"%Y\" }}",
+            &site,
+            &page,
+            &Site::default(),
+        );
+        assert_eq!(
+            out.text,
+            "/my%20project/docs/a%20b/|https://example.com/my%20project/docs|http://x.y/z|/a/|the-config-yml-file|\
+             the-_config.yml-file|unicode-strasse|c-c|example%20:page|foo%2Cbar%3Bbaz%3F+q|a b|3|a, b, and c|\
+             {\"k\":\"v <x>\"}|2016-02-03T04:05:06-08:00|Wed, 03 Feb 2016 04:05:06 -0800|February 3rd, 2016|*x*|\
+             abcd|bc|13|2024"
+        );
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        let out = run("{{ \"now\" | date: \"%Y\" }}{{ page.list | where_exp: \"x\", \"x\" }}");
+        assert_eq!(out.problems.len(), 2, "{:?}", out.problems);
+    }
+
+    #[test]
+    fn slugify_modes_match_jekyll_md_table() {
+        let cases = [
+            ("What's new?", "default", "what-s-new"),
+            ("What's new?", "pretty", "what's-new"),
+            ("What's new?", "raw", "what's-new?"),
+            ("Ünïcödé Straße", "default", "ünïcödé-straße"),
+            ("Ünïcödé Straße", "ascii", "n-c-d-stra-e"),
+            ("日本語のタイトル", "default", "日本語のタイトル"),
+            ("日本語のタイトル", "latin", ""),
+            ("emoji 🎉 party", "default", "emoji-party"),
+            ("C++ & C#", "pretty", "c++-&-c"),
+            ("x²", "default", "x"),
+            ("Keep Case", "none", "keep case"),
+        ];
+        for (input, mode, want) in cases {
+            assert_eq!(slugify(input, mode), want, "{input} / {mode}");
+        }
+    }
+
+    #[test]
+    fn latin_transliteration_covers_its_table() {
+        let all: String = (0xC0..=0x17F).filter_map(char::from_u32).collect();
+        let slug = slugify(&all, "latin");
+        assert!(slug.is_ascii(), "{slug}");
+        assert_eq!(slugify("Ærøskøbing Łódź Œuvre", "latin"), "aeroskobing-lodz-oeuvre");
+    }
+
+    #[test]
+    fn group_by_keeps_first_seen_order() {
+        let page = json!({"list": [{"t": "b", "n": 1}, {"t": "a", "n": 2}, {"t": "b", "n": 3}]});
+        let out = render(
+            "{% assign g = page.list | group_by: \"t\" %}{% for x in g %}{{ x.name }}{{ x.size }}{% endfor %}",
+            &json!({}),
+            &page,
+            &Site::default(),
+        );
+        assert_eq!(out.text, "b2a1");
+    }
+}

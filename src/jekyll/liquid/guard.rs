@@ -79,3 +79,16 @@ pub(super) fn parse_guarded(
         None => format!("Liquid syntax error: {}; the Liquid markup of this part was removed", brief(&e)),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{QUIET, caught};
+
+    #[test]
+    fn a_caught_panic_is_quiet_only_while_liquid_lib_runs() {
+        // Issue 25, finding 16: each render printed a backtrace for the same post's panic.
+        assert!(caught(|| QUIET.with(std::cell::Cell::get)).unwrap(), "the hook stays quiet inside");
+        assert!(caught(|| panic!("inside liquid-lib")).is_err());
+        assert!(!QUIET.with(std::cell::Cell::get), "other panics print as before");
+    }
+}

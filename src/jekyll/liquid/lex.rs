@@ -197,3 +197,51 @@ pub(super) fn apply_trim(src: &str, toks: &mut [Tok]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::jekyll::liquid::tests::{check, run};
+
+    #[test]
+    fn raw_blocks_stay_literal() {
+        check(
+            "a {% raw %}{{ site.baseurl }}{% endraw %} b {%raw%}{% highlight %}{%endraw%} c\n\
+             {% raw %}{% raw %}{% endraw %}",
+            "a {{ site.baseurl }} b {% highlight %} c\n{% raw %}",
+        );
+        check(
+            "{% if true %}x{% raw %}{% for entry in site.pages %}{% endraw %}{% endif %}",
+            "x{% for entry in site.pages %}",
+        );
+        // 18f 2017-09-26: a stray `{%` inside raw; Liquid 4 still ends the block at `{% endraw %}`.
+        check(
+            "{% raw %}\n  status: {staged {%!s(bool=false)}}\n{% endraw %}\nSo we",
+            "\n  status: {staged {%!s(bool=false)}}\n\nSo we",
+        );
+    }
+
+    #[test]
+    fn comments_and_whitespace_control() {
+        check("a {% comment %}{{ \"x\" | embed: \"y\" }}{% oembed z %}{% endcomment %}b", "a b");
+        check("a  {%- assign x = 1 -%}  \n b{{- x -}} c", "ab1c");
+        check("[{%- comment -%} x {%- endcomment -%}]", "[]");
+    }
+
+    #[test]
+    fn unterminated_markup_is_removed() {
+        let out = run("a {{ b\n c {% d\n e {{ f } g");
+        assert_eq!(out.text, "a  b\n c  d\n e  f } g");
+        assert_eq!(out.problems.len(), 3, "{:?}", out.problems);
+        let out = run("x {% raw %} {{ y");
+        assert_eq!(out.text, "x  {{ y");
+        assert_eq!(out.problems.len(), 1);
+    }
+
+    #[test]
+    fn many_unclosed_tags_are_linear() {
+        let body = "{% x ".repeat(20_000) + &"{{ y ".repeat(20_000);
+        let out = run(&body);
+        assert!(!out.text.contains("{%") && !out.text.contains("{{"));
+        assert_eq!(out.problems.len(), 40_000);
+    }
+}

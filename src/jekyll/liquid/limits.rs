@@ -403,3 +403,99 @@ impl Renderable for LimitRender {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jekyll::liquid::tests::{run, run_bounded};
+    use crate::jekyll::liquid::*;
+    use std::time::Instant;
+
+    #[test]
+    fn runaway_liquid_is_stopped() {
+        let out = run("{% for i in (1..1000000000) %}x{% endfor %}after");
+        assert_eq!(out.text, "after");
+        assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
+        let body =
+            "{% assign x = \"ab\" %}{% for i in (1..60) %}{% assign x = x | append: x %}{% endfor %}{{ x | size }}";
+        let out = run(body);
+        assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
+        assert!(out.problems[0].message.contains("limit"), "{:?}", out.problems);
+        let body = "{% for a in (1..1000) %}{% for b in (1..1000) %}{% endfor %}{% endfor %}done";
+        let out = run(body);
+        assert_eq!(out.text, "done");
+        assert!(out.problems[0].message.contains("100000"), "{:?}", out.problems);
+        let body = "{% capture x %}ab{% endcapture %}{% for i in (1..60) %}{% capture x %}{{x}}{{x}}{% endcapture %}{% endfor %}";
+        assert_eq!(run(body).problems.len(), 1);
+    }
+
+    #[test]
+    fn sorting_large_arrays_in_a_loop_stops_at_the_work_limit() {
+        let body = "{% capture s %}{% for i in (1..20000) %}{{ i }},{% endfor %}{% endcapture %}\
+                    {% assign arr = s | split: \",\" %}{% for i in (1..50000) %}{{ arr | sort | size }}{% endfor %}";
+        let out = run_bounded(body.to_owned(), None);
+        let (stop, problem) = out.stopped.expect("stopped");
+        assert_eq!(stop, Stop::Work);
+        assert!(problem.message.contains("units of work"), "{problem:?}");
+        assert_eq!((problem.line, problem.column), (1, 135), "{problem:?}");
+        assert_eq!(out.problems, [problem]);
+    }
+
+    #[test]
+    fn filter_evaluations_are_capped() {
+        let body = "{% for i in (1..100000) %}{{ i | plus: 1 | minus: 1 | plus: 1 | minus: 1 | plus: 1 | minus: 1 }}\
+                    {% endfor %}";
+        let (stop, problem) = run_bounded(body.to_owned(), None).stopped.expect("stopped");
+        assert_eq!(stop, Stop::Work);
+        assert!(problem.message.contains(&format!("more than {MAX_FILTER_CALLS} filters")), "{problem:?}");
+    }
+
+    #[test]
+    fn work_outside_filters_stops_at_the_deadline() {
+        // `contains` over 20,000 items in a loop is no filter: only the deadline stops it.
+        let body = "{% capture s %}{% for i in (1..20000) %}{{ i }},{% endfor %}{% endcapture %}\
+                    {% assign arr = s | split: \",\" %}\
+                    {% for i in (1..70000) %}{% if arr contains \"x\" %}x{% endif %}{% endfor %}after";
+        let started = Instant::now();
+        let out = run_bounded(body.to_owned(), Some(started + std::time::Duration::from_millis(200)));
+        assert_eq!(out.stopped.expect("stopped").0, Stop::Time);
+        // A deadline already passed stops a render at its first checks.
+        let out = run_bounded("{% for i in (1..1000) %}{{ i }}{% endfor %}".to_owned(), Some(started));
+        assert_eq!(out.stopped.map(|s| s.0), Some(Stop::Time));
+    }
+
+    #[test]
+    fn commas_split_into_many_variables_are_refused_by_the_memory_cap() {
+        // Issue 25, finding 4: 1 MB of commas split by 16 `assign`s took 949 MB.
+        let splits: String = (0..16).map(|i| format!("{{% assign a{i} = s | split: \",\" %}}")).collect();
+        let body = format!("{{% capture s %}}{}{{% endcapture %}}{splits}done", ",".repeat(1_000_000));
+        let out = run_bounded(body, None);
+        let (stop, problem) = out.stopped.expect("stopped");
+        assert_eq!(stop, Stop::Memory, "{problem:?}");
+        assert!(problem.message.contains("MiB"), "{problem:?}");
+        assert!(out.peak_bytes <= MAX_LIVE_BYTES, "{}", out.peak_bytes);
+        // The first split (1,000,001 items, ~57 MB) fits; the second is refused before it is made.
+        assert!(out.peak_bytes > 56_000_000, "{}", out.peak_bytes);
+    }
+
+    #[test]
+    fn copies_of_a_large_array_count_each() {
+        let copies: String = (0..16).map(|i| format!("{{% assign c{i} = a %}}")).collect();
+        let body = format!(
+            "{{% capture s %}}{}{{% endcapture %}}{{% assign a = s | split: \",\" %}}{copies}done",
+            ",".repeat(300_000)
+        );
+        let out = run_bounded(body, None);
+        assert_eq!(out.stopped.map(|s| s.0), Some(Stop::Memory));
+        assert!(out.peak_bytes <= MAX_LIVE_BYTES);
+        // Assigning again replaces what a name held: the same work in a loop stays within the cap.
+        let body = format!(
+            "{{% capture s %}}{}{{% endcapture %}}\
+             {{% for i in (1..16) %}}{{% assign a = s | split: \",\" %}}{{% endfor %}}done",
+            ",".repeat(300_000)
+        );
+        let out = run_bounded(body, None);
+        assert!(out.stopped.is_none(), "{:?}", out.stopped);
+        assert!(out.text.ends_with("done"));
+    }
+}

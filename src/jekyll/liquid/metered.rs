@@ -212,3 +212,64 @@ impl Filter for NowSafeDateFilter {
         self.0.evaluate(input, runtime)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jekyll::liquid::tests::{Site, check, fixture_body, run_bounded};
+    use crate::jekyll::liquid::*;
+    use liquid_core::ValueView;
+    use liquid_lib::stdlib;
+    use serde_json::json;
+
+    const UNIQ_POST: &str = include_str!("../../../tests/data/hostile/liquid/_posts/2024-01-01-uniq.md");
+
+    #[test]
+    fn quadratic_uniq_post_finishes_in_bounded_time() {
+        // Issue 25, finding 3: liquid-lib's `uniq` took 8.7 s per call on these 20,000 items, 24 calls.
+        let out = run_bounded(fixture_body(UNIQ_POST), None);
+        assert_eq!(out.text.trim().lines().collect::<Vec<_>>(), ["20001"; 24]);
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        assert!(out.stopped.is_none());
+    }
+
+    #[test]
+    fn linear_uniq_matches_liquid_lib() {
+        let cases = [
+            json!(["b", "a", "b", "c", "a", ""]),
+            json!([3, 1, 3, 2.0, 2, 1.5, 1.5, -0.0, 0, "1", 1]),
+            json!([]),
+            json!(["x"]),
+            json!([true, 1, "a", false, null, false, "a"]),
+            json!([[1], [1], {"k": 1}, {"k": 1}, "k"]),
+        ];
+        for case in cases {
+            let input = liquid_core::to_value(&case).unwrap();
+            let theirs = liquid_core::call_filter!(stdlib::Uniq, input.clone()).unwrap();
+            let ours = liquid_core::call_filter!(Uniq, input.clone()).unwrap();
+            assert_eq!(ours, theirs, "{case}");
+        }
+        let strings = liquid_core::to_value(&json!(["b", "a", "b"])).unwrap();
+        assert!(uniq_linear(strings.as_array().unwrap()).is_some(), "strings take the linear path");
+        let bools = liquid_core::to_value(&json!([true, 1])).unwrap();
+        assert!(uniq_linear(bools.as_array().unwrap()).is_none(), "booleans take liquid-lib's");
+        check("{{ \"b,a,b,c\" | split: \",\" | uniq | join: \"+\" }}", "b+a+c");
+        // liquid-lib's quadratic `uniq` is charged first: 10,000 booleans and nulls cost 50,000,000 units.
+        let list: Vec<serde_json::Value> =
+            (0..10_000).map(|i| if i % 2 == 0 { json!(true) } else { json!(null) }).collect();
+        let page = json!({ "list": list });
+        let out = render("{{ page.list | uniq | size }}", &json!({}), &page, &Site::default());
+        assert_eq!(out.stopped.map(|s| s.0), Some(Stop::Work));
+        let page = json!({"list": [true, null, false, true]});
+        assert_eq!(render("{{ page.list | uniq | size }}", &json!({}), &page, &Site::default()).text, "2");
+    }
+
+    #[test]
+    fn split_matches_liquid_lib() {
+        for (input, pattern) in [("a, b, c", ", "), ("", ","), ("abc", ""), (",a,,b,", ","), ("no", "x")] {
+            let theirs = liquid_core::call_filter!(stdlib::Split, input, pattern).unwrap();
+            let ours = liquid_core::call_filter!(Split, input, pattern).unwrap();
+            assert_eq!(ours, theirs, "{input:?} / {pattern:?}");
+        }
+    }
+}

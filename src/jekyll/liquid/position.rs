@@ -49,3 +49,17 @@ impl<'s> Source<'s> {
 fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::jekyll::liquid::tests::run;
+
+    #[test]
+    fn columns_count_characters_on_long_lines() {
+        let body = format!("{}{{% a %}}é{{% b %}}\nxy{{% c %}}", "é".repeat(5000));
+        let out = run(&body);
+        let at: Vec<_> = out.problems.iter().map(|p| (p.line, p.column)).collect();
+        assert_eq!(at, [(1, 5001), (1, 5009), (2, 3)]);
+        assert!(out.problems.iter().all(|p| p.message.contains("unknown Liquid tag")));
+    }
+}

@@ -646,3 +646,154 @@ fn unquote(s: &str) -> &str {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jekyll::liquid::tests::{Site, jekyll_site, messages, run};
+    use crate::jekyll::liquid::*;
+    use serde_json::json;
+
+    #[test]
+    fn post_url_from_jekyll_turns_2_0_0() {
+        let site = Site {
+            posts: [("2013-05-06-jekyll-1-0-0-released", "/news/2013/05/05/jekyll-1-0-0-released/")].into(),
+            ..Site::default()
+        };
+        let body = "[jekyll-1]: {% post_url 2013-05-06-jekyll-1-0-0-released %}\n[jekyll-2]: {% post_url nope %}\n";
+        let out = render(body, &jekyll_site(), &json!({}), &site);
+        assert_eq!(out.text, "[jekyll-1]: /news/2013/05/05/jekyll-1-0-0-released/\n[jekyll-2]: \n");
+        assert_eq!(messages(&out), ["2:13: `{% post_url nope %}`: no such post; rendered as empty"]);
+    }
+
+    #[test]
+    fn link_from_jekyll_3_4_3_and_over_two_lines() {
+        let site = Site {
+            links: [("_posts/2017-01-18-jekyll-3-4-0-released.markdown", "/news/2017/01/18/jekyll-3-4-0-released/")]
+                .into(),
+            ..Site::default()
+        };
+        let body = "In [v3.4.0]({% link _posts/2017-01-18-jekyll-3-4-0-released.markdown %}), we\n\
+                    see [it]({% link\n  _posts/2017-01-18-jekyll-3-4-0-released.markdown\n%}).";
+        let out = render(body, &jekyll_site(), &json!({}), &site);
+        assert_eq!(
+            out.text,
+            "In [v3.4.0](/news/2017/01/18/jekyll-3-4-0-released/), we\n\
+             see [it](/news/2017/01/18/jekyll-3-4-0-released/)."
+        );
+        assert!(out.problems.is_empty());
+        let out = run("[changelog]({% link _docs/history.md %}#v3-9-3)");
+        assert_eq!(out.text, "[changelog](#v3-9-3)");
+        assert_eq!(
+            messages(&out),
+            ["1:13: `{% link _docs/history.md %}`: no such file in the site; rendered as empty"]
+        );
+    }
+
+    #[test]
+    fn expand_renders_link_arguments() {
+        let site = Site { links: [("_posts/x.md", "/x/")].into(), ..Site::default() };
+        let out = render("{% link _posts/{{ page.f }} %}", &json!({}), &json!({"f": "x.md"}), &site);
+        assert_eq!(out.text, "/x/");
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+    }
+
+    #[test]
+    fn unbalanced_blocks_are_repaired() {
+        let out =
+            run("{% if true %}a{% for i in (1..2) %}{{ i }}{% endif %} b {% endfor %} {% else %} {% if false %}x");
+        assert_eq!(out.text, "a12 b   ");
+        assert_eq!(
+            messages(&out),
+            [
+                "1:15: `{% for %}` is not closed before `{% endif %}`; closed there",
+                "1:57: `{% endfor %}` without `{% for %}`; removed",
+                "1:70: `{% else %}` outside any block; removed",
+                "1:81: `{% if %}` is never closed; closed at the end of the post",
+            ]
+        );
+        let out = run("{% unless false %}a{% elsif true %}b{% else %}c{% else %}d{% endunless %}");
+        assert_eq!(out.text, "ab");
+        assert_eq!(
+            messages(&out),
+            [
+                "1:20: `{% elsif %}` inside `{% unless %}` is not supported; removed",
+                "1:48: `{% else %}` after the `{% else %}` of `{% unless %}`; removed",
+            ]
+        );
+    }
+
+    #[test]
+    fn syntax_errors_are_local() {
+        let out = run("a {{ x y }} b {% if %}c{% endif %} d {% assign = %} e {{ \"ok\" }}");
+        assert_eq!(out.text, "a  b c d  e ok");
+        assert_eq!(out.problems.len(), 3, "{:?}", out.problems);
+        assert_eq!((out.problems[0].line, out.problems[0].column), (1, 3));
+        assert!(out.problems.iter().all(|p| p.message.starts_with("invalid Liquid")), "{:?}", out.problems);
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let body = format!("{}x{}", "{% for i in (1..1) %}".repeat(200), "{% endfor %}".repeat(200));
+        let out = std::thread::Builder::new().stack_size(1 << 20).spawn(move || run(&body)).expect("thread").join();
+        let out = out.expect("1 MiB of stack is enough at the nesting limit");
+        assert_eq!(out.text, "x");
+        assert_eq!(out.problems.len(), 200 - MAX_NESTING, "{:?}", &out.problems[..1]);
+    }
+
+    #[test]
+    fn include_parameters_nesting_and_loops() {
+        let site = Site {
+            includes: [
+                ("link-to-issues.md", "{% for i in include.issues | split: \",\" %}[#{{ i }}]{% endfor %}"),
+                ("a.html", "A({{ include.x }}{% include b.html y=include.x %})"),
+                ("b.html", "B[{{ include.y }}]{% include a.html %}"),
+                ("my-logo@2x.svg", "<svg/>"),
+                ("quoted.html", "Q{{ include.t }}"),
+            ]
+            .into(),
+            ..Site::default()
+        };
+        let out = render("{% include link-to-issues.md issues=\"13426,9662\" %}", &json!({}), &json!({}), &site);
+        assert!(out.problems.iter().any(|p| p.message.contains("invalid Liquid")), "{:?}", out.problems);
+        let out = render(
+            "{% assign v = \"V\" %}{% include a.html x=v %}|{% include my-logo@2x.svg %}|\
+             {% include \"quoted.html\" t='it''s' %}{% include quoted.html t=\"say \\\"hi\\\"\" %}",
+            &json!({}),
+            &json!({}),
+            &site,
+        );
+        assert_eq!(out.text, "A(VB[V])|<svg/>|QQsay \"hi\"");
+        assert_eq!(
+            messages(&out),
+            [
+                "1:21: in include `a.html`, line 1, column 18: in include `b.html`, line 1, column 19: \
+                 include loop: a.html → b.html → a.html; the inner `{% include a.html %}` was removed",
+                "1:75: invalid include parameters `t='it''s'`: expected `key=\"value\"` pairs",
+            ]
+        );
+    }
+
+    #[test]
+    fn problems_inside_includes_point_at_the_include_tag() {
+        let site = Site { includes: [("x.html", "line one\n  {% nope %}")].into(), ..Site::default() };
+        let out = render("intro\n\n   {% include x.html %}", &json!({}), &json!({}), &site);
+        assert_eq!(out.text, "intro\n\n   line one\n  ");
+        assert_eq!(
+            messages(&out),
+            ["3:4: in include `x.html`, line 2, column 3: unknown Liquid tag `nope`: \
+                 tidings does not run the site's plugins; it was removed"]
+        );
+    }
+
+    #[test]
+    fn includes_in_loops_with_dynamic_names_and_quoted_capture() {
+        let site = Site { includes: [("i.html", "[{{ include.v }}{{ include.none }}]")].into(), ..Site::default() };
+        let page = json!({"list": [1, 2], "inc": "i.html"});
+        let body = "{% for x in page.list %}{% include i.html v=x %}{% endfor %}{% include {{ page.inc }} v=\"s\" %}\
+                    {% capture \"q\" %}c{% endcapture %}{{ q }}";
+        let out = render(body, &json!({}), &page, &site);
+        assert_eq!(out.text, "[1][2][s]c");
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+    }
+}

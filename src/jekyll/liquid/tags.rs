@@ -306,3 +306,79 @@ pub(super) fn build(prepared: &Prepared, lang: &Language, shared: &Shared) -> Ve
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jekyll::liquid::language::BASE;
+    use crate::jekyll::liquid::position::Where;
+    use crate::jekyll::liquid::tests::run;
+    use liquid_core::Runtime;
+    use liquid_core::runtime::RuntimeBuilder;
+    use std::sync::{Arc, Mutex};
+
+    #[test]
+    fn highlight_from_jekyll_3_0_0_beta1() {
+        let body =
+            "To install just run:\n\n{% highlight shell %}\n$ gem install jekyll --pre\n{% endhighlight %}\n\nFuture";
+        let out = run(body);
+        assert_eq!(out.text, format!("To install just run:\n\n{}\n\nFuture", placeholder(0)));
+        assert_eq!(
+            out.highlights,
+            ["<figure class=\"highlight\"><pre><code class=\"language-shell\" data-lang=\"shell\">\
+              $ gem install jekyll --pre</code></pre></figure>"]
+        );
+        let html = "<p>To install just run:</p>\n<p>TIDINGS-FRAGMENT-0</p>\n<p>Future</p>\n";
+        assert_eq!(
+            crate::markdown::put_fragments(html, &out.highlights),
+            format!("<p>To install just run:</p>\n{}\n<p>Future</p>\n", out.highlights[0])
+        );
+    }
+
+    #[test]
+    fn highlight_escapes_keeps_blank_lines_and_maps_lang() {
+        let out = run("{% highlight C++ linenos %}\n\nint a<b && c;\n\n\nx\n{% endhighlight %}");
+        assert_eq!(
+            out.highlights,
+            ["<figure class=\"highlight\"><pre><code class=\"language-c--\" data-lang=\"c++\">\
+              int a&lt;b &amp;&amp; c;\n\n\nx</code></pre></figure>"]
+        );
+        assert_eq!(out.text, placeholder(0));
+        let out = run("{% highlight %}x{% endhighlight %}");
+        assert_eq!(out.highlights.len(), 1);
+        assert!(out.highlights[0].contains("language-plaintext"));
+        assert_eq!(out.problems.len(), 1);
+    }
+
+    #[test]
+    fn highlight_body_is_liquid_and_raw_inside_stays_literal() {
+        let out = run("{% highlight liquid %}\n{% raw %}{{ site.url }}{% endraw %} {{ site.url }}\n{% endhighlight %}");
+        assert_eq!(
+            out.highlights,
+            ["<figure class=\"highlight\"><pre><code class=\"language-liquid\" data-lang=\"liquid\">\
+              {{ site.url }} https://jekyllrb.com</code></pre></figure>"]
+        );
+        let out = run("{% for i in (1..2) %}{% highlight text %}{{ i }}{% endhighlight %}{% endfor %}");
+        assert_eq!(out.text, format!("{}{}", placeholder(0), placeholder(1)));
+        assert!(out.highlights[1].contains(">2</code>"));
+    }
+
+    #[test]
+    fn a_piece_that_fails_to_parse_falls_back_to_its_text() {
+        let at = Arc::new(Where { line: 4, column: 2, prefix: String::new() });
+        let bad = Chunk::Liquid { src: "{% nope %}".into(), fallback: "kept".into(), at, label: None };
+        let shared = Shared { items: Vec::new(), notes: Mutex::new(Vec::new()) };
+        let elements = build(&Prepared { chunks: vec![bad, Chunk::Text(" text".into())] }, &BASE, &shared);
+        let runtime = RuntimeBuilder::new().build();
+        runtime.registers().get_mut::<State>().limit = 100;
+        let mut out = Vec::new();
+        for e in &elements {
+            e.render_to(&mut out, &runtime).unwrap();
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), "kept text");
+        let notes = shared.notes.lock().unwrap();
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].1.starts_with("Liquid syntax error"), "{}", notes[0].1);
+        assert_eq!((notes[0].0.line, notes[0].0.column), (4, 2));
+    }
+}
