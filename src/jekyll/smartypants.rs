@@ -5,6 +5,7 @@
 use unicode_normalization::char::is_combining_mark;
 
 use super::url::is_ruby_space;
+use crate::text::{Entities, Numeric, entity_at};
 
 /// `smartify | strip_html` of `raw` as plain text (whitespace as it was, plus kramdown's final `\n`).
 pub fn plain_text(raw: &str) -> String {
@@ -151,41 +152,23 @@ impl SmartyPants<'_> {
         if self.at(p) != Some('&') {
             return false;
         }
-        let Some((end, decoded)) = self.numeric_reference(p).or_else(|| self.named_reference(p)) else {
+        // A reference is ASCII: the characters its syntax allows after `&`, and the `;` that ends it.
+        let mut window: String = std::iter::once('&')
+            .chain(self.s[p + 1..].iter().copied().take_while(|c| c.is_ascii_alphanumeric() || "_.:-#".contains(*c)))
+            .collect();
+        if self.at(p + window.len()) == Some(';') {
+            window.push(';');
+        }
+        let Some((len, decoded)) = entity_at(&window, &KRAMDOWN_REFERENCES) else {
             return false;
         };
+        let end = p + len;
         match decoded {
             Some(c) => self.out.push(c),
             None => self.out.extend(&self.s[p..end]),
         }
         self.pos = end;
         true
-    }
-
-    /// `&#(\d+);` or `&#x([0-9a-fA-F]+);` at `p`: (end, character); C1 codes are read as Windows-1252.
-    fn numeric_reference(&self, p: usize) -> Option<(usize, Option<char>)> {
-        if self.at(p + 1) != Some('#') {
-            return None;
-        }
-        let (from, radix) = if self.at(p + 2) == Some('x') { (p + 3, 16) } else { (p + 2, 10) };
-        let len = self.run(from, |c| c.is_digit(radix));
-        if len == 0 || self.at(from + len) != Some(';') {
-            return None;
-        }
-        let digits: String = self.s[from..from + len].iter().collect();
-        let code = u32::from_str_radix(&digits, radix).ok().map(windows_1252);
-        Some((from + len + 1, code.and_then(char::from_u32)))
-    }
-
-    /// `&([\w:][\w.:-]*);` at `p`: (end, character, or `None` for a name kramdown does not know).
-    fn named_reference(&self, p: usize) -> Option<(usize, Option<char>)> {
-        let first = self.at(p + 1).is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
-        let len = if first { 1 + self.run(p + 2, |c| c.is_ascii_alphanumeric() || "_.:-".contains(c)) } else { 0 };
-        if len == 0 || self.at(p + 1 + len) != Some(';') {
-            return None;
-        }
-        let name: String = self.s[p + 1..p + 1 + len].iter().collect();
-        Some((p + len + 2, named_entity(&name)))
     }
 
     /// `parse_typographic_syms`: dashes, ellipsis and guillemets (`\<<` and `\>>` stay literal).
@@ -338,17 +321,9 @@ fn is_one_of(names: &str, name: &str) -> bool {
     names.split_ascii_whitespace().any(|n| n == name)
 }
 
-/// kramdown maps the C1 code points of numeric references to their Windows-1252 characters.
-fn windows_1252(code: u32) -> u32 {
-    const HIGH: [u32; 32] = [
-        8364, 129, 8218, 402, 8222, 8230, 8224, 8225, 710, 8240, 352, 8249, 338, 141, 381, 143, 144, 8216, 8217, 8220,
-        8221, 8226, 8211, 8212, 732, 8482, 353, 8250, 339, 157, 382, 376,
-    ];
-    match code {
-        128..=159 => HIGH[(code - 128) as usize],
-        _ => code,
-    }
-}
+/// kramdown's reading of character references (`parse_html_entity`): its syntax, numbers and names; a reference
+/// it does not know stays as written.
+const KRAMDOWN_REFERENCES: Entities = Entities { named: named_entity, numeric: Numeric::Kramdown, strict: false };
 
 /// kramdown's named entities (`Kramdown::Utils::Entities`), `name=code point`.
 const NAMED_ENTITIES: &str = concat!(
