@@ -1,4 +1,5 @@
-//! Jekyll 4.3 post dates: front-matter `date` values (Psych, then Ruby `Time.parse`) and `DATE-SLUG.EXT` file names.
+//! Jekyll 4.3 post dates: front-matter `date` values (Psych, then Ruby `Time.parse`) and `DATE-SLUG.EXT` file names;
+//! and, read more narrowly, the dates given to Liquid's Jekyll date filters ([`FilterDate`]).
 
 use std::ops::RangeInclusive;
 
@@ -642,14 +643,14 @@ fn ordinal_day(s: &[char], i: usize) -> Option<(usize, i64)> {
 // ---------------------------------------------------------------------------------------------------------------
 // Dates given to Liquid's Jekyll date filters
 //
-// [`parse`] reads a post's front-matter `date` the way Jekyll 4.3 does: Psych, then Ruby's `Time.parse`, in the
-// site's zone when none is written, accepting worded dates (`March 3, 2016`) and rolling impossible days over
-// (`2016-02-30` is March 1). [`FilterDate::parse`] reads the value a post hands to `date_to_string`,
-// `date_to_long_string`, `date_to_xmlschema` or `date_to_rfc822` (usually `page.date` as tidings printed it): only
-// the numeric `YYYY-MM-DD[ HH:MM[:SS]] [offset]` shape, keeping the offset written and taking UTC when there is
-// none, and refusing an impossible day. Both exist because merging them would change what filters print (a
-// zoneless value would take the site's zone, a worded or impossible date would render instead of being a
-// problem), and this refactor changes no output.
+// Two parsers, on purpose. [`parse`] reads a post's front-matter `date` the way Jekyll 4.3 does: Psych, then Ruby's
+// `Time.parse`, so a quoted date without a zone is in the site's zone, worded dates (`March 3, 2016`) are read and
+// impossible days roll over (`2016-02-30` is March 1). [`FilterDate::parse`] reads the value a post hands to
+// `date_to_string`, `date_to_long_string`, `date_to_xmlschema` or `date_to_rfc822`: only the numeric
+// `YYYY-MM-DD[( |T)HH:MM[:SS[.fff]]] [Z|UTC|GMT|±HH[:]MM]` shape, keeping the offset written and taking UTC when
+// there is none (it knows no site zone), and refusing an impossible day. Merging them would change what those
+// filters print (a zoneless value would move to the site's zone, a worded or impossible date would render instead
+// of being a problem), so both stay.
 
 /// A date and time as written in a value given to a Jekyll date filter, with its UTC offset in minutes (none
 /// written means UTC).

@@ -1,4 +1,5 @@
-//! The language: liquid-rust's standard tags and filters, wrapped in guards and meters, plus Jekyll's filters and our limit tags.
+//! The language: liquid-rust's standard tags and filters, wrapped in guards and meters, plus Jekyll's filters
+//! and our limit tags.
 
 use std::io::Write;
 use std::sync::LazyLock;

@@ -1,4 +1,5 @@
-//! Preparation: the lexed body and its includes turned into well-formed liquid-rust source, with Jekyll's tags resolved and bad markup reported.
+//! Preparation: the lexed body and its includes turned into well-formed liquid-rust source, with Jekyll's tags
+//! resolved and bad markup reported.
 
 use std::collections::{HashMap, HashSet};
 
