@@ -12,6 +12,8 @@
 
 use url::Url;
 
+use crate::text::{Entities, Numeric, decode_entities};
+
 /// The tags finished in one pass: those pulldown-cmark writes with tidings' options and the
 /// inline and block tags posts commonly write by hand. Each with the attributes it may carry
 /// besides [`GENERIC`], and whether it is void. The cleaner keeps all of them as they stand
@@ -256,41 +258,18 @@ const NAMED: &[(&str, char)] = &[
     ("times", '\u{d7}'),
 ];
 
+/// Character references decoded as every parser decodes them: the names in [`NAMED`] and numbers a parser does not
+/// replace or remap; any other reference (another name, no `;`, a C1 code) refuses the text.
+const REFERENCES: Entities = Entities {
+    named: |name| NAMED.iter().find(|(n, _)| *n == name).map(|&(_, c)| c),
+    numeric: Numeric::Html,
+    strict: true,
+};
+
 /// `text` with its character references decoded as a parser decodes them; `None` for one it
 /// may decode otherwise (another name, no `;`, a code point a parser replaces).
 fn decode(text: &str) -> Option<std::borrow::Cow<'_, str>> {
-    if !text.contains('&') {
-        return Some(std::borrow::Cow::Borrowed(text));
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        let (reference, after) = rest[i + 1..].split_once(';')?;
-        let c = match reference.strip_prefix('#') {
-            Some(number) => {
-                let value = match number.strip_prefix(['x', 'X']) {
-                    Some(hex) if !hex.is_empty() && hex.len() <= 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                        u32::from_str_radix(hex, 16).ok()?
-                    }
-                    None if !number.is_empty() && number.len() <= 7 && number.bytes().all(|b| b.is_ascii_digit()) => {
-                        number.parse().ok()?
-                    }
-                    _ => return None,
-                };
-                // Controls and the C1 range are replaced or mapped by a parser.
-                if value < 0x20 || (0x7f..0xa0).contains(&value) {
-                    return None;
-                }
-                char::from_u32(value)?
-            }
-            None => NAMED.iter().find(|(name, _)| *name == reference)?.1,
-        };
-        out.push(c);
-        rest = after;
-    }
-    out.push_str(rest);
-    Some(std::borrow::Cow::Owned(out))
+    decode_entities(text, &REFERENCES)
 }
 
 /// Appends `text` escaped as html5ever's serializer escapes text (`&`, `<`, `>`, no-break

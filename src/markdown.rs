@@ -159,7 +159,7 @@ pub fn put_fragments(html: &str, fragments: &[String]) -> String {
     out
 }
 
-/// The text of HTML: tags dropped, the few entities the renderers write decoded.
+/// The text of HTML: tags dropped, the few entities the renderers write decoded ([`RENDERER_ESCAPES`]).
 fn strip_tags(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut in_tag = false;
@@ -174,8 +174,23 @@ fn strip_tags(html: &str) -> String {
             _ => {}
         }
     }
-    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+    text::decode_entities(&out, &RENDERER_ESCAPES).map(std::borrow::Cow::into_owned).unwrap_or(out)
 }
+
+/// The references the Markdown renderers write (`&lt;`, `&gt;`, `&quot;`, `&#39;`, `&amp;`), and only those: any
+/// other stays as written.
+const RENDERER_ESCAPES: text::Entities = text::Entities {
+    named: |name| match name {
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "#39" => Some('\''),
+        "amp" => Some('&'),
+        _ => None,
+    },
+    numeric: text::Numeric::Off,
+    strict: false,
+};
 
 /// HTML for `events`, with relative `href`, `src`, `srcset` and `poster` URLs made absolute,
 /// and anything unsafe removed.
@@ -419,5 +434,12 @@ mod tests {
         let r = render_body("<!-- comment -->\n\n- one\n- two\n");
         assert_eq!(r.summary_html, "<ul>\n<li>one</li>\n<li>two</li>\n</ul>\n");
         assert_eq!(render_body("").summary_html, "");
+    }
+
+    #[test]
+    fn restore_handles_many_and_unknown_placeholders() {
+        let hs = vec!["<A>".to_owned(), "<B>".to_owned()];
+        let html = "<p>TIDINGS-FRAGMENT-1</p><p>TIDINGS-FRAGMENT-0</p>x TIDINGS-FRAGMENT-7 TIDINGS-FRAGMENT-";
+        assert_eq!(put_fragments(html, &hs), "<B><A>x TIDINGS-FRAGMENT-7 TIDINGS-FRAGMENT-");
     }
 }

@@ -212,6 +212,135 @@ pub fn cut_at_word(s: &str, max: usize) -> String {
     format!("{cut}…")
 }
 
+/// How [`decode_entities`] and [`entity_at`] read HTML character references. tidings reads them in three places,
+/// on purpose differently, so the differences are these parameters:
+/// - the sanitizer's fast path (`cmark_html`) decodes only what every HTML parser decodes alike and gives up on
+///   anything else (`strict`, HTML's numeric rules, a short table of names);
+/// - the SmartyPants port (`jekyll::smartypants`) follows kramdown: its reference syntax, its numeric rules
+///   (Windows-1252 for C1 codes) and its table, and leaves what it does not know as written;
+/// - the plain-text summary (`markdown`) decodes only the five escapes the Markdown renderers write (`&lt;`,
+///   `&gt;`, `&quot;`, `&#39;`, `&amp;`, the last as a name `#39`), leaving every other reference as written.
+#[derive(Clone, Copy)]
+pub struct Entities {
+    /// The character of a named reference, given the text between `&` and `;` (with numeric references off, that
+    /// text may start with `#`); `None` for one not known.
+    pub named: fn(&str) -> Option<char>,
+    /// How `&#DDD;` and `&#xHH;` are read.
+    pub numeric: Numeric,
+    /// True: a reference runs from `&` to the next `;` whatever lies between, and a text with a reference that
+    /// cannot be decoded (or a `&` without a `;` after it) is refused. False: kramdown's syntax (`&#DDD;`,
+    /// `&#xHH;`, `&[\w:][\w.:-]*;`), a reference not known is left as written and a `&` starting none is text.
+    pub strict: bool,
+}
+
+/// The numeric references (`&#DDD;`, `&#xHH;`) an [`Entities`] reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Numeric {
+    /// None: the text after `&` goes to [`Entities::named`], `#` and all.
+    Off,
+    /// HTML's, where every parser agrees: `x` or `X`, 1–6 hex or 1–7 decimal digits; C0 controls, DEL and the C1
+    /// range are not known (parsers replace or remap them).
+    Html,
+    /// kramdown's: lowercase `x` only, any number of digits; C1 codes are read as their Windows-1252 characters.
+    Kramdown,
+}
+
+/// The character reference at the start of `s` (which starts with `&`): its length in bytes and its character, or
+/// `None` for a reference not known; `None` when no reference starts there.
+pub fn entity_at(s: &str, rules: &Entities) -> Option<(usize, Option<char>)> {
+    let rest = s.strip_prefix('&')?;
+    let body = if rules.strict {
+        rest.split_once(';')?.0
+    } else {
+        let b = rest.as_bytes();
+        let numeric = match (b.first(), b.get(1)) {
+            (Some(b'#'), Some(b'x')) => Some((2, 16)),
+            (Some(b'#'), _) => Some((1, 10)),
+            _ => None,
+        };
+        let len = match numeric {
+            Some((from, radix)) => from + rest[from..].bytes().take_while(|&c| (c as char).is_digit(radix)).count(),
+            None if b.first().is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b':') => {
+                1 + rest[1..].bytes().take_while(|&c| c.is_ascii_alphanumeric() || b"_.:-".contains(&c)).count()
+            }
+            None => 0,
+        };
+        if numeric.is_some_and(|(from, _)| len == from) || len == 0 || b.get(len) != Some(&b';') {
+            return None;
+        }
+        &rest[..len]
+    };
+    let c = match (body.strip_prefix('#'), rules.numeric) {
+        (Some(number), Numeric::Html) => html_number(number),
+        (Some(number), Numeric::Kramdown) => {
+            let (digits, radix) = number.strip_prefix('x').map_or((number, 10), |hex| (hex, 16));
+            u32::from_str_radix(digits, radix).ok().map(windows_1252).and_then(char::from_u32)
+        }
+        _ => (rules.named)(body),
+    };
+    Some((body.len() + 2, c))
+}
+
+/// `&#…;` by HTML's rules (see [`Numeric::Html`]), given the text after `#`.
+fn html_number(number: &str) -> Option<char> {
+    let value = match number.strip_prefix(['x', 'X']) {
+        Some(hex) if !hex.is_empty() && hex.len() <= 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            u32::from_str_radix(hex, 16).ok()?
+        }
+        None if !number.is_empty() && number.len() <= 7 && number.bytes().all(|b| b.is_ascii_digit()) => {
+            number.parse().ok()?
+        }
+        _ => return None,
+    };
+    // Controls and the C1 range are replaced or mapped by a parser.
+    if value < 0x20 || (0x7f..0xa0).contains(&value) {
+        return None;
+    }
+    char::from_u32(value)
+}
+
+/// kramdown maps the C1 code points of numeric references to their Windows-1252 characters.
+fn windows_1252(code: u32) -> u32 {
+    const HIGH: [u32; 32] = [
+        8364, 129, 8218, 402, 8222, 8230, 8224, 8225, 710, 8240, 352, 8249, 338, 141, 381, 143, 144, 8216, 8217, 8220,
+        8221, 8226, 8211, 8212, 732, 8482, 353, 8250, 339, 157, 382, 376,
+    ];
+    match code {
+        128..=159 => HIGH[(code - 128) as usize],
+        _ => code,
+    }
+}
+
+/// `text` with its character references decoded by `rules`; `None` when `rules` is strict and one cannot be.
+pub fn decode_entities<'a>(text: &'a str, rules: &Entities) -> Option<std::borrow::Cow<'a, str>> {
+    if !text.contains('&') {
+        return Some(std::borrow::Cow::Borrowed(text));
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        match entity_at(rest, rules) {
+            Some((len, Some(c))) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            Some((len, None)) if !rules.strict => {
+                out.push_str(&rest[..len]);
+                rest = &rest[len..];
+            }
+            None if !rules.strict => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+            _ => return None,
+        }
+    }
+    out.push_str(rest);
+    Some(std::borrow::Cow::Owned(out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,5 +448,66 @@ mod tests {
         assert_eq!(cut_at_word("one two, three", 8), "one two…");
         assert_eq!(cut_at_word("abcdefghij", 4), "abcd…");
         assert_eq!(cut_at_word("  spaced \n out  ", 100), "spaced out");
+    }
+
+    /// The five escapes of the Markdown renderers, as `markdown` decodes them.
+    const FIVE: Entities = Entities {
+        named: |name| {
+            [("lt", '<'), ("gt", '>'), ("quot", '"'), ("#39", '\''), ("amp", '&')]
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|&(_, c)| c)
+        },
+        numeric: Numeric::Off,
+        strict: false,
+    };
+
+    #[test]
+    fn lenient_decoding_with_numbers_off_is_five_replaces() {
+        let replaces = |s: &str| {
+            s.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&")
+        };
+        for s in [
+            "plain",
+            "a &amp; b &lt;c&gt; &quot;d&quot; &#39;e&#39;",
+            "&amp;lt; &amp;amp; &#039; &#x27; &#60; &nbsp; &foo &amp",
+            "&x&amp; &a--b; &;&#; &&lt;; &lt &#39",
+            "&",
+            "&&&amp;",
+        ] {
+            assert_eq!(decode_entities(s, &FIVE).unwrap(), replaces(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn strict_decoding_refuses_what_it_cannot_decode() {
+        let rules = Entities {
+            named: |name| [("amp", '&'), ("nbsp", '\u{a0}')].iter().find(|(n, _)| *n == name).map(|&(_, c)| c),
+            numeric: Numeric::Html,
+            strict: true,
+        };
+        assert_eq!(decode_entities("x &amp; &#x27;&#X41;&#65;&nbsp;", &rules).unwrap(), "x & 'AA\u{a0}");
+        for refused in ["&notin;", "&amp", "&#128;", "&#xD800;", "&#1114112;", "&#;", "&#31;", "a & b;"] {
+            assert!(decode_entities(refused, &rules).is_none(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn kramdown_numbers_and_syntax() {
+        let rules =
+            Entities { named: |name| (name == "amp").then_some('&'), numeric: Numeric::Kramdown, strict: false };
+        assert_eq!(entity_at("&#151;x", &rules), Some((6, Some('\u{2014}'))));
+        assert_eq!(entity_at("&#x2014;", &rules), Some((8, Some('\u{2014}'))));
+        assert_eq!(entity_at("&#X41;", &rules), None);
+        assert_eq!(entity_at("&#99999999999;", &rules), Some((14, None)));
+        assert_eq!(entity_at("&bogus.x-y:z;", &rules), Some((13, None)));
+        assert_eq!(entity_at("&amp;", &rules), Some((5, Some('&'))));
+        assert_eq!(entity_at("&-x;", &rules), None);
+        assert_eq!(entity_at("&a b;", &rules), None);
+        assert_eq!(decode_entities("&bogus; &#0; &amp", &rules).unwrap(), "&bogus; \0 &amp");
     }
 }

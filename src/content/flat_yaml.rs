@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::frontmatter::{Authors, Image, Many, RawFrontMatter, Text};
+use super::frontmatter::types::{Authors, Image, Many, RawFrontMatter, Text};
 use crate::yaml::{Loc, Spanned, psych_bool};
 
 /// `yaml` read into raw fields when it is within the flat subset, exactly as serde-saphyr
@@ -373,7 +373,7 @@ fn many(value: Value<'_>) -> Option<Option<Many>> {
     }
 }
 
-/// `draft:` and `render_with_liquid:` as `frontmatter::psych_flag` reads them.
+/// `draft:` and `render_with_liquid:` as `frontmatter::types::psych_flag` reads them.
 fn flag(value: Value<'_>) -> Option<Option<bool>> {
     match value {
         Value::Null => Some(None),
@@ -387,7 +387,7 @@ fn flag(value: Value<'_>) -> Option<Option<bool>> {
     }
 }
 
-/// `published:` as `frontmatter::published_flag` reads it.
+/// `published:` as `frontmatter::types::published_flag` reads it.
 fn published(value: Value<'_>) -> Option<Option<bool>> {
     match value {
         Value::Null => Some(Some(false)),
@@ -401,7 +401,7 @@ fn published(value: Value<'_>) -> Option<Option<bool>> {
     }
 }
 
-/// `image:` as `frontmatter::Image` reads it: a scalar typed as YAML types it.
+/// `image:` as `frontmatter::types::Image` reads it: a scalar typed as YAML types it.
 fn image(value: Value<'_>) -> Option<Option<Image>> {
     let text = match value {
         Value::Null => None,
@@ -733,6 +733,48 @@ mod tests {
         "layout",
         "version",
     ];
+
+    /// The fields of [`RawFrontMatter`] as its derived `Deserialize` names them (serde passes them to
+    /// `deserialize_struct`), so that a test can follow the struct as it changes.
+    fn raw_front_matter_fields() -> &'static [&'static str] {
+        struct Fields(Option<&'static [&'static str]>);
+        impl<'de> serde::Deserializer<'de> for &mut Fields {
+            type Error = serde::de::value::Error;
+            fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+                Err(serde::de::Error::custom("fields only"))
+            }
+            fn deserialize_struct<V: serde::de::Visitor<'de>>(
+                self,
+                _: &'static str,
+                fields: &'static [&'static str],
+                _: V,
+            ) -> Result<V::Value, Self::Error> {
+                self.0 = Some(fields);
+                Err(serde::de::Error::custom("fields only"))
+            }
+            serde::forward_to_deserialize_any! {
+                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+                unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+            }
+        }
+        let mut fields = Fields(None);
+        let _ = <RawFrontMatter as serde::Deserialize>::deserialize(&mut fields);
+        fields.0.expect("RawFrontMatter deserializes as a struct")
+    }
+
+    #[test]
+    fn the_fast_reader_sets_every_field_of_raw_front_matter() {
+        // A field added to RawFrontMatter but not to `set` would be silently dropped by the fast path.
+        let fields = raw_front_matter_fields();
+        assert!(fields.len() >= 24, "{fields:?}");
+        for field in fields {
+            let value = if matches!(*field, "draft" | "published" | "render_with_liquid") { "true" } else { "x" };
+            let yaml = format!("{field}: {value}\n");
+            let raw = fast(&yaml).unwrap_or_else(|| panic!("the fast reader does not read `{field}`"));
+            assert_ne!(raw, RawFrontMatter::default(), "the fast reader drops `{field}`");
+            assert!(agrees(&yaml), "{field}");
+        }
+    }
 
     #[test]
     fn every_value_for_every_key_agrees_or_falls_back() {

@@ -1,4 +1,5 @@
-//! Jekyll 4.3 post dates: front-matter `date` values (Psych, then Ruby `Time.parse`) and `DATE-SLUG.EXT` file names.
+//! Jekyll 4.3 post dates: front-matter `date` values (Psych, then Ruby `Time.parse`) and `DATE-SLUG.EXT` file names;
+//! and, read more narrowly, the dates given to Liquid's Jekyll date filters ([`FilterDate`]).
 
 use std::ops::RangeInclusive;
 
@@ -639,6 +640,190 @@ fn ordinal_day(s: &[char], i: usize) -> Option<(usize, i64)> {
     (end > i && suffix).then(|| (end + 2, number(s, i, end)))
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Dates given to Liquid's Jekyll date filters
+//
+// Two parsers, on purpose. [`parse`] reads a post's front-matter `date` the way Jekyll 4.3 does: Psych, then Ruby's
+// `Time.parse`, so a quoted date without a zone is in the site's zone, worded dates (`March 3, 2016`) are read and
+// impossible days roll over (`2016-02-30` is March 1). [`FilterDate::parse`] reads the value a post hands to
+// `date_to_string`, `date_to_long_string`, `date_to_xmlschema` or `date_to_rfc822`: only the numeric
+// `YYYY-MM-DD[( |T)HH:MM[:SS[.fff]]] [Z|UTC|GMT|±HH[:]MM]` shape, keeping the offset written and taking UTC when
+// there is none (it knows no site zone), and refusing an impossible day. Merging them would change what those
+// filters print (a zoneless value would move to the site's zone, a worded or impossible date would render instead
+// of being a problem), so both stay.
+
+/// A date and time as written in a value given to a Jekyll date filter, with its UTC offset in minutes (none
+/// written means UTC).
+pub struct FilterDate {
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    offset: i32,
+}
+
+/// English month names, as Ruby's `%B` writes them (`%b` is their first three letters).
+const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+/// Ruby's `%a` day names, Sunday first.
+const DAY_NAMES: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+impl FilterDate {
+    /// `YYYY-MM-DD[( |T)HH:MM[:SS[.fff]]][ ](Z|UTC|±HH[:]MM)`, or liquid's own date-time text.
+    pub fn parse(s: &str) -> Option<FilterDate> {
+        let s = s.trim();
+        let b = s.as_bytes();
+        let mut i = 0;
+        let num = |i: &mut usize, min: usize, max: usize| -> Option<u32> {
+            let n = b[*i..].iter().take(max).take_while(|c| c.is_ascii_digit()).count();
+            if n < min {
+                return None;
+            }
+            let v = s[*i..*i + n].parse().ok()?;
+            *i += n;
+            Some(v)
+        };
+        let eat = |i: &mut usize, c: u8| -> bool {
+            let ok = b.get(*i) == Some(&c);
+            *i += usize::from(ok);
+            ok
+        };
+        let year = num(&mut i, 4, 4)?;
+        eat(&mut i, b'-').then_some(())?;
+        let month = num(&mut i, 1, 2)?;
+        eat(&mut i, b'-').then_some(())?;
+        let day = num(&mut i, 1, 2)?;
+        let (mut hour, mut minute, mut second) = (0, 0, 0);
+        let mut k = i;
+        while b.get(k) == Some(&b' ') {
+            k += 1;
+        }
+        if b.get(i) == Some(&b'T') || (k > i && b.get(k).is_some_and(u8::is_ascii_digit)) {
+            i = if b.get(i) == Some(&b'T') { i + 1 } else { k };
+            hour = num(&mut i, 1, 2)?;
+            eat(&mut i, b':').then_some(())?;
+            minute = num(&mut i, 2, 2)?;
+            if eat(&mut i, b':') {
+                second = num(&mut i, 2, 2)?;
+                if eat(&mut i, b'.') {
+                    while b.get(i).is_some_and(u8::is_ascii_digit) {
+                        i += 1;
+                    }
+                }
+            }
+        }
+        while b.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        let rest = &s[i..];
+        let offset = if rest.is_empty() || rest == "Z" || rest == "UTC" || rest == "GMT" {
+            0
+        } else {
+            let sign = match rest.as_bytes()[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let digits: String = rest[1..].chars().filter(|c| *c != ':').collect();
+            if digits.len() != 4 || !digits.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            let (h, m): (i32, i32) = (digits[..2].parse().ok()?, digits[2..].parse().ok()?);
+            sign * (h * 60 + m)
+        };
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        let valid = (1..=12).contains(&month)
+            && day >= 1
+            && day <= days[month as usize - 1]
+            && hour < 24
+            && minute < 60
+            && second <= 60;
+        valid.then_some(FilterDate { year: i64::from(year), month, day, hour, minute, second, offset })
+    }
+
+    fn weekday(&self) -> usize {
+        let (y, m, d) = (self.year - i64::from(self.month <= 2), i64::from(self.month), i64::from(self.day));
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        (days + 4).rem_euclid(7) as usize
+    }
+
+    fn month_name(&self, long: bool) -> &'static str {
+        let name = MONTH_NAMES[self.month as usize - 1];
+        if long { name } else { &name[..3] }
+    }
+
+    /// Jekyll's `date_to_string` (`long`: `date_to_long_string`): `07 Nov 2008`, or with `ordinal` `7th Nov 2008`
+    /// (`us`: `Nov 7th, 2008`).
+    pub fn stringify(&self, long: bool, ordinal: bool, us: bool) -> String {
+        let (month, year, day) = (self.month_name(long), self.year, self.day);
+        if !ordinal {
+            return format!("{day:02} {month} {year}");
+        }
+        let suffix = match (day % 100, day % 10) {
+            (11..=13, _) => "th",
+            (_, 1) => "st",
+            (_, 2) => "nd",
+            (_, 3) => "rd",
+            _ => "th",
+        };
+        if us { format!("{month} {day}{suffix}, {year}") } else { format!("{day}{suffix} {month} {year}") }
+    }
+
+    fn offset(&self, colon: bool) -> String {
+        let sign = if self.offset < 0 { '-' } else { '+' };
+        let m = self.offset.unsigned_abs();
+        if colon { format!("{sign}{:02}:{:02}", m / 60, m % 60) } else { format!("{sign}{:02}{:02}", m / 60, m % 60) }
+    }
+
+    /// Jekyll's `date_to_xmlschema`: ISO 8601 with the offset written, `2008-11-07T13:07:54-08:00`.
+    pub fn xmlschema(&self) -> String {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}",
+            self.year,
+            self.month,
+            self.day,
+            self.hour,
+            self.minute,
+            self.second,
+            self.offset(true)
+        )
+    }
+
+    /// Jekyll's `date_to_rfc822`: `Fri, 07 Nov 2008 13:07:54 -0800`.
+    pub fn rfc822(&self) -> String {
+        format!(
+            "{}, {:02} {} {} {:02}:{:02}:{:02} {}",
+            DAY_NAMES[self.weekday()],
+            self.day,
+            self.month_name(false),
+            self.year,
+            self.hour,
+            self.minute,
+            self.second,
+            self.offset(false)
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -883,5 +1068,20 @@ mod tests {
         }
         assert!(post_file_name("2016-13-45-x.md").unwrap_err().contains("2016-13-45"));
         assert!(post_file_name("2016-01-00-x.md").is_err());
+    }
+
+    #[test]
+    fn filter_dates_keep_their_offset_and_refuse_what_time_parse_rolls_over() {
+        let d = FilterDate::parse("2008-11-07 13:07:54 -0800").expect("valid");
+        assert_eq!(d.xmlschema(), "2008-11-07T13:07:54-08:00");
+        assert_eq!(d.rfc822(), "Fri, 07 Nov 2008 13:07:54 -0800");
+        assert_eq!(d.stringify(false, false, false), "07 Nov 2008");
+        assert_eq!(d.stringify(true, true, true), "November 7th, 2008");
+        assert_eq!(FilterDate::parse("2016-03-01T10:00Z").expect("valid").xmlschema(), "2016-03-01T10:00:00+00:00");
+        // Where the two parsers differ on purpose: Ruby rolls an impossible day over, the filters refuse it.
+        assert_eq!(at("2016-02-30", Quoted, UTC), "2016-03-01T00:00:00+00:00");
+        assert!(FilterDate::parse("2016-02-30").is_none());
+        assert!(FilterDate::parse("March 3, 2016").is_none());
+        assert!(parse("March 3, 2016", Quoted, UTC).is_ok());
     }
 }
