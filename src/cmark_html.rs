@@ -325,7 +325,7 @@ mod tests {
         let (mut total, mut taken) = (0, 0);
         for (path, text) in crate::test_support::markdown_files(dir) {
             let path = path.as_path();
-            let Ok(split) = crate::content::frontmatter::split(&text, path) else { continue };
+            let Ok(split) = crate::frontmatter::split(&text, path) else { continue };
             total += 1;
             for base in [Some(&base()), None] {
                 if let Some((fast, slow)) = both_ways(split.body, base) {

@@ -58,6 +58,7 @@ pub mod discovery;
 pub mod document;
 pub mod export;
 pub mod feed;
+pub mod frontmatter;
 pub mod headlines;
 pub mod heap_stats;
 pub mod hooks;

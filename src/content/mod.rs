@@ -4,8 +4,6 @@
 pub mod beneath;
 pub mod body;
 pub mod date;
-mod flat_yaml;
-pub mod frontmatter;
 pub mod library;
 pub mod parse;
 
@@ -25,9 +23,6 @@ pub use parse::{Parsed, parse_post};
 
 /// Default largest post file read, in bytes; bigger files are reported and skipped.
 pub const MAX_POST_BYTES: u64 = 4 * 1024 * 1024;
-/// Largest front matter read, in bytes: a post whose closing `---` is missing should not make
-/// the YAML parser read megabytes of Markdown.
-pub const MAX_FRONT_MATTER_BYTES: usize = 64 * 1024;
 
 /// A category or tag: the name as written and the slug used in URLs.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -271,10 +266,10 @@ fn author_collection(content_dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> V
     #[derive(serde::Deserialize, Default)]
     #[serde(default)]
     struct RawAuthor {
-        name: Option<frontmatter::Text>,
-        full_name: Option<frontmatter::Text>,
-        first_name: Option<frontmatter::Text>,
-        last_name: Option<frontmatter::Text>,
+        name: Option<crate::frontmatter::Text>,
+        full_name: Option<crate::frontmatter::Text>,
+        first_name: Option<crate::frontmatter::Text>,
+        last_name: Option<crate::frontmatter::Text>,
         email: Option<String>,
         url: Option<String>,
     }
@@ -299,9 +294,9 @@ fn author_collection(content_dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> V
             }
             _ => continue,
         };
-        let Ok(split) = frontmatter::split(&text, &path) else { continue };
+        let Ok(split) = crate::frontmatter::split(&text, &path) else { continue };
         let Ok(raw) = crate::yaml::from_str::<RawAuthor>(split.yaml, &path, 1) else { continue };
-        let text = |t: Option<frontmatter::Text>| t.map(|t| t.0.trim().to_owned()).filter(|t| !t.is_empty());
+        let text = |t: Option<crate::frontmatter::Text>| t.map(|t| t.0.trim().to_owned()).filter(|t| !t.is_empty());
         let key = text(raw.name).unwrap_or_else(|| stem.to_owned());
         let joined = [text(raw.first_name), text(raw.last_name)].into_iter().flatten().collect::<Vec<_>>().join(" ");
         let name = text(raw.full_name).or((!joined.is_empty()).then_some(joined)).unwrap_or_else(|| key.clone());

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use url::Url;
 
-use super::frontmatter::{self, AuthorRef, Many, RawFrontMatter, Text};
 use super::{Body, Pinned, Post, PostFile, Term, date, text_hash};
 use crate::config::{Person, SiteConfig, base_path, bcp47};
 use crate::diagnostic::Diagnostic;
+use crate::frontmatter::{self, AuthorRef, Many, RawFrontMatter, Text};
 use crate::jekyll;
 use crate::jekyll::date::Quoting;
 use crate::jekyll::liquid::Resolver;

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::content::frontmatter::RawFrontMatter;
 use crate::diagnostic::Diagnostic;
+use crate::frontmatter::RawFrontMatter;
 use crate::yaml::{self, Spanned};
 
 /// jekyll-feed's settings (`feed:` in `_config.yml`).

@@ -4,7 +4,6 @@
 
 use unicode_normalization::char::is_combining_mark;
 
-use super::url::is_ruby_space;
 use crate::text::{Entities, Numeric, entity_at};
 
 /// `smartify | strip_html` of `raw` as plain text (whitespace as it was, plus kramdown's final `\n`).
@@ -360,6 +359,11 @@ fn named_entity(name: &str) -> Option<char> {
         Some((n, code)) if n == name => code.parse().ok().and_then(char::from_u32),
         _ => None,
     })
+}
+
+/// Ruby's `\s`: ASCII whitespace only, vertical tab included.
+pub(super) fn is_ruby_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\x0B' | '\x0C' | '\r')
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@ use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, percent_encode, u
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
+use super::smartypants::is_ruby_space;
+
 // ---------------------------------------------------------------------------------------------------------------
 // slugify
 // ---------------------------------------------------------------------------------------------------------------
@@ -75,11 +77,6 @@ pub fn slugify(s: &str, mode: SlugMode, cased: bool) -> String {
 /// Ruby's `String#downcase`: full Unicode mapping, but per character (no final-sigma context).
 fn lowercase(s: &str) -> String {
     s.chars().flat_map(char::to_lowercase).collect()
-}
-
-/// Ruby's `\s`: ASCII whitespace only, vertical tab included.
-pub(super) fn is_ruby_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\x0B' | '\x0C' | '\r')
 }
 
 /// The regex class `[\p{L}\p{M}\p{Nd}]` that Jekyll's default and pretty modes keep.

@@ -1,5 +1,5 @@
 //! The raw front-matter fields as YAML says them, and how serde-saphyr reads each; the fast reader
-//! (`flat_yaml`) builds the same values.
+//! ([`super::flat`]) builds the same values.
 
 use std::fmt;
 

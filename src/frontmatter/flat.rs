@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::frontmatter::types::{Authors, Image, Many, RawFrontMatter, Text};
+use super::types::{Authors, Image, Many, RawFrontMatter, Text};
 use crate::yaml::{Loc, Spanned, psych_bool};
 
 /// `yaml` read into raw fields when it is within the flat subset, exactly as serde-saphyr
@@ -464,7 +464,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::content::frontmatter;
+    use crate::frontmatter;
 
     fn slow(yaml: &str) -> Result<RawFrontMatter, String> {
         crate::yaml::front_matter_from_str(yaml, Path::new("t.md")).map_err(|d| d.to_string())

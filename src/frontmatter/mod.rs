@@ -1,6 +1,8 @@
-//! Splitting a post into front matter and body, and reading the front matter into its raw fields: the fast
-//! reader (`flat_yaml`) for flat front matter, serde-saphyr for the rest. The fields are in [`types`].
+//! Splitting a post into front matter and body, and reading the front matter into its raw
+//! fields: the fast reader ([`flat`]) for flat front matter, serde-saphyr for the rest. The
+//! fields are in [`types`]. Pure: no file is read here.
 
+mod flat;
 pub mod types;
 
 use std::path::Path;
@@ -9,6 +11,10 @@ pub use types::{AuthorRef, Authors, Image, Many, RawFrontMatter, Text};
 
 use crate::diagnostic::Diagnostic;
 use crate::yaml;
+
+/// Largest front matter read, in bytes: a post whose closing `---` is missing should not make
+/// the YAML parser read megabytes of Markdown.
+pub const MAX_FRONT_MATTER_BYTES: usize = 64 * 1024;
 
 /// A post's text cut in two.
 #[derive(Debug, PartialEq, Eq)]
@@ -52,7 +58,7 @@ pub fn split<'a>(text: &'a str, path: &Path) -> Result<Split<'a>, Diagnostic> {
 
 /// Rejects front matter too big to be meant as such.
 pub fn check_size(split: &Split, path: &Path) -> Result<(), Diagnostic> {
-    if split.yaml.len() > super::MAX_FRONT_MATTER_BYTES {
+    if split.yaml.len() > MAX_FRONT_MATTER_BYTES {
         return Err(Diagnostic::error(
             path,
             Some(1),
@@ -60,7 +66,7 @@ pub fn check_size(split: &Split, path: &Path) -> Result<(), Diagnostic> {
             format!(
                 "front matter is {} bytes, over the {}-byte limit: move long text into the body",
                 split.yaml.len(),
-                super::MAX_FRONT_MATTER_BYTES
+                MAX_FRONT_MATTER_BYTES
             ),
         ));
     }
@@ -95,7 +101,7 @@ pub fn parse(yaml_text: &str, path: &Path) -> Result<(RawFrontMatter, Vec<Diagno
         return Ok((RawFrontMatter::default(), Vec::new()));
     }
     // Most front matter is flat `key: value` lines, read without the YAML parser.
-    let raw = match super::flat_yaml::fast(yaml_text) {
+    let raw = match flat::fast(yaml_text) {
         Some(raw) => raw,
         None => yaml::front_matter_from_str(yaml_text, path)?,
     };
