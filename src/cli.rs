@@ -35,10 +35,12 @@ enum Command {
     /// GET a URL of a running server; exit 0 on a 2xx answer, 1 otherwise (for HEALTHCHECK).
     Probe(ProbeArgs),
     /// Print each feed's subscribers: aggregators' own counts, distinct pollers, hub subscriptions.
+    #[cfg(feature = "counts")]
     Stats(StatsArgs),
 }
 
 /// Where the hub's subscriptions and the subscriber counts are kept.
+#[cfg(feature = "db")]
 #[derive(Args, Debug)]
 struct DatabaseArgs {
     /// The database: a SQLite file (created on first use) or `postgres://user@host/name`
@@ -47,6 +49,7 @@ struct DatabaseArgs {
     database: Option<String>,
 }
 
+#[cfg(feature = "db")]
 impl DatabaseArgs {
     /// The database to open for the site whose posts are in `content`.
     fn spec(&self, content: &std::path::Path) -> String {
@@ -57,6 +60,7 @@ impl DatabaseArgs {
     }
 }
 
+#[cfg(feature = "counts")]
 #[derive(Args, Debug)]
 struct StatsArgs {
     /// The folder of posts (the default database is beside it).
@@ -157,6 +161,7 @@ struct BuildArgs {
     /// The folder to write into (created if needed).
     #[arg(long, env = "TIDINGS_OUT")]
     out: PathBuf,
+    #[cfg(feature = "s3")]
     #[command(flatten)]
     upload: crate::s3::UploadArgs,
 }
@@ -227,6 +232,21 @@ struct ServeArgs {
     /// Log format: `text` (for people) or `json` (for log collectors).
     #[arg(long, env = "TIDINGS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    #[cfg(feature = "hub")]
+    #[command(flatten)]
+    hub: HubArgs,
+    #[cfg(feature = "counts")]
+    #[command(flatten)]
+    counts: CountArgs,
+    #[cfg(feature = "db")]
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+/// `serve`'s built-in WebSub hub.
+#[cfg(feature = "hub")]
+#[derive(Args, Debug)]
+struct HubArgs {
     /// Run a WebSub hub at `/hub` (W3C WebSub): feeds advertise it, it verifies
     /// subscriptions and POSTs each changed feed to its subscribers.
     #[arg(long, env = "TIDINGS_HUB")]
@@ -255,6 +275,12 @@ struct ServeArgs {
     /// `POST /hub` requests a minute per client address (IPv6: per /64); more get 429. 0: no limit.
     #[arg(long, env = "TIDINGS_HUB_REQUESTS_PER_MINUTE", default_value_t = crate::hub::service::REQUESTS_PER_MINUTE)]
     hub_requests_per_minute: u32,
+}
+
+/// `serve`'s subscriber counts.
+#[cfg(feature = "counts")]
+#[derive(Args, Debug)]
+struct CountArgs {
     /// Count each feed's subscribers per day (aggregators' announced counts, distinct
     /// pollers by a daily-salted hash, hub subscriptions) into the database.
     #[arg(long, env = "TIDINGS_COUNT_SUBSCRIBERS")]
@@ -266,8 +292,38 @@ struct ServeArgs {
     /// TOKEN` or `?token=TOKEN`); without it `/stats` does not exist.
     #[arg(long, env = "TIDINGS_STATS_TOKEN", hide_env_values = true)]
     stats_token: Option<String>,
-    #[command(flatten)]
-    database: DatabaseArgs,
+}
+
+#[cfg(feature = "hub")]
+impl HubArgs {
+    /// The hub's settings, when `--hub` asks for it.
+    fn settings(&self) -> Option<crate::hub::service::HubSettings> {
+        if !self.hub {
+            return None;
+        }
+        let mut hub = crate::hub::service::HubSettings::new(self.hub_allow_private);
+        hub.leases.default = self.hub_lease.max(hub.leases.min);
+        hub.leases.max = self.hub_max_lease.max(hub.leases.default);
+        hub.max_per_address = self.hub_max_per_address;
+        hub.max_per_domain = self.hub_max_per_domain;
+        hub.max_subscriptions = self.hub_max_subscriptions;
+        hub.requests_per_minute = self.hub_requests_per_minute;
+        Some(hub)
+    }
+}
+
+#[cfg(feature = "counts")]
+impl CountArgs {
+    /// How counts are kept, when `--count-subscribers` asks for them.
+    fn settings(&self) -> Option<service::CountSettings> {
+        if self.stats_token.is_some() && !self.count_subscribers {
+            tracing::warn!("--stats-token without --count-subscribers: /stats has nothing to show and stays off");
+        }
+        self.count_subscribers.then(|| service::CountSettings {
+            every: std::time::Duration::from_secs(self.counts_every.max(1)),
+            operator_token: self.stats_token.clone(),
+        })
+    }
 }
 
 /// How `serve` writes its log and `check` its report.
@@ -308,6 +364,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve(&args),
         Command::Build(args) => build(&args),
         Command::Probe(args) => probe(&args),
+        #[cfg(feature = "counts")]
         Command::Stats(args) => stats(&args),
     }
 }
@@ -365,6 +422,7 @@ fn check(args: &CheckArgs) -> ExitCode {
 
 fn build(args: &BuildArgs) -> ExitCode {
     let started = std::time::Instant::now();
+    #[cfg(feature = "s3")]
     let upload = match args.upload.options() {
         Ok(upload) => upload,
         Err(e) => {
@@ -401,7 +459,10 @@ fn build(args: &BuildArgs) -> ExitCode {
                 index.posts.len(),
                 args.out.display()
             );
-            upload.map_or(ExitCode::SUCCESS, |options| upload_export(&args.out, &summary, &options))
+            #[cfg(feature = "s3")]
+            return upload.map_or(ExitCode::SUCCESS, |options| upload_export(&args.out, &summary, &options));
+            #[cfg(not(feature = "s3"))]
+            ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("error: {}: cannot write: {e}", args.out.display());
@@ -410,6 +471,7 @@ fn build(args: &BuildArgs) -> ExitCode {
     }
 }
 
+#[cfg(feature = "s3")]
 /// `build --upload`: sends the export to the bucket and says what it did, on one line.
 fn upload_export(out: &std::path::Path, export: &crate::export::Summary, options: &crate::s3::Options) -> ExitCode {
     match crate::s3::upload(out, &export.written, options) {
@@ -450,6 +512,7 @@ fn probe(args: &ProbeArgs) -> ExitCode {
     }
 }
 
+#[cfg(feature = "counts")]
 fn stats(args: &StatsArgs) -> ExitCode {
     let spec = args.database.spec(&args.content);
     if !spec.starts_with("postgres") && !std::path::Path::new(&spec).exists() {
@@ -513,30 +576,23 @@ fn serve(args: &ServeArgs) -> ExitCode {
 
 async fn run_server(args: &ServeArgs) -> Result<(), String> {
     let sources = args.source.sources()?;
-    if args.stats_token.is_some() && !args.count_subscribers {
-        tracing::warn!("--stats-token without --count-subscribers: /stats has nothing to show and stays off");
-    }
+    #[cfg(feature = "db")]
     let database = args.database.spec(&sources.content_dir);
     let mut settings = service::Settings::new(sources);
     settings.watch = args.watch;
     settings.min_poll_interval =
         (args.min_poll_interval > 0).then(|| std::time::Duration::from_secs(args.min_poll_interval));
-    settings.database = database;
-    if args.hub {
-        let mut hub = crate::hub::service::HubSettings::new(args.hub_allow_private);
-        hub.leases.default = args.hub_lease.max(hub.leases.min);
-        hub.leases.max = args.hub_max_lease.max(hub.leases.default);
-        hub.max_per_address = args.hub_max_per_address;
-        hub.max_per_domain = args.hub_max_per_domain;
-        hub.max_subscriptions = args.hub_max_subscriptions;
-        hub.requests_per_minute = args.hub_requests_per_minute;
-        settings.hub = Some(hub);
+    #[cfg(feature = "db")]
+    {
+        settings.database = database;
     }
-    if args.count_subscribers {
-        settings.counts = Some(service::CountSettings {
-            every: std::time::Duration::from_secs(args.counts_every.max(1)),
-            operator_token: args.stats_token.clone(),
-        });
+    #[cfg(feature = "hub")]
+    {
+        settings.hub = args.hub.settings();
+    }
+    #[cfg(feature = "counts")]
+    {
+        settings.counts = args.counts.settings();
     }
     let service = service::Service::start(settings).await?;
     // The app lists the posts and their problems once; at a million posts each list takes a

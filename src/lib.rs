@@ -50,7 +50,9 @@ pub mod cmark_html;
 pub mod coalesce;
 pub mod config;
 pub mod content;
+#[cfg(feature = "counts")]
 pub mod counts;
+#[cfg(feature = "db")]
 pub mod db;
 pub mod diagnostic;
 pub mod digest;
@@ -63,6 +65,7 @@ pub mod headlines;
 pub mod heap_stats;
 pub mod hooks;
 pub mod http;
+#[cfg(feature = "hub")]
 pub mod hub;
 pub mod index;
 pub mod jekyll;
@@ -72,6 +75,7 @@ pub mod offload;
 pub mod probe;
 pub mod representation;
 pub mod retry;
+#[cfg(feature = "s3")]
 pub mod s3;
 pub mod sanitize;
 pub mod service;

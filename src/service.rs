@@ -4,6 +4,7 @@
 //! polling), and every background task started (scheduled publishing, live reload, `SIGHUP`
 //! reload, lease expiry, writing the counts).
 
+#[cfg(feature = "counts")]
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,12 +14,18 @@ use tokio::net::TcpListener;
 
 use crate::app::{App, Reload};
 use crate::content::{self, Library, Sources};
+#[cfg(feature = "counts")]
 use crate::counts::endpoint::StatsPage;
+#[cfg(feature = "counts")]
 use crate::counts::recorder::Recorder;
+#[cfg(feature = "db")]
 use crate::db::Db;
+use crate::hooks::{Endpoint, FeedObserver};
 use crate::http::polite::PolitePolling;
 use crate::http::{self, Edge, ServerOptions};
+#[cfg(feature = "hub")]
 use crate::hub::endpoint::{HubDelivery, HubEndpoint};
+#[cfg(feature = "hub")]
 use crate::hub::service::{HUB_PATH, Hub, HubSettings};
 use crate::retry::RetryPolicy;
 use crate::watch::{self, Watch, WatchHandle};
@@ -36,14 +43,18 @@ pub struct Settings {
     pub websub_retry: RetryPolicy,
     /// The database (`sqlite` file or `postgres://…`), opened only when the hub or the counts
     /// are on.
+    #[cfg(feature = "db")]
     pub database: String,
     /// The built-in WebSub hub (`serve --hub`), with its limits.
+    #[cfg(feature = "hub")]
     pub hub: Option<HubSettings>,
     /// Subscriber counting (`serve --count-subscribers`).
+    #[cfg(feature = "counts")]
     pub counts: Option<CountSettings>,
 }
 
 /// How subscriber counts are kept.
+#[cfg(feature = "counts")]
 pub struct CountSettings {
     /// How often the counts gathered in memory are written.
     pub every: Duration,
@@ -59,8 +70,11 @@ impl Settings {
             watch: Watch::Notify,
             min_poll_interval: None,
             websub_retry: RetryPolicy::WEBSUB,
+            #[cfg(feature = "db")]
             database: String::new(),
+            #[cfg(feature = "hub")]
             hub: None,
+            #[cfg(feature = "counts")]
             counts: None,
         }
     }
@@ -71,14 +85,17 @@ pub struct Service {
     /// The running state.
     pub app: Arc<App>,
     edge: Arc<Edge>,
+    #[cfg(feature = "counts")]
     counts: Option<Counts>,
     _watch: Option<WatchHandle>,
 }
 
 /// The counts' writer: what it writes with and where the hub's subscriptions come from.
+#[cfg(feature = "counts")]
 #[derive(Clone)]
 struct Counts {
     recorder: Recorder,
+    #[cfg(feature = "hub")]
     hub: Option<Hub>,
     app: Arc<App>,
 }
@@ -86,50 +103,72 @@ struct Counts {
 impl Service {
     /// Opens the database if a feature needs it, loads the content, assembles the service
     /// and starts its background tasks. Must be called within the tokio runtime.
-    pub async fn start(mut settings: Settings) -> Result<Service, String> {
-        settings.sources.own_hub = settings.hub.is_some().then_some(HUB_PATH);
-        let db = if settings.hub.is_some() || settings.counts.is_some() {
-            let db = Db::open(&settings.database).await.map_err(|e| e.to_string())?;
-            tracing::info!(database = %db.description, "database open");
-            Some(db)
-        } else {
-            None
+    pub async fn start(settings: Settings) -> Result<Service, String> {
+        #[cfg(feature = "db")]
+        let db = match settings.hub.is_some() || settings.counts.is_some() {
+            true => {
+                let db = Db::open(&settings.database).await.map_err(|e| e.to_string())?;
+                tracing::info!(database = %db.description, "database open");
+                Some(db)
+            }
+            false => None,
         };
-        let sources = settings.sources.clone();
+        #[allow(unused_mut)]
+        let mut sources = settings.sources.clone();
+        #[cfg(feature = "hub")]
+        {
+            sources.own_hub = settings.hub.is_some().then_some(HUB_PATH);
+        }
         let library = tokio::task::spawn_blocking(move || Library::load(&sources))
             .await
             .map_err(|e| format!("loading content failed: {e}"))?
             .map_err(|content::Fatal(d)| d.to_string())?;
         let (content_dir, feeds_dir) = (library.sources().content_dir.clone(), library.sources().feeds_dir.clone());
+        #[allow(unused_mut)]
         let mut app = App::new(library, Utc::now());
+        #[allow(unused_mut)]
         let mut publisher = Publisher::new(settings.websub_retry, app.metrics.clone(), app.cache.clone());
-        let mut endpoints: Vec<Arc<dyn crate::hooks::Endpoint>> = Vec::new();
-        let mut feed_observers: Vec<Arc<dyn crate::hooks::FeedObserver>> = Vec::new();
-        let mut hub = None;
-        if let (Some(hub_settings), Some(db)) = (settings.hub, &db) {
-            let built = Hub::new(db.clone(), hub_settings, app.metrics.clone());
-            tokio::spawn(built.clone().expire_leases());
-            tracing::info!(url = format!("{}{HUB_PATH}", app.index().config.base_url), "WebSub hub on");
-            let delivery = HubDelivery { hub: built.clone(), cache: app.cache.clone() };
-            app = app.with_listener(Arc::new(delivery));
-            publisher = publisher.with_own_hub(HUB_PATH);
-            endpoints.push(Arc::new(HubEndpoint(built.clone())));
-            hub = Some(built);
-        }
-        let app = Arc::new(app.with_listener(Arc::new(publisher)));
-        let mut counts = None;
-        let mut operator_token = None;
-        if let (Some(count_settings), Some(db)) = (settings.counts, &db) {
-            let recorder = Recorder::new(db.clone(), Utc::now()).await.map_err(|e| e.to_string())?;
-            feed_observers.push(Arc::new(recorder.clone()));
-            operator_token = count_settings.operator_token.filter(|t| !t.is_empty());
-            if operator_token.is_some() {
-                endpoints.push(Arc::new(StatsPage(recorder.clone())));
+        #[allow(unused_mut)]
+        let mut endpoints: Vec<Arc<dyn Endpoint>> = Vec::new();
+        #[allow(unused_mut)]
+        let mut feed_observers: Vec<Arc<dyn FeedObserver>> = Vec::new();
+        #[cfg(feature = "hub")]
+        let hub = match (settings.hub, &db) {
+            (Some(hub_settings), Some(db)) => {
+                let hub = Hub::new(db.clone(), hub_settings, app.metrics.clone());
+                tokio::spawn(hub.clone().expire_leases());
+                tracing::info!(url = format!("{}{HUB_PATH}", app.index().config.base_url), "WebSub hub on");
+                let delivery = HubDelivery { hub: hub.clone(), cache: app.cache.clone() };
+                app = app.with_listener(Arc::new(delivery));
+                endpoints.push(Arc::new(HubEndpoint(hub.clone())));
+                publisher = publisher.with_own_hub(HUB_PATH);
+                Some(hub)
             }
-            let writer = Counts { recorder, hub, app: app.clone() };
-            tokio::spawn(writer.clone().write_every(count_settings.every.max(Duration::from_millis(1))));
-            counts = Some(writer);
-        }
+            _ => None,
+        };
+        let app = Arc::new(app.with_listener(Arc::new(publisher)));
+        #[allow(unused_mut)]
+        let mut operator_token = None;
+        #[cfg(feature = "counts")]
+        let counts = match (settings.counts, &db) {
+            (Some(count_settings), Some(db)) => {
+                let recorder = Recorder::new(db.clone(), Utc::now()).await.map_err(|e| e.to_string())?;
+                feed_observers.push(Arc::new(recorder.clone()));
+                operator_token = count_settings.operator_token.filter(|t| !t.is_empty());
+                if operator_token.is_some() {
+                    endpoints.push(Arc::new(StatsPage(recorder.clone())));
+                }
+                let writer = Counts {
+                    recorder,
+                    #[cfg(feature = "hub")]
+                    hub,
+                    app: app.clone(),
+                };
+                tokio::spawn(writer.clone().write_every(count_settings.every.max(Duration::from_millis(1))));
+                Some(writer)
+            }
+            _ => None,
+        };
         tokio::spawn(app.clone().publish_scheduled());
         // Listening for `SIGHUP` before `start` returns: from then on one never ends the process.
         #[cfg(unix)]
@@ -148,7 +187,13 @@ impl Service {
             polite: settings.min_poll_interval.map(PolitePolling::new),
             operator_token,
         };
-        Ok(Service { app, edge: Arc::new(edge), counts, _watch: watch })
+        Ok(Service {
+            app,
+            edge: Arc::new(edge),
+            #[cfg(feature = "counts")]
+            counts,
+            _watch: watch,
+        })
     }
 
     /// Serves on `listener` until `shutdown` completes, lets requests in flight finish, then
@@ -160,6 +205,7 @@ impl Service {
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), String> {
         http::serve(listener, self.edge.clone(), options, shutdown).await.map_err(|e| format!("server failed: {e}"))?;
+        #[cfg(feature = "counts")]
         if let Some(counts) = &self.counts {
             counts.flush().await;
         }
@@ -167,12 +213,15 @@ impl Service {
     }
 }
 
+#[cfg(feature = "counts")]
 impl Counts {
     /// Writes the subscriber counts gathered since the last time, with the hub's live
     /// subscriptions, and refreshes their gauges in `/metrics`.
     async fn flush(&self) {
         let now = Utc::now();
+        #[allow(unused_mut)]
         let mut websub = BTreeMap::new();
+        #[cfg(feature = "hub")]
         if let Some(hub) = &self.hub {
             match hub.db().subscription_counts(now.timestamp()).await {
                 Ok(by_topic) => {

@@ -30,6 +30,7 @@ pub fn markdown_files(dir: &Path) -> impl Iterator<Item = (PathBuf, String)> {
     })
 }
 
+#[cfg(feature = "db")]
 /// Says on stderr itself (libtest captures `eprintln!`, not this) that the test running on
 /// this thread (libtest names it after the test) is skipped, and why.
 pub fn skipped(why: &str) {
@@ -38,6 +39,7 @@ pub fn skipped(why: &str) {
     let _ = std::io::stderr().write_all(format!("SKIPPED {test}: {why}\n").as_bytes());
 }
 
+#[cfg(feature = "db")]
 /// The PostgreSQL server to test against, `TIDINGS_TEST_POSTGRES`; `None`, after saying the
 /// test is skipped, when it is not set.
 pub fn postgres() -> Option<String> {
@@ -48,6 +50,7 @@ pub fn postgres() -> Option<String> {
     url
 }
 
+#[cfg(feature = "db")]
 /// A PostgreSQL server with TLS on and the certificate of the authority that signed its
 /// own (`TIDINGS_TEST_POSTGRES_ROOT`); `None`, after saying the test is skipped, without.
 pub fn postgres_tls() -> Option<(String, PathBuf)> {

@@ -57,6 +57,7 @@ fn the_static_export_has_the_bytes_serve_sends() {
 /// `build --upload` checks its settings before building: without credentials nothing is
 /// written and the one line says what is missing.
 #[test]
+#[cfg(feature = "s3")]
 fn an_upload_without_credentials_stops_before_building() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("site");
@@ -78,6 +79,7 @@ fn an_upload_without_credentials_stops_before_building() {
 }
 
 #[test]
+#[cfg(feature = "s3")]
 fn an_upload_destination_must_be_an_s3_url() {
     let dir = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_tidings"))

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use tidings::http::ServerOptions;
 
-use crate::support::{HubSetup, TestServer, data, request, request_from};
+#[cfg(feature = "hub")]
+use crate::support::HubSetup;
+use crate::support::{TestServer, data, request, request_from};
 
 #[test]
 fn oversized_requests_are_refused_with_the_right_status() {
@@ -164,6 +166,7 @@ fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
 const HALF_HEAD: &[u8] = b"GET /feed.rss HTTP/1.1\r\nHost: x\r\n";
 
 #[test]
+#[cfg(feature = "hub")]
 fn busy_connections_are_kept_and_past_the_cap_newcomers_are_refused_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let hub = HubSetup {

@@ -8,6 +8,7 @@ mod fuzz;
 mod golden;
 mod headlines;
 mod http;
+#[cfg(all(feature = "hub", feature = "counts"))]
 mod hub;
 mod jekyll;
 mod lazy;

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use tidings::content::Sources;
 use tidings::http::ServerOptions;
-use tidings::service::{CountSettings, Service, Settings};
+#[cfg(feature = "counts")]
+use tidings::service::CountSettings;
+use tidings::service::{Service, Settings};
 use tidings::watch::Watch;
 use tidings::websub::RetryPolicy;
 
@@ -67,10 +69,12 @@ struct Setup {
     options: ServerOptions,
     watch: Watch,
     polite: Option<Duration>,
+    #[cfg(feature = "hub")]
     hub: Option<HubSetup>,
 }
 
 /// The built-in hub and subscriber counts, for [`TestServer::start_hub`].
+#[cfg(feature = "hub")]
 pub struct HubSetup {
     /// The SQLite file (or `postgres://…`).
     pub database: String,
@@ -84,6 +88,7 @@ pub struct HubSetup {
 }
 
 /// The `/stats` token of servers started with [`TestServer::start_hub`].
+#[cfg(feature = "counts")]
 pub const STATS_TOKEN: &str = "test-token";
 
 impl Default for Setup {
@@ -93,6 +98,7 @@ impl Default for Setup {
             options: ServerOptions { first_byte_timeout: Duration::from_secs(2), ..ServerOptions::default() },
             watch: Watch::Notify,
             polite: None,
+            #[cfg(feature = "hub")]
             hub: None,
         }
     }
@@ -141,6 +147,7 @@ impl TestServer {
     }
 
     /// Serves `site_dir` with the built-in hub and the given connection limits and timeouts.
+    #[cfg(feature = "hub")]
     pub fn start_hub_with_options(site_dir: &Path, hub: HubSetup, options: ServerOptions) -> TestServer {
         let setup = Setup { hub: Some(hub), options, ..Setup::default() };
         Self::start_inner(&site_dir.join("content"), &site_dir.join("feeds"), None, setup, |_| {})
@@ -154,6 +161,7 @@ impl TestServer {
 
     /// Serves `site_dir` with the built-in WebSub hub and subscriber counts (written every
     /// 200 ms), `/stats` open to [`STATS_TOKEN`]; `base_url` defaults to its own address.
+    #[cfg(feature = "hub")]
     pub fn start_hub(site_dir: &Path, hub: HubSetup, base_url: Option<&str>) -> TestServer {
         let setup = Setup { hub: Some(hub), ..Setup::default() };
         Self::start_inner(&site_dir.join("content"), &site_dir.join("feeds"), base_url, setup, |_| {})
@@ -166,7 +174,7 @@ impl TestServer {
         setup: Setup,
         tune: impl FnOnce(&mut Sources),
     ) -> TestServer {
-        let Setup { policy, options, watch, polite, hub } = setup;
+        let Setup { policy, options, watch, polite, .. } = setup;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -179,7 +187,8 @@ impl TestServer {
         settings.watch = watch;
         settings.min_poll_interval = polite;
         settings.websub_retry = policy;
-        if let Some(hub) = hub {
+        #[cfg(feature = "hub")]
+        if let Some(hub) = setup.hub {
             let mut hub_settings = tidings::hub::service::HubSettings::new(hub.allow_private);
             hub_settings.max_per_address = hub.max_per_host;
             hub_settings.max_per_domain = hub.max_per_host;
@@ -188,8 +197,11 @@ impl TestServer {
                 RetryPolicy { attempts: 2, first_backoff: Duration::from_millis(100), timeout: Duration::from_secs(5) };
             (hub.tune)(&mut hub_settings);
             settings.hub = Some(hub_settings);
-            settings.counts =
-                Some(CountSettings { every: Duration::from_millis(200), operator_token: Some(STATS_TOKEN.to_owned()) });
+            #[cfg(feature = "counts")]
+            {
+                let every = Duration::from_millis(200);
+                settings.counts = Some(CountSettings { every, operator_token: Some(STATS_TOKEN.to_owned()) });
+            }
             settings.database = hub.database;
         }
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -236,6 +248,7 @@ impl TestServer {
         request(self.addr, method, path, headers)
     }
 
+    #[cfg(feature = "hub")]
     /// POSTs a form (`application/x-www-form-urlencoded`) of `pairs` to `path`.
     pub fn post_form(&self, path: &str, pairs: &[(&str, &str)]) -> Response {
         let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
@@ -400,6 +413,7 @@ pub fn parse_feed(bytes: &[u8]) -> feed_rs::model::Feed {
 
 /// The PostgreSQL server to test against, `TIDINGS_TEST_POSTGRES`; `None`, after saying on
 /// stderr itself (libtest captures `eprintln!`, not this) that the test is skipped.
+#[cfg(feature = "db")]
 pub fn postgres() -> Option<String> {
     let url = std::env::var("TIDINGS_TEST_POSTGRES").ok();
     if url.is_none() {
