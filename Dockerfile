@@ -46,25 +46,28 @@ ARG RUNTIME_IMAGE=docker.io/library/debian:bookworm-slim
 FROM ${RUST_IMAGE} AS build
 WORKDIR /src
 
-# 1. Dependencies only: manifest + lockfile and a dummy crate, so this layer
-#    stays cached until Cargo.toml or Cargo.lock change. Cargo.toml names a
+# 1. Dependencies only: the manifests + lockfile and dummy crates (the service
+#    and its core, crates/core), so this layer stays cached until a manifest or
+#    Cargo.lock change. Cargo.toml names a
 #    [[bench]] target (benches/render.rs), and cargo refuses a manifest whose
 #    named targets are missing, so the dummy crate has a dummy bench too; it is
 #    kept for step 2 (a release build never compiles benches, and the real
 #    benches/ is not part of the image).
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir src benches \
+COPY crates/core/Cargo.toml ./crates/core/
+RUN mkdir src benches crates/core/src \
  && echo 'fn main() {}' > src/main.rs \
- && touch src/lib.rs \
+ && touch src/lib.rs crates/core/src/lib.rs \
  && echo 'fn main() {}' > benches/render.rs \
  && cargo build --release --locked \
- && rm -rf src
+ && rm -rf src crates/core/src
 
 # 2. The real sources. COPY keeps the files' old mtimes, so touch them to make
 #    sure cargo rebuilds the crate instead of reusing the dummy one.
 COPY assets ./assets
+COPY crates ./crates
 COPY src ./src
-RUN find src -name '*.rs' -exec touch {} + \
+RUN find src crates -name '*.rs' -exec touch {} + \
  && cargo build --release --locked \
  && mkdir -p /out \
  && cp target/release/tidings /out/tidings \

@@ -11,7 +11,7 @@ use super::{FeedKey, Format};
 use crate::text::escape_markup as esc;
 
 /// The page's style: the same look the XSLT view had.
-const STYLE: &str = include_str!("../../assets/feed-view.css");
+const STYLE: &str = include_str!("../../../../assets/feed-view.css");
 
 /// The HTML page for `key`'s page as `model` holds it. `base_url` is the site's origin (and
 /// path prefix), from which the other formats' addresses are made.

@@ -339,7 +339,7 @@ mod tests {
 
     #[test]
     fn posts_finish_the_same_both_ways() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = crate::test_support::repository();
         let (total, taken) = check_tree(&root.join("content"));
         println!("content: one pass took {taken} of {total}");
         // A generated corpus too, when named (BENCHMARKS.md, "Re-measured at 8836fb3").

@@ -31,7 +31,7 @@ pub enum Document {
 }
 
 /// The embeddable headlines widget.
-const EMBED_JS: &[u8] = include_bytes!("../assets/embed.js");
+const EMBED_JS: &[u8] = include_bytes!("../../../assets/embed.js");
 
 impl Document {
     /// Where the static export writes the document, relative to its output folder; `None`

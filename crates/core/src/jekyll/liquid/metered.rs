@@ -222,7 +222,7 @@ mod tests {
     use liquid_lib::stdlib;
     use serde_json::json;
 
-    const UNIQ_POST: &str = include_str!("../../../tests/data/hostile/liquid/_posts/2024-01-01-uniq.md");
+    const UNIQ_POST: &str = include_str!("../../../../../tests/data/hostile/liquid/_posts/2024-01-01-uniq.md");
 
     #[test]
     fn quadratic_uniq_post_finishes_in_bounded_time() {

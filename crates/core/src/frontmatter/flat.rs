@@ -987,7 +987,7 @@ mod tests {
 
     #[test]
     fn post_files_agree() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = crate::test_support::repository();
         let (total, taken) = check_tree(&root.join("content"));
         println!("content: fast path took {taken} of {total}");
         assert!(total > 0 && taken == total, "the sample site's front matter is all flat");
