@@ -17,7 +17,11 @@
 //! written in batches.
 //!
 //! This layer imports nothing of the layers above it: what they decide (caps, the rows'
-//! meaning) comes in as values.
+//! meaning) comes in as values. Inside it the imports run one way: the adapters know their
+//! driver, `error.rs` and `value.rs` (and PostgreSQL `tls.rs`) and nothing of [`Tx`];
+//! `tx.rs` wraps either adapter's connection in a [`Tx`]; this file picks the engine and
+//! builds the `Tx` ([`Db::transaction`]); the queries (`counts.rs`, `subscriptions.rs`,
+//! `migrations.rs`) use [`Db`] and [`Tx`].
 
 mod counts;
 mod error;
@@ -27,6 +31,7 @@ mod sqlite;
 mod subscriptions;
 mod tls;
 mod tx;
+mod value;
 
 use std::sync::Arc;
 
@@ -34,49 +39,7 @@ pub use counts::{CountBatch, DayCounts, KEEP_DAYS, MAX_FEED_IDS, MAX_POLLERS_PER
 pub use error::DbError;
 pub use subscriptions::{CLAIM_SECS, Subscription};
 pub use tx::{Tx, TxFuture};
-
-/// A value bound to a query or read from a row: the two types the schema uses.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Value {
-    /// A `BIGINT`.
-    Int(i64),
-    /// A `TEXT`.
-    Text(String),
-}
-
-impl Value {
-    pub(crate) fn int(&self) -> i64 {
-        match self {
-            Value::Int(n) => *n,
-            Value::Text(t) => t.parse().unwrap_or(0),
-        }
-    }
-
-    pub(crate) fn text(self) -> String {
-        match self {
-            Value::Int(n) => n.to_string(),
-            Value::Text(t) => t,
-        }
-    }
-}
-
-impl From<i64> for Value {
-    fn from(n: i64) -> Value {
-        Value::Int(n)
-    }
-}
-
-impl From<&str> for Value {
-    fn from(t: &str) -> Value {
-        Value::Text(t.to_owned())
-    }
-}
-
-impl From<String> for Value {
-    fn from(t: String) -> Value {
-        Value::Text(t)
-    }
-}
+pub use value::Value;
 
 /// The database: cheap to clone, safe to share.
 #[derive(Clone)]
@@ -87,7 +50,7 @@ pub struct Db {
 }
 
 enum Backend {
-    Sqlite(sqlite::Worker),
+    Sqlite(sqlite::Worker<Tx>),
     Postgres(Box<postgres::Postgres>),
 }
 
@@ -104,7 +67,10 @@ impl Db {
         } else {
             let path = std::path::PathBuf::from(spec);
             let description = path.display().to_string();
-            let backend = Backend::Sqlite(sqlite::Worker::open(path, description.as_str().into()).await?);
+            let name: Arc<str> = description.as_str().into();
+            let session = name.clone();
+            let worker = sqlite::Worker::open(path, name, move |c| Tx::sqlite(c, session), Tx::abandon).await?;
+            let backend = Backend::Sqlite(worker);
             Db { backend: Arc::new(backend), description }
         };
         migrations::migrate(&db).await?;
@@ -138,7 +104,7 @@ impl Db {
         match &*self.backend {
             Backend::Sqlite(worker) => worker.run(move |tx| tx::block_on(run(tx, transaction, body))).await,
             Backend::Postgres(postgres) => {
-                let mut tx = postgres.session().await?;
+                let mut tx = Tx::postgres(postgres.session().await?, postgres.description().clone());
                 run(&mut tx, transaction, body).await
             }
         }

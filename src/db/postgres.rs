@@ -2,15 +2,19 @@
 //! a session holds from its first statement to its last. A connection found closed when a
 //! session starts is opened again (a restarted server); one that breaks inside a
 //! transaction is an error, and the next session opens a new one.
+//!
+//! This file knows tokio-postgres and nothing of the session above it: [`Postgres::session`]
+//! hands out the connection's lock ([`Held`]), on which [`Slot::execute`], [`Slot::query`] and
+//! [`Slot::batch`] run statements and [`Slot::began`] and [`Slot::ended`] mark a transaction.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_postgres::types::{ToSql, Type};
 
+use super::error::DbError;
 use super::tls::Target;
-use super::tx::Tx;
-use super::{DbError, Value};
+use super::value::Value;
 
 /// How long connecting (TCP, TLS, authentication) may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -18,20 +22,57 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The connection as sessions find it.
 pub(super) struct Slot {
     /// The client, once connected.
-    pub(super) client: Option<tokio_postgres::Client>,
+    client: Option<tokio_postgres::Client>,
     /// Whether a transaction began and did not end (its session was dropped half-way): the
     /// connection cannot be trusted to be outside one, so it is opened again.
-    pub(super) in_transaction: bool,
+    in_transaction: bool,
 }
+
+/// A session's hold on the connection: its lock, kept until dropped.
+pub(super) type Held = tokio::sync::OwnedMutexGuard<Slot>;
 
 impl Slot {
     /// The client, as it is: never connected again here, in the middle of a session.
-    pub(super) fn client(&self, description: &str) -> Result<&tokio_postgres::Client, DbError> {
+    fn client(&self, description: &str) -> Result<&tokio_postgres::Client, DbError> {
         match &self.client {
             Some(client) if !client.is_closed() => Ok(client),
             _ => Err(DbError::Connection(format!(
                 "{description}: the connection to PostgreSQL broke in the middle of the work; nothing of it was kept"
             ))),
+        }
+    }
+
+    /// Runs one statement; how many rows it changed.
+    pub(super) async fn execute(&self, sql: &str, values: &[Value], description: &str) -> Result<u64, DbError> {
+        execute(self.client(description)?, sql, values, description).await
+    }
+
+    /// Runs one query; its rows.
+    pub(super) async fn query(
+        &self,
+        sql: &str,
+        values: &[Value],
+        description: &str,
+    ) -> Result<Vec<Vec<Value>>, DbError> {
+        query(self.client(description)?, sql, values, description).await
+    }
+
+    /// Runs statements that take no values, `;`-separated.
+    pub(super) async fn batch(&self, sql: &str, description: &str) -> Result<(), DbError> {
+        batch(self.client(description)?, sql, description).await
+    }
+
+    /// Marks a transaction begun (before its `BEGIN`): until [`Slot::ended`], the next
+    /// session opens the connection again.
+    pub(super) fn began(&mut self) {
+        self.in_transaction = true;
+    }
+
+    /// Marks the transaction ended (after its `COMMIT` or `ROLLBACK`), unless the connection
+    /// broke meanwhile (then the next session opens it again anyway).
+    pub(super) fn ended(&mut self) {
+        if self.client.as_ref().is_some_and(|c| !c.is_closed()) {
+            self.in_transaction = false;
         }
     }
 }
@@ -54,7 +95,7 @@ impl Postgres {
 
     /// A session: the connection's lock, and a connection that is open and outside any
     /// transaction (opened again if it had closed or was left in one).
-    pub(super) async fn session(&self) -> Result<Tx, DbError> {
+    pub(super) async fn session(&self) -> Result<Held, DbError> {
         let mut slot = self.slot.clone().lock_owned().await;
         if slot.in_transaction || slot.client.as_ref().is_none_or(tokio_postgres::Client::is_closed) {
             // Dropping a client closes its connection; the server rolls back what was open.
@@ -62,7 +103,12 @@ impl Postgres {
             slot.in_transaction = false;
             slot.client = Some(connect(&self.target, &self.description).await?);
         }
-        Ok(Tx::postgres(slot, self.description.clone()))
+        Ok(slot)
+    }
+
+    /// Where it is, without a password, for messages.
+    pub(super) fn description(&self) -> &Arc<str> {
+        &self.description
     }
 }
 
@@ -97,7 +143,7 @@ fn strip<'a>(message: &'a str, description: &str) -> &'a str {
 }
 
 /// Runs one statement; how many rows it changed.
-pub(super) async fn execute(
+async fn execute(
     client: &tokio_postgres::Client,
     sql: &str,
     values: &[Value],
@@ -110,7 +156,7 @@ pub(super) async fn execute(
 }
 
 /// Runs one query; its rows.
-pub(super) async fn query(
+async fn query(
     client: &tokio_postgres::Client,
     sql: &str,
     values: &[Value],
@@ -135,7 +181,7 @@ pub(super) async fn query(
 }
 
 /// Runs statements that take no values, `;`-separated.
-pub(super) async fn batch(client: &tokio_postgres::Client, sql: &str, description: &str) -> Result<(), DbError> {
+async fn batch(client: &tokio_postgres::Client, sql: &str, description: &str) -> Result<(), DbError> {
     client.batch_execute(sql).await.map_err(|e| DbError::postgres(description, &e))
 }
 

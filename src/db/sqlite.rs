@@ -3,14 +3,19 @@
 //! one piece of work, so nothing else runs on the connection in the middle of it, and a
 //! wait on another process's lock (the busy timeout) or a long flush of counts holds this
 //! thread, never one of the runtime's workers.
+//!
+//! This file knows rusqlite and nothing of the session above it: the thread keeps its
+//! connection in whatever the caller wraps it in (`S`, the session `mod.rs` builds), and
+//! runs pieces of work over that; [`execute`], [`query`] and [`batch`] work on a bare
+//! [`rusqlite::Connection`].
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::tx::Tx;
-use super::{DbError, Value};
+use super::error::DbError;
+use super::value::Value;
 
 /// The database thread's name (it shows in `top -H`, debuggers and panics).
 pub const THREAD_NAME: &str = "tidings-sqlite";
@@ -21,18 +26,29 @@ const QUEUE: usize = 64;
 /// How long a write waits for another process's (`tidings stats`, a second server) lock.
 const BUSY_TIMEOUT_MS: u32 = 5000;
 
-type Job = Box<dyn FnOnce(&mut Tx) + Send>;
+type Job<S> = Box<dyn FnOnce(&mut S) + Send>;
 
 /// The handle to the database thread; the thread ends (closing the file) with the last one.
-pub(super) struct Worker {
-    jobs: mpsc::Sender<Job>,
+/// The thread keeps its connection in an `S` for good (see [`Worker::open`]).
+pub(super) struct Worker<S> {
+    jobs: mpsc::Sender<Job<S>>,
     description: Arc<str>,
 }
 
-impl Worker {
-    /// Starts the thread and opens (creating if needed) the file at `path` on it.
-    pub(super) async fn open(path: std::path::PathBuf, description: Arc<str>) -> Result<Worker, DbError> {
-        let (jobs, mut queue) = mpsc::channel::<Job>(QUEUE);
+impl<S: 'static> Worker<S> {
+    /// Starts the thread and opens (creating if needed) the file at `path` on it; the
+    /// connection is kept in `wrap(connection)` from then on. `recover` is called on it after
+    /// a piece of work panicked (to roll back a transaction left open: [`roll_back_left_open`]).
+    pub(super) async fn open<W>(
+        path: std::path::PathBuf,
+        description: Arc<str>,
+        wrap: W,
+        recover: fn(&mut S),
+    ) -> Result<Worker<S>, DbError>
+    where
+        W: FnOnce(rusqlite::Connection) -> S + Send + 'static,
+    {
+        let (jobs, mut queue) = mpsc::channel::<Job<S>>(QUEUE);
         let (opened, opening) = oneshot::channel();
         let thread_description = description.clone();
         std::thread::Builder::new()
@@ -46,12 +62,12 @@ impl Worker {
                     }
                 };
                 let _ = opened.send(Ok(()));
-                let mut session = Tx::sqlite(connection, thread_description);
+                let mut session = wrap(connection);
                 while let Some(job) = queue.blocking_recv() {
                     // A panicking body loses its answer (the caller hears the thread dropped
                     // it), not the thread; a transaction it left open is rolled back.
                     if std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut session))).is_err() {
-                        session.abandon();
+                        recover(&mut session);
                     }
                 }
             })
@@ -60,14 +76,14 @@ impl Worker {
         Ok(Worker { jobs, description })
     }
 
-    /// Runs `work` on the database thread, with the connection; its answer.
+    /// Runs `work` on the database thread, with the connection (as kept); its answer.
     pub(super) async fn run<T, F>(&self, work: F) -> Result<T, DbError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Tx) -> Result<T, DbError> + Send + 'static,
+        F: FnOnce(&mut S) -> Result<T, DbError> + Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
-        let job: Job = Box::new(move |tx| {
+        let job: Job<S> = Box::new(move |tx| {
             let _ = answer.send(work(tx));
         });
         self.jobs.send(job).await.map_err(|_| stopped(&self.description))?;
@@ -143,6 +159,18 @@ pub(super) fn query(
     Ok(out)
 }
 
+/// Runs statements that take no values, `;`-separated.
+pub(super) fn batch(connection: &rusqlite::Connection, sql: &str, description: &str) -> Result<(), DbError> {
+    connection.execute_batch(sql).map_err(|e| DbError::sqlite(description, &e))
+}
+
+/// Rolls back a transaction a piece of work left open (it panicked half-way).
+pub(super) fn roll_back_left_open(connection: &rusqlite::Connection) {
+    if !connection.is_autocommit() {
+        let _ = connection.execute_batch("ROLLBACK");
+    }
+}
+
 fn bind(value: &Value) -> rusqlite::types::Value {
     match value {
         Value::Int(n) => rusqlite::types::Value::Integer(*n),
@@ -157,12 +185,22 @@ mod tests {
     #[tokio::test]
     async fn work_runs_on_the_database_thread() {
         let dir = tempfile::tempdir().unwrap();
-        let worker = Worker::open(dir.path().join("t.db"), "t.db".into()).await.unwrap();
+        let worker =
+            Worker::open(dir.path().join("t.db"), "t.db".into(), |c| c, |c| roll_back_left_open(c)).await.unwrap();
         let name = worker.run(|_| Ok(std::thread::current().name().map(str::to_owned))).await.unwrap();
         assert_eq!(name.as_deref(), Some(THREAD_NAME));
         // A panicking piece of work loses its answer, not the thread.
         let lost = worker.run(|_| -> Result<(), DbError> { panic!("on purpose") }).await.unwrap_err();
         assert!(lost.to_string().contains("stopped before answering"), "{lost}");
         assert!(worker.run(|_| Ok(())).await.is_ok());
+        // A transaction a panicking piece of work left open is rolled back.
+        let lost = worker.run(|c| -> Result<(), DbError> {
+            batch(c, "CREATE TABLE t (n BIGINT); BEGIN IMMEDIATE; INSERT INTO t VALUES (1)", "t.db")?;
+            panic!("on purpose")
+        });
+        assert!(lost.await.is_err());
+        let rows = worker.run(|c| query(c, "SELECT n FROM t", &[], "t.db")).await.unwrap();
+        assert!(rows.is_empty(), "{rows:?}");
+        assert!(worker.run(|c| Ok(c.is_autocommit())).await.unwrap());
     }
 }

@@ -30,7 +30,7 @@ use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use tokio_rustls::rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 
-use super::DbError;
+use super::error::DbError;
 
 /// What `sslmode` asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,10 @@
 //! A session: one connection, owned for as long as a piece of work (a transaction, or one
 //! statement) needs it, so that nobody else's statements land in between.
 //!
+//! This file sits above the two adapters and below `mod.rs`: it wraps either one's connection
+//! (SQLite's [`rusqlite::Connection`], PostgreSQL's `postgres::Held`) and dispatches each
+//! statement to its adapter; `mod.rs` picks the engine and builds the `Tx`.
+//!
 //! The work is an async body over [`Tx`], written once for both engines. On SQLite it runs
 //! on the database's own thread (see `sqlite.rs`), driven by [`block_on`], where every
 //! statement completes at once; on PostgreSQL it runs on the caller's task, holding the
@@ -11,7 +15,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use super::{DbError, Value, postgres, sqlite};
+use super::error::DbError;
+use super::value::Value;
+use super::{postgres, sqlite};
 
 /// The future of a session's body: it borrows the [`Tx`] it is given and only awaits it.
 pub type TxFuture<'t, T> = Pin<Box<dyn Future<Output = Result<T, DbError>> + Send + 't>>;
@@ -24,7 +30,7 @@ pub struct Tx {
 
 enum Conn {
     Sqlite(rusqlite::Connection),
-    Postgres(tokio::sync::OwnedMutexGuard<postgres::Slot>),
+    Postgres(postgres::Held),
 }
 
 impl Tx {
@@ -34,7 +40,7 @@ impl Tx {
     }
 
     /// A session on PostgreSQL's connection, whose lock it holds until dropped.
-    pub(super) fn postgres(slot: tokio::sync::OwnedMutexGuard<postgres::Slot>, description: Arc<str>) -> Tx {
+    pub(super) fn postgres(slot: postgres::Held, description: Arc<str>) -> Tx {
         Tx { conn: Conn::Postgres(slot), description }
     }
 
@@ -42,9 +48,7 @@ impl Tx {
     pub async fn execute(&mut self, sql: &str, values: Vec<Value>) -> Result<u64, DbError> {
         match &mut self.conn {
             Conn::Sqlite(connection) => sqlite::execute(connection, sql, &values, &self.description),
-            Conn::Postgres(slot) => {
-                postgres::execute(slot.client(&self.description)?, sql, &values, &self.description).await
-            }
+            Conn::Postgres(slot) => slot.execute(sql, &values, &self.description).await,
         }
     }
 
@@ -52,19 +56,15 @@ impl Tx {
     pub async fn query(&mut self, sql: &str, values: Vec<Value>) -> Result<Vec<Vec<Value>>, DbError> {
         match &mut self.conn {
             Conn::Sqlite(connection) => sqlite::query(connection, sql, &values, &self.description),
-            Conn::Postgres(slot) => {
-                postgres::query(slot.client(&self.description)?, sql, &values, &self.description).await
-            }
+            Conn::Postgres(slot) => slot.query(sql, &values, &self.description).await,
         }
     }
 
     /// Runs statements that take no values (the schema), `;`-separated.
     pub async fn batch(&mut self, sql: &str) -> Result<(), DbError> {
         match &mut self.conn {
-            Conn::Sqlite(connection) => {
-                connection.execute_batch(sql).map_err(|e| DbError::sqlite(&self.description, &e))
-            }
-            Conn::Postgres(slot) => postgres::batch(slot.client(&self.description)?, sql, &self.description).await,
+            Conn::Sqlite(connection) => sqlite::batch(connection, sql, &self.description),
+            Conn::Postgres(slot) => slot.batch(sql, &self.description).await,
         }
     }
 
@@ -79,7 +79,7 @@ impl Tx {
         match &mut self.conn {
             Conn::Sqlite(_) => self.batch("BEGIN IMMEDIATE").await,
             Conn::Postgres(slot) => {
-                slot.in_transaction = true;
+                slot.began();
                 self.batch("BEGIN").await
             }
         }
@@ -96,20 +96,16 @@ impl Tx {
             // Nothing to do if the connection is gone: the server has rolled back.
             let _ = self.batch("ROLLBACK").await;
         }
-        if let Conn::Postgres(slot) = &mut self.conn
-            && slot.client.as_ref().is_some_and(|c| !c.is_closed())
-        {
-            slot.in_transaction = false;
+        if let Conn::Postgres(slot) = &mut self.conn {
+            slot.ended();
         }
         end
     }
 
     /// Rolls back a transaction left open (its body panicked).
     pub(super) fn abandon(&mut self) {
-        if let Conn::Sqlite(connection) = &self.conn
-            && !connection.is_autocommit()
-        {
-            let _ = connection.execute_batch("ROLLBACK");
+        if let Conn::Sqlite(connection) = &self.conn {
+            sqlite::roll_back_left_open(connection);
         }
     }
 }
