@@ -85,6 +85,8 @@ pub struct Metrics {
     hub_unverified: AtomicU64,
     hub_delivered: AtomicU64,
     hub_undelivered: AtomicU64,
+    hub_distributions: AtomicU64,
+    hub_delivering: AtomicU64,
     /// Subscriber gauges as last written by the counts recorder (Prometheus lines).
     subscriber_gauges: std::sync::Mutex<String>,
 }
@@ -111,6 +113,8 @@ impl Default for Metrics {
             hub_unverified: AtomicU64::new(0),
             hub_delivered: AtomicU64::new(0),
             hub_undelivered: AtomicU64::new(0),
+            hub_distributions: AtomicU64::new(0),
+            hub_delivering: AtomicU64::new(0),
             subscriber_gauges: std::sync::Mutex::new(String::new()),
         }
     }
@@ -194,6 +198,21 @@ impl Metrics {
     /// Counts a content delivery by the built-in hub (after its retries).
     pub fn hub_delivery(&self, ok: bool) {
         if ok { &self.hub_delivered } else { &self.hub_undelivered }.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a change the built-in hub handed to its subscribers: every delivery it made is
+    /// under way (counted by [`Metrics::hub_delivering`]) when this is counted.
+    pub fn hub_distribution(&self) {
+        self.hub_distributions.fetch_add(1, Relaxed);
+    }
+
+    /// One more (`true`) or one fewer subscription being delivered to by the built-in hub.
+    pub fn hub_delivering(&self, started: bool) {
+        if started {
+            self.hub_delivering.fetch_add(1, Relaxed);
+        } else {
+            self.hub_delivering.fetch_sub(1, Relaxed);
+        }
     }
 
     /// Replaces the subscriber gauges (complete Prometheus lines, `# HELP` and `# TYPE`
@@ -330,6 +349,16 @@ impl Metrics {
         let _ = writeln!(out, "tidings_hub_deliveries_total{{result=\"ok\"}} {}", self.hub_delivered.load(Relaxed));
         let _ =
             writeln!(out, "tidings_hub_deliveries_total{{result=\"failed\"}} {}", self.hub_undelivered.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP tidings_hub_distributions_total Changes the built-in hub handed to their subscribers.\n# TYPE tidings_hub_distributions_total counter\ntidings_hub_distributions_total {}",
+            self.hub_distributions.load(Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP tidings_hub_deliveries_in_flight Subscriptions the built-in hub is delivering to now.\n# TYPE tidings_hub_deliveries_in_flight gauge\ntidings_hub_deliveries_in_flight {}",
+            self.hub_delivering.load(Relaxed)
+        );
         if subscribers {
             out.push_str(&self.subscriber_gauges.lock().unwrap_or_else(|p| p.into_inner()));
         }
@@ -369,5 +398,14 @@ mod tests {
         assert!(text.contains("tidings_render_seconds_bucket{le=\"0.005\"} 1\n"));
         assert!(text.contains("tidings_posts_indexed 3\n"));
         assert!(text.contains("tidings_diagnostics{severity=\"error\"} 1\n"));
+        m.hub_delivering(true);
+        m.hub_distribution();
+        let text = m.render_text(&gauges, false);
+        assert!(
+            text.contains("tidings_hub_distributions_total 1\n")
+                && text.contains("tidings_hub_deliveries_in_flight 1\n")
+        );
+        m.hub_delivering(false);
+        assert!(m.render_text(&gauges, false).contains("tidings_hub_deliveries_in_flight 0\n"));
     }
 }

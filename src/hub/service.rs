@@ -420,6 +420,7 @@ impl Hub {
                 self.start_delivery(subscription, content.clone());
             }
         }
+        self.metrics.hub_distribution();
         true
     }
 
@@ -440,6 +441,7 @@ impl Hub {
     fn start_delivery(&self, subscription: Subscription, content: Arc<Content>) {
         let key = format!("{} {}", subscription.topic, subscription.callback);
         let Some(mut content) = self.latest.start(&key, content) else { return };
+        self.metrics.hub_delivering(true);
         let hub = self.clone();
         tokio::spawn(async move {
             loop {
@@ -449,6 +451,7 @@ impl Hub {
                     None => break,
                 }
             }
+            hub.metrics.hub_delivering(false);
         });
     }
 

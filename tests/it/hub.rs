@@ -125,6 +125,23 @@ fn site(dir: &Path) {
 }
 
 /// POSTs `hub.mode`, `hub.topic` and `hub.callback` to the server's hub.
+/// A `/metrics` value of `server`'s (a line `NAME VALUE`).
+fn metric(server: &TestServer, name: &str) -> u64 {
+    let text = server.get("/metrics").text();
+    let line = text.lines().find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')));
+    line.and_then(|v| v.trim().parse().ok()).unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))
+}
+
+/// Waits until the hub has handed more than `before` changes to their subscribers and no
+/// delivery is under way: what it was to deliver has been delivered (or given up).
+fn wait_until_delivered(server: &TestServer, before: u64) {
+    wait_for("the hub to finish its deliveries", Duration::from_secs(20), || {
+        let done = metric(server, "tidings_hub_distributions_total") > before
+            && metric(server, "tidings_hub_deliveries_in_flight") == 0;
+        done.then_some(())
+    });
+}
+
 fn hub_request(server: &TestServer, mode: &str, topic: &str, callback: &str) -> crate::support::Response {
     server.post_form("/hub", &[("hub.mode", mode), ("hub.topic", topic), ("hub.callback", callback)])
 }
@@ -189,10 +206,9 @@ fn round_trip(dir: &Path, database: &str) {
     assert!(verify.target.starts_with("/callback?client=7&hub.mode=subscribe&hub.topic="), "{}", verify.target);
     assert!(verify.target.contains("hub.lease_seconds=7200"), "{}", verify.target);
     wait_for("the other verification", Duration::from_secs(10), || untouched.gets().pop());
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(callback.posts().is_empty(), "nothing is delivered before an edit");
 
     // An edit to the Ops post: the Ops feed (every format that shows it) is delivered, signed.
+    let distributed = metric(&server, "tidings_hub_distributions_total");
     let post = dir.join("content/_posts/2021-01-01-ops.md");
     std::fs::write(&post, "---\ntitle: Ops news, edited\ncategory: Ops\n---\nOps.\n").unwrap();
     let delivery = wait_for("the delivery", Duration::from_secs(10), || callback.posts().pop());
@@ -201,7 +217,8 @@ fn round_trip(dir: &Path, database: &str) {
     assert_eq!(delivery.headers.get("x-hub-signature"), Some(&sign("s3cret", &delivery.body)));
     assert_eq!(delivery.body, server.request("GET", "/categories/ops/feed.atom", &[]).body);
     assert!(delivery.target.starts_with("/callback?client=7"), "{}", delivery.target);
-    std::thread::sleep(Duration::from_millis(500));
+    wait_until_delivered(&server, distributed);
+    // Nothing was delivered before the edit, nor twice, nor to the feed that did not change.
     assert_eq!(callback.posts().len(), 1, "delivered once");
     assert!(untouched.posts().is_empty(), "the Archive feed did not change and was not delivered");
 
@@ -264,13 +281,17 @@ fn a_callback_that_does_not_echo_the_challenge_is_not_subscribed() {
         let answer = hub_request(&server, "subscribe", &topic, &callback.url);
         assert_eq!(answer.status, 202);
         wait_for("the verification GET", Duration::from_secs(10), || callback.gets().pop());
-        std::thread::sleep(Duration::from_millis(200));
+        // Verified (and refused) before the edit: the refusal is counted.
+        wait_for("the failed verification", Duration::from_secs(10), || {
+            server.get("/metrics").text().contains("tidings_hub_verifications_total{result=\"failed\"} 1").then_some(())
+        });
+        let distributed = metric(&server, "tidings_hub_distributions_total");
         std::fs::write(dir.path().join("content/_posts/2022-01-01-new.md"), format!("---\ntitle: {status}\n---\nx\n"))
             .unwrap();
         wait_for("the edit served", Duration::from_secs(10), || {
             server.get("/feed.atom").text().contains("title").then_some(())
         });
-        std::thread::sleep(Duration::from_millis(500));
+        wait_until_delivered(&server, distributed);
         assert!(callback.posts().is_empty(), "{status}: not subscribed, nothing delivered");
         assert_eq!(callback.gets().len(), 1, "{status}: one GET, no redirect followed");
     }
