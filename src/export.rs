@@ -68,7 +68,8 @@ pub fn documents(index: &Index) -> Vec<Document> {
 }
 
 /// A Jekyll site's jekyll-feed URLs, so a static host keeps answering them: the posts feed,
-/// each category its settings list, and (with `feed.tags`) each tag jekyll-feed would have made.
+/// each category its settings list, and (with `feed.tags`) each tag jekyll-feed would have made;
+/// each with the page a browser is shown there (`feed.xml.html`), as `serve` shows it.
 fn jekyll_feed_documents(index: &Index) -> Vec<Document> {
     let Some(jekyll) = &index.config.jekyll else { return Vec::new() };
     let settings = &jekyll.feed;
@@ -92,6 +93,7 @@ fn jekyll_feed_documents(index: &Index) -> Vec<Document> {
         };
         let pages = feed::model::describe_key(index, &key).map_or(1, |info| info.page_count());
         documents.extend((1..=pages).map(|page| Document::Feed(key.with_page(page))));
+        documents.push(Document::View(key));
     }
     documents
 }
