@@ -16,7 +16,11 @@
 #      every container keeps the hardening (non-root, read-only root
 #      filesystem, no privilege escalation, ALL capabilities dropped, seccomp
 #      RuntimeDefault);
-#   3. hadolint finds nothing in ./Dockerfile (any finding fails).
+#   3. hadolint finds nothing in ./Dockerfile (any finding fails);
+#   4. systemd-analyze verify accepts deploy/tidings.service (ExecStart pointed at
+#      /bin/true, since the binary is not installed here), and the unit gives the
+#      database a place (StateDirectory= and TIDINGS_DATABASE under /var/lib/tidings);
+#      skipped, and said so, where systemd-analyze is missing.
 #
 # Installs, idempotently, a venv in $DEPLOY_LINT_HOME (default
 # /tmp/tidings-deploy-lint) with pinned kubernetes-validate (its schemas are
@@ -198,6 +202,31 @@ if out=$(timeout 60 "$VENV/bin/hadolint" --no-color Dockerfile 2>&1); then
 else
     fail "hadolint: findings in Dockerfile"
     printf '     %s\n' "$out"
+fi
+
+# 4. systemd unit ------------------------------------------------------------------
+echo
+echo "== systemd unit deploy/tidings.service"
+unit=deploy/tidings.service
+if grep -qx 'StateDirectory=tidings' "$unit" && grep -qx 'Environment=TIDINGS_DATABASE=/var/lib/tidings/tidings.db' "$unit"; then
+    pass "systemd unit: the database lives in its StateDirectory (/var/lib/tidings)"
+else
+    fail "systemd unit: no StateDirectory=tidings with TIDINGS_DATABASE under /var/lib/tidings"
+fi
+if command -v systemd-analyze >/dev/null; then
+    tmp_unit=$(mktemp -d)/tidings.service
+    sed 's|^ExecStart=/usr/local/bin/tidings |ExecStart=/bin/true |' "$unit" >"$tmp_unit"
+    if ! grep -q '^ExecStart=/bin/true ' "$tmp_unit"; then
+        fail "systemd unit: ExecStart is not /usr/local/bin/tidings serve (the test and the unit disagree)"
+    elif out=$(timeout 60 systemd-analyze verify "$tmp_unit" 2>&1) && [ -z "$out" ]; then
+        pass "systemd-analyze verify: no findings (a warning is a finding)"
+    else
+        fail "systemd-analyze verify: findings"
+        printf '     %s\n' "$out"
+    fi
+    rm -rf "$(dirname "$tmp_unit")"
+else
+    echo "SKIPPED systemd-analyze verify: systemd-analyze is not installed"
 fi
 
 t_end=$(date +%s)
