@@ -70,7 +70,7 @@ impl App {
             index: ArcSwap::from_pointee(index),
             diagnostics: ArcSwap::from_pointee(diagnostics),
             generation: AtomicU64::new(1),
-            listeners: Listeners::default(),
+            listeners: Listeners::new(metrics.clone()),
             schedule_changed: Notify::new(),
             cache,
             metrics,

@@ -10,12 +10,14 @@ use std::sync::{Arc, Mutex};
 use crate::feed::{self, FeedKey};
 use crate::hooks::FeedsChanged;
 use crate::index::Index;
+use crate::metrics::Metrics;
 
 /// The listeners and the swaps not compared yet. Cloning shares them.
 #[derive(Clone, Default)]
 pub struct Listeners {
     listeners: Vec<Arc<dyn FeedsChanged>>,
     swaps: Arc<Mutex<Swaps>>,
+    metrics: Arc<Metrics>,
 }
 
 /// Swaps not compared yet, as one: the snapshot before the first and the one after the last;
@@ -27,6 +29,11 @@ struct Swaps {
 }
 
 impl Listeners {
+    /// No listener yet; each swap told is counted in `metrics` (`tidings_feed_changes_total`).
+    pub fn new(metrics: Arc<Metrics>) -> Listeners {
+        Listeners { metrics, ..Listeners::default() }
+    }
+
     /// Tells `listener` too.
     pub fn listen(&mut self, listener: Arc<dyn FeedsChanged>) {
         self.listeners.push(listener);
@@ -81,6 +88,7 @@ impl Listeners {
             for listener in concerned {
                 listener.feeds_changed(&old, &new, &keys).await;
             }
+            self.metrics.feed_changes_told();
         }
     }
 }

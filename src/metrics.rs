@@ -64,6 +64,9 @@ const RENDER_BUCKETS: [f64; 11] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.
 const ROUTES: usize = Route::ALL.len();
 const STATUS_SLOTS: usize = STATUSES.len() + 1;
 
+/// A figure read when `/metrics` is scraped.
+type PendingFn = Box<dyn Fn() -> u64 + Send + Sync>;
+
 /// Everything `/metrics` reports that is counted as it happens.
 pub struct Metrics {
     requests: [[AtomicU64; STATUS_SLOTS]; ROUTES],
@@ -87,6 +90,9 @@ pub struct Metrics {
     hub_undelivered: AtomicU64,
     hub_distributions: AtomicU64,
     hub_delivering: AtomicU64,
+    feed_changes: AtomicU64,
+    /// How many WebSub pings wait or are under way, asked at scrape time (the publisher's queue).
+    websub_pending: std::sync::Mutex<Option<PendingFn>>,
     /// Subscriber gauges as last written by the counts recorder (Prometheus lines).
     subscriber_gauges: std::sync::Mutex<String>,
 }
@@ -115,6 +121,8 @@ impl Default for Metrics {
             hub_undelivered: AtomicU64::new(0),
             hub_distributions: AtomicU64::new(0),
             hub_delivering: AtomicU64::new(0),
+            feed_changes: AtomicU64::new(0),
+            websub_pending: std::sync::Mutex::new(None),
             subscriber_gauges: std::sync::Mutex::new(String::new()),
         }
     }
@@ -213,6 +221,17 @@ impl Metrics {
         } else {
             self.hub_delivering.fetch_sub(1, Relaxed);
         }
+    }
+
+    /// Counts a new snapshot whose changed feeds every listener has been told of (WebSub
+    /// pings queued, the hub's distribution handed the change).
+    pub fn feed_changes_told(&self) {
+        self.feed_changes.fetch_add(1, Relaxed);
+    }
+
+    /// Where `tidings_websub_pings_pending` is read from: WebSub pings waiting or under way.
+    pub fn set_websub_pending(&self, pending: PendingFn) {
+        *self.websub_pending.lock().unwrap_or_else(|p| p.into_inner()) = Some(pending);
     }
 
     /// Replaces the subscriber gauges (complete Prometheus lines, `# HELP` and `# TYPE`
@@ -351,6 +370,16 @@ impl Metrics {
             writeln!(out, "tidings_hub_deliveries_total{{result=\"failed\"}} {}", self.hub_undelivered.load(Relaxed));
         let _ = writeln!(
             out,
+            "# HELP tidings_feed_changes_total New snapshots whose changed feeds every listener (WebSub pings, the built-in hub) was told of.\n# TYPE tidings_feed_changes_total counter\ntidings_feed_changes_total {}",
+            self.feed_changes.load(Relaxed)
+        );
+        let pending = self.websub_pending.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map_or(0, |f| f());
+        let _ = writeln!(
+            out,
+            "# HELP tidings_websub_pings_pending Feeds whose WebSub pings wait or are under way.\n# TYPE tidings_websub_pings_pending gauge\ntidings_websub_pings_pending {pending}"
+        );
+        let _ = writeln!(
+            out,
             "# HELP tidings_hub_distributions_total Changes the built-in hub handed to their subscribers.\n# TYPE tidings_hub_distributions_total counter\ntidings_hub_distributions_total {}",
             self.hub_distributions.load(Relaxed)
         );
@@ -407,5 +436,9 @@ mod tests {
         );
         m.hub_delivering(false);
         assert!(m.render_text(&gauges, false).contains("tidings_hub_deliveries_in_flight 0\n"));
+        m.feed_changes_told();
+        m.set_websub_pending(Box::new(|| 3));
+        let text = m.render_text(&gauges, false);
+        assert!(text.contains("tidings_feed_changes_total 1\n") && text.contains("tidings_websub_pings_pending 3\n"));
     }
 }

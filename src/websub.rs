@@ -79,7 +79,13 @@ impl Publisher {
         let connector =
             hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots().https_or_http().enable_http1().build();
         let client = Client::builder(TokioExecutor::new()).build(connector);
-        Publisher { policy, client, metrics, cache, own_hub: None, pings: Arc::new(Coalescing::new(MAX_PINGS)) }
+        let pings = Arc::new(Coalescing::new(MAX_PINGS));
+        let queue = pings.clone();
+        metrics.set_websub_pending(Box::new(move || {
+            let (waiting, running) = queue.load();
+            (waiting + running) as u64
+        }));
+        Publisher { policy, client, metrics, cache, own_hub: None, pings }
     }
 
     /// Never pings the hub at `path` under the base URL: this server's own, which hears of

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use hmac::{KeyInit, Mac};
 
-use crate::support::{HubSetup, STATS_TOKEN, TestServer};
+use crate::support::{HubSetup, STATS_TOKEN, TestServer, metric};
 
 /// What a callback received.
 #[derive(Clone, Debug)]
@@ -125,13 +125,6 @@ fn site(dir: &Path) {
 }
 
 /// POSTs `hub.mode`, `hub.topic` and `hub.callback` to the server's hub.
-/// A `/metrics` value of `server`'s (a line `NAME VALUE`).
-fn metric(server: &TestServer, name: &str) -> u64 {
-    let text = server.get("/metrics").text();
-    let line = text.lines().find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')));
-    line.and_then(|v| v.trim().parse().ok()).unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))
-}
-
 /// Waits until the hub has handed more than `before` changes to their subscribers and no
 /// delivery is under way: what it was to deliver has been delivered (or given up).
 fn wait_until_delivered(server: &TestServer, before: u64) {

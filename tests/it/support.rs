@@ -296,6 +296,13 @@ impl Response {
     }
 }
 
+/// A `/metrics` value of `server`'s (a line `NAME VALUE`).
+pub fn metric(server: &TestServer, name: &str) -> u64 {
+    let text = server.get("/metrics").text();
+    let line = text.lines().find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')));
+    line.and_then(|v| v.trim().parse().ok()).unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))
+}
+
 /// One HTTP/1.1 request with `Connection: close`; the response is read to the end.
 pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
     request_with_body(addr, method, path, headers, b"")

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tidings::websub::RetryPolicy;
 
-use crate::support::TestServer;
+use crate::support::{TestServer, metric};
 
 /// A hub on 127.0.0.1 that records every ping and answers 500 to the first ping for each
 /// URL, 204 after that.
@@ -204,15 +204,21 @@ fn hubs_named_in_site_yaml_while_serving_are_the_hubs_told() {
     wait_for("the old hub to hear of the move", Duration::from_secs(10), || {
         pings_about(&first, &server, feed) > before_move
     });
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for("the move's pings to end", Duration::from_secs(10), || {
+        metric(&server, "tidings_websub_pings_pending") == 0
+    });
 
     // After the move, an edit goes to the new hub only.
     let (first_count, second_count) = (first.pings.lock().unwrap().len(), pings_about(&second, &server, feed));
+    let changes = metric(&server, "tidings_feed_changes_total");
     std::fs::write(&post, "---\ntitle: Later news\ncategory: Ops\n---\nNews.\n").unwrap();
     wait_for("the new hub to hear of the edit", Duration::from_secs(10), || {
         pings_about(&second, &server, feed) > second_count
     });
-    std::thread::sleep(Duration::from_millis(300));
+    // Every ping the edit queued has been sent (or given up) before the old hub is looked at.
+    wait_for("the edit's pings to end", Duration::from_secs(10), || {
+        metric(&server, "tidings_feed_changes_total") > changes && metric(&server, "tidings_websub_pings_pending") == 0
+    });
     assert_eq!(first.pings.lock().unwrap().len(), first_count, "the hub site.yaml no longer names is not told");
 }
 
