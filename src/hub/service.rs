@@ -308,8 +308,8 @@ impl Hub {
                 false
             }
         };
-        self.metrics.hub_verification(confirmed);
         if !confirmed {
+            self.metrics.hub_verification(false);
             return;
         }
         let stored = match request.mode {
@@ -336,6 +336,8 @@ impl Hub {
             }
             Err(e) => tracing::error!(callback, topic, "WebSub subscription verified but not stored: {e}"),
         }
+        // Counted once stored: a confirmed count is a subscription in force (or one that ended).
+        self.metrics.hub_verification(true);
     }
 
     /// Delivers the feeds of `changed` (first pages, no old URLs) as `index` has them to their

@@ -253,13 +253,17 @@ fn unsubscribe_is_verified_and_stops_deliveries() {
     wait_for("unsubscribe verified", Duration::from_secs(10), || {
         callback.gets().iter().find(|g| g.target.contains("hub.mode=unsubscribe")).cloned()
     });
-    std::thread::sleep(Duration::from_millis(300));
+    // Both verifications confirmed and stored: the subscription is gone.
+    wait_for("the unsubscription stored", Duration::from_secs(10), || {
+        (metric(&server, "tidings_hub_verifications_total{result=\"confirmed\"}") == 2).then_some(())
+    });
+    let distributed = metric(&server, "tidings_hub_distributions_total");
     let post = dir.path().join("content/_posts/2021-01-01-ops.md");
     std::fs::write(&post, "---\ntitle: After unsubscribing\ncategory: Ops\n---\nOps.\n").unwrap();
     wait_for("the edit served", Duration::from_secs(10), || {
         server.get("/feed.json").text().contains("After unsubscribing").then_some(())
     });
-    std::thread::sleep(Duration::from_millis(800));
+    wait_until_delivered(&server, distributed);
     assert!(callback.posts().is_empty(), "no delivery after unsubscribing");
 }
 
@@ -371,7 +375,11 @@ fn replicas_sharing_a_database_deliver_each_change_once() {
     let answer = hub_request(&second, "subscribe", &topic, &callback.url);
     assert_eq!(answer.status, 202, "{}", answer.text());
     wait_for("the verification", Duration::from_secs(10), || callback.gets().pop());
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for("the subscription stored", Duration::from_secs(10), || {
+        (metric(&second, "tidings_hub_verifications_total{result=\"confirmed\"}") == 1).then_some(())
+    });
+    let distributed =
+        [metric(&first, "tidings_hub_distributions_total"), metric(&second, "tidings_hub_distributions_total")];
     let post = dir.path().join("content/_posts/2021-01-01-ops.md");
     std::fs::write(&post, "---\ntitle: Seen by both replicas\ncategory: Ops\n---\nOps.\n").unwrap();
     wait_for("both replicas serve the edit", Duration::from_secs(10), || {
@@ -379,7 +387,9 @@ fn replicas_sharing_a_database_deliver_each_change_once() {
         (seen(&first) && seen(&second)).then_some(())
     });
     wait_for("a delivery", Duration::from_secs(10), || callback.posts().pop());
-    std::thread::sleep(Duration::from_millis(1000));
+    // Both replicas have handed the change on and delivered what they claimed.
+    wait_until_delivered(&first, distributed[0]);
+    wait_until_delivered(&second, distributed[1]);
     assert_eq!(callback.posts().len(), 1, "one delivery for the two replicas");
 }
 
