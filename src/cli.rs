@@ -594,7 +594,7 @@ async fn run_server(args: &ServeArgs) -> Result<(), String> {
     {
         settings.counts = args.counts.settings();
     }
-    let service = service::Service::start(settings).await?;
+    let service = service::Service::start(settings).await.map_err(|e| e.to_string())?;
     // The app lists the posts and their problems once; at a million posts each list takes a
     // second or more to make, so the logs below read the app's.
     let problems = service.app.diagnostics();
@@ -622,7 +622,7 @@ async fn run_server(args: &ServeArgs) -> Result<(), String> {
         header_read_timeout: idle_timeout,
         diagnostics: args.diagnostics,
     };
-    service.serve(listener, options, shutdown_signal()).await?;
+    service.serve(listener, options, shutdown_signal()).await.map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -19,7 +19,8 @@ use crate::counts::endpoint::StatsPage;
 #[cfg(feature = "counts")]
 use crate::counts::recorder::Recorder;
 #[cfg(feature = "db")]
-use crate::db::Db;
+use crate::db::{Db, DbError};
+use crate::diagnostic::Diagnostic;
 use crate::hooks::{Endpoint, FeedObserver};
 use crate::http::polite::PolitePolling;
 use crate::http::{self, Edge, ServerOptions};
@@ -100,14 +101,71 @@ struct Counts {
     app: Arc<App>,
 }
 
+/// Why the service did not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// The database could not be opened, migrated or read (the hub and the counts need it).
+    #[cfg(feature = "db")]
+    Database(DbError),
+    /// The content could not be loaded: a broken configuration or a missing content folder.
+    Content(Diagnostic),
+    /// Loading the content stopped short (its thread panicked or was cancelled).
+    Join(tokio::task::JoinError),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            #[cfg(feature = "db")]
+            StartError::Database(e) => write!(f, "{e}"),
+            StartError::Content(d) => write!(f, "{d}"),
+            StartError::Join(e) => write!(f, "loading content failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            #[cfg(feature = "db")]
+            StartError::Database(e) => Some(e),
+            StartError::Content(_) => None,
+            StartError::Join(e) => Some(e),
+        }
+    }
+}
+
+#[cfg(feature = "db")]
+impl From<DbError> for StartError {
+    fn from(e: DbError) -> StartError {
+        StartError::Database(e)
+    }
+}
+
+/// Why serving stopped other than by the shutdown asked for: the listener failed.
+#[derive(Debug)]
+pub struct ServeError(pub std::io::Error);
+
+impl std::fmt::Display for ServeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "server failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for ServeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
 impl Service {
     /// Opens the database if a feature needs it, loads the content, assembles the service
     /// and starts its background tasks. Must be called within the tokio runtime.
-    pub async fn start(settings: Settings) -> Result<Service, String> {
+    pub async fn start(settings: Settings) -> Result<Service, StartError> {
         #[cfg(feature = "db")]
         let db = match settings.hub.is_some() || settings.counts.is_some() {
             true => {
-                let db = Db::open(&settings.database).await.map_err(|e| e.to_string())?;
+                let db = Db::open(&settings.database).await?;
                 tracing::info!(database = %db.description, "database open");
                 Some(db)
             }
@@ -121,8 +179,8 @@ impl Service {
         }
         let library = tokio::task::spawn_blocking(move || Library::load(&sources))
             .await
-            .map_err(|e| format!("loading content failed: {e}"))?
-            .map_err(|content::Fatal(d)| d.to_string())?;
+            .map_err(StartError::Join)?
+            .map_err(|content::Fatal(d)| StartError::Content(d))?;
         let (content_dir, feeds_dir) = (library.sources().content_dir.clone(), library.sources().feeds_dir.clone());
         #[allow(unused_mut)]
         let mut app = App::new(library, Utc::now());
@@ -152,7 +210,7 @@ impl Service {
         #[cfg(feature = "counts")]
         let counts = match (settings.counts, &db) {
             (Some(count_settings), Some(db)) => {
-                let recorder = Recorder::new(db.clone(), Utc::now()).await.map_err(|e| e.to_string())?;
+                let recorder = Recorder::new(db.clone(), Utc::now()).await?;
                 feed_observers.push(Arc::new(recorder.clone()));
                 operator_token = count_settings.operator_token.filter(|t| !t.is_empty());
                 if operator_token.is_some() {
@@ -203,8 +261,8 @@ impl Service {
         listener: TcpListener,
         options: ServerOptions,
         shutdown: impl Future<Output = ()>,
-    ) -> Result<(), String> {
-        http::serve(listener, self.edge.clone(), options, shutdown).await.map_err(|e| format!("server failed: {e}"))?;
+    ) -> Result<(), ServeError> {
+        http::serve(listener, self.edge.clone(), options, shutdown).await.map_err(ServeError)?;
         #[cfg(feature = "counts")]
         if let Some(counts) = &self.counts {
             counts.flush().await;

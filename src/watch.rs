@@ -46,12 +46,40 @@ pub enum Watch {
 /// How often `--watch poll` looks when no interval is given.
 pub const DEFAULT_POLL: Duration = Duration::from_secs(5);
 
+/// Why a `--watch` value is not a watch mode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WatchModeError {
+    /// Neither `notify`, `poll`, `poll=INTERVAL` nor `off` (the text as given, trimmed).
+    Unknown(String),
+    /// The INTERVAL of `poll=INTERVAL` does not start with a number.
+    NoNumber(String),
+    /// The INTERVAL's unit is not `ms`, `s` or `m`.
+    Unit(String),
+    /// The interval is shorter than 10 ms.
+    TooShort(Duration),
+}
+
+impl std::fmt::Display for WatchModeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WatchModeError::Unknown(text) => {
+                write!(f, "{text:?} is not a watch mode: use notify, poll, poll=INTERVAL (e.g. poll=5s) or off")
+            }
+            WatchModeError::NoNumber(interval) => write!(f, "poll interval {interval:?}: write e.g. 500ms, 5s or 1m"),
+            WatchModeError::Unit(interval) => write!(f, "poll interval {interval:?}: the unit is ms, s or m"),
+            WatchModeError::TooShort(interval) => write!(f, "poll interval {interval:?} is too short: 10ms at least"),
+        }
+    }
+}
+
+impl std::error::Error for WatchModeError {}
+
 impl std::str::FromStr for Watch {
-    type Err = String;
+    type Err = WatchModeError;
 
     /// `notify`, `off`, `poll`, or `poll=INTERVAL` with INTERVAL in seconds or with a unit
     /// (`500ms`, `5s`, `1m`).
-    fn from_str(text: &str) -> Result<Watch, String> {
+    fn from_str(text: &str) -> Result<Watch, WatchModeError> {
         let text = text.trim();
         match text {
             "notify" => return Ok(Watch::Notify),
@@ -59,20 +87,17 @@ impl std::str::FromStr for Watch {
             "poll" => return Ok(Watch::Poll(DEFAULT_POLL)),
             _ => {}
         }
-        let interval = text.strip_prefix("poll=").ok_or_else(|| {
-            format!("{text:?} is not a watch mode: use notify, poll, poll=INTERVAL (e.g. poll=5s) or off")
-        })?;
+        let interval = text.strip_prefix("poll=").ok_or_else(|| WatchModeError::Unknown(text.to_owned()))?;
         let (number, unit) = interval.split_at(interval.find(|c: char| !c.is_ascii_digit()).unwrap_or(interval.len()));
-        let number: u64 =
-            number.parse().map_err(|_| format!("poll interval {interval:?}: write e.g. 500ms, 5s or 1m"))?;
+        let number: u64 = number.parse().map_err(|_| WatchModeError::NoNumber(interval.to_owned()))?;
         let interval = match unit {
             "ms" => Duration::from_millis(number),
             "" | "s" => Duration::from_secs(number),
             "m" => Duration::from_secs(number.saturating_mul(60)),
-            _ => return Err(format!("poll interval {interval:?}: the unit is ms, s or m")),
+            _ => return Err(WatchModeError::Unit(interval.to_owned())),
         };
         if interval < Duration::from_millis(10) {
-            return Err(format!("poll interval {interval:?} is too short: 10ms at least"));
+            return Err(WatchModeError::TooShort(interval));
         }
         Ok(Watch::Poll(interval))
     }
@@ -83,9 +108,57 @@ pub struct WatchHandle {
     _task: tokio::task::JoinHandle<()>,
 }
 
+/// Why live reload by file events could not be set up.
+#[derive(Debug)]
+pub enum WatchError {
+    /// The thread that makes the file watcher could not be started, or it panicked.
+    Thread(std::io::Error),
+    /// The file watcher (inotify) could not be made: too many instances, say.
+    Watcher(notify::Error),
+    /// The content folder cannot be resolved to a real path (it is missing, say).
+    ContentDir {
+        /// The folder as given.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A folder could not be watched (the inotify watch limit, say).
+    Watch {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: notify::Error,
+    },
+}
+
+impl std::fmt::Display for WatchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WatchError::Thread(e) => write!(f, "cannot start the file watcher: {e}"),
+            WatchError::Watcher(e) => write!(f, "cannot start the file watcher: {e}"),
+            WatchError::ContentDir { path, source } => write!(f, "{}: {source}", path.display()),
+            WatchError::Watch { path, source } => write!(f, "cannot watch {}: {source}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for WatchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            WatchError::Thread(e) | WatchError::ContentDir { source: e, .. } => Some(e),
+            WatchError::Watcher(e) | WatchError::Watch { source: e, .. } => Some(e),
+        }
+    }
+}
+
 /// Starts live reload of `content_dir` and `feeds_dir` for `app` the way `mode` says; `None`
 /// for [`Watch::Off`]. Must be called within the tokio runtime.
-pub fn spawn(app: Arc<App>, content_dir: &Path, feeds_dir: &Path, mode: Watch) -> Result<Option<WatchHandle>, String> {
+pub fn spawn(
+    app: Arc<App>,
+    content_dir: &Path,
+    feeds_dir: &Path,
+    mode: Watch,
+) -> Result<Option<WatchHandle>, WatchError> {
     match mode {
         Watch::Notify => spawn_notify(app, content_dir, feeds_dir).map(Some),
         Watch::Poll(interval) => {
@@ -100,7 +173,7 @@ pub fn spawn(app: Arc<App>, content_dir: &Path, feeds_dir: &Path, mode: Watch) -
 /// are set up in the background: a recursive watch lists every entry of the folder, seconds
 /// for a million posts in one folder, which must not hold up the first answer; the rescan
 /// that follows catches what changed meanwhile.
-fn spawn_notify(app: Arc<App>, content_dir: &Path, feeds_dir: &Path) -> Result<WatchHandle, String> {
+fn spawn_notify(app: Arc<App>, content_dir: &Path, feeds_dir: &Path) -> Result<WatchHandle, WatchError> {
     let given = content_dir.to_path_buf();
     let (sink, queue) = queue(MAX_QUEUED_EVENTS);
     // Made on a low-priority thread, so that the watcher's own thread is one too: it lists
@@ -109,9 +182,11 @@ fn spawn_notify(app: Arc<App>, content_dir: &Path, feeds_dir: &Path) -> Result<W
     let watcher = crate::offload::low_priority("tidings-watch", move || {
         notify::recommended_watcher(move |event| sink.send(event))
     })
-    .map_err(|e| format!("cannot start the file watcher: {e}"))?
-    .map_err(|e| format!("cannot start the file watcher: {e}"))?;
-    let content_dir = content_dir.canonicalize().map_err(|e| format!("{}: {e}", content_dir.display()))?;
+    .map_err(WatchError::Thread)?
+    .map_err(WatchError::Watcher)?;
+    let content_dir = content_dir
+        .canonicalize()
+        .map_err(|source| WatchError::ContentDir { path: content_dir.to_path_buf(), source })?;
     let feeds_dir = match feeds_dir.canonicalize() {
         Ok(dir) => Some(dir),
         Err(e) => {
@@ -138,10 +213,12 @@ fn spawn_notify(app: Arc<App>, content_dir: &Path, feeds_dir: &Path) -> Result<W
 fn watch_folders(
     mut watcher: RecommendedWatcher,
     mut folders: Folders,
-) -> Result<(RecommendedWatcher, Folders), String> {
+) -> Result<(RecommendedWatcher, Folders), WatchError> {
     folders.state = FolderState::of(&folders.content);
     let content = &folders.content;
-    watcher.watch(content, RecursiveMode::Recursive).map_err(|e| format!("cannot watch {}: {e}", content.display()))?;
+    watcher
+        .watch(content, RecursiveMode::Recursive)
+        .map_err(|source| WatchError::Watch { path: content.clone(), source })?;
     if let Some(feeds) = &folders.feeds
         && let Err(e) = watcher.watch(feeds, RecursiveMode::NonRecursive)
     {
@@ -623,5 +700,14 @@ mod tests {
         for bad in ["inotify", "poll=", "poll=5h", "poll=1ms", "poll=-1"] {
             assert!(bad.parse::<Watch>().is_err(), "{bad}");
         }
+        let message = |text: &str| text.parse::<Watch>().unwrap_err().to_string();
+        assert_eq!(
+            message("inotify"),
+            "\"inotify\" is not a watch mode: use notify, poll, poll=INTERVAL (e.g. poll=5s) or off"
+        );
+        assert_eq!(message("poll=-1"), "poll interval \"-1\": write e.g. 500ms, 5s or 1m");
+        assert_eq!(message("poll=5h"), "poll interval \"5h\": the unit is ms, s or m");
+        assert_eq!(message("poll=1ms"), "poll interval 1ms is too short: 10ms at least");
+        assert_eq!("poll=5h".parse::<Watch>(), Err(WatchModeError::Unit("5h".into())));
     }
 }

@@ -68,20 +68,133 @@ impl Default for LeasePolicy {
 /// additional request parameters they do not understand").
 const KNOWN: [&str; 5] = ["hub.mode", "hub.callback", "hub.topic", "hub.lease_seconds", "hub.secret"];
 
+/// Why a subscription request is refused; its `Display` is the 400 body's message, which says how to fix it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestError {
+    /// The body has more than [`MAX_BODY`] bytes (how many it has).
+    BodyTooLarge(usize),
+    /// A `hub.*` parameter is given more than once (which).
+    Repeated(String),
+    /// `hub.mode=publish`: this hub takes no publish pings.
+    Publish,
+    /// `hub.mode` is neither `subscribe` nor `unsubscribe` (what it is).
+    Mode(String),
+    /// No `hub.mode`.
+    NoMode,
+    /// No (or an empty) `hub.callback`.
+    NoCallback,
+    /// `hub.callback` has more than [`MAX_URL`] bytes (how many it has).
+    CallbackTooLong(usize),
+    /// `hub.callback` is not a URL.
+    CallbackNotUrl {
+        /// The callback as sent.
+        callback: String,
+        /// What the URL parser found wrong.
+        reason: url::ParseError,
+    },
+    /// `hub.callback` is a URL of another scheme than http(s).
+    CallbackScheme {
+        /// The callback as sent.
+        callback: String,
+        /// Its scheme.
+        scheme: String,
+    },
+    /// `hub.callback` has a fragment (the callback as sent).
+    CallbackFragment(String),
+    /// `hub.callback` carries a user name or a password (the callback as sent).
+    CallbackCredentials(String),
+    /// No `hub.topic`.
+    NoTopic,
+    /// An empty `hub.topic`.
+    EmptyTopic,
+    /// `hub.topic` has more than [`MAX_URL`] bytes (how many it has).
+    TopicTooLong(usize),
+    /// `hub.lease_seconds` is not a whole number of seconds (what it is).
+    Lease(String),
+    /// An empty `hub.secret`.
+    EmptySecret,
+    /// `hub.secret` has more than [`MAX_SECRET`] bytes (how many it has).
+    SecretTooLong(usize),
+}
+
+/// How to fix a bad `hub.callback`.
+const CALLBACK_FIX: &str = "send an absolute http:// or https:// URL of your subscriber";
+
+impl std::fmt::Display for RequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RequestError::BodyTooLarge(bytes) => write!(
+                f,
+                "the request body has {bytes} bytes; a subscription request is at most {MAX_BODY} \
+                 (hub.mode, hub.callback, hub.topic, hub.lease_seconds, hub.secret)"
+            ),
+            RequestError::Repeated(key) => write!(f, "{key} is given more than once; send each hub.* parameter once"),
+            RequestError::Publish => {
+                f.write_str("this hub distributes the site's own feeds when they change; it takes no publish pings")
+            }
+            RequestError::Mode(mode) => {
+                write!(f, "hub.mode is {mode:?}; send hub.mode=subscribe or hub.mode=unsubscribe")
+            }
+            RequestError::NoMode => f.write_str("hub.mode is missing; send hub.mode=subscribe or hub.mode=unsubscribe"),
+            RequestError::NoCallback => write!(f, "hub.callback is missing; {CALLBACK_FIX}"),
+            RequestError::CallbackTooLong(bytes) => {
+                write!(f, "hub.callback has {bytes} bytes; a callback URL is at most {MAX_URL}")
+            }
+            RequestError::CallbackNotUrl { callback, reason } => {
+                write!(f, "hub.callback {callback:?} is not a URL ({reason}); {CALLBACK_FIX}")
+            }
+            RequestError::CallbackScheme { callback, scheme } => {
+                write!(f, "hub.callback {callback:?} is a {scheme}: URL; {CALLBACK_FIX}")
+            }
+            RequestError::CallbackFragment(callback) => write!(
+                f,
+                "hub.callback {callback:?} has a fragment (#…), which never reaches a server; send the URL without it"
+            ),
+            RequestError::CallbackCredentials(callback) => write!(
+                f,
+                "hub.callback {callback:?} carries a user name or password; send the URL without user:password@ \
+                 (to tell the hub's calls from others, put a hard-to-guess token in the path or query)"
+            ),
+            RequestError::NoTopic => f.write_str("hub.topic is missing; send the URL of the feed to subscribe to"),
+            RequestError::EmptyTopic => f.write_str("hub.topic is empty; send the URL of the feed to subscribe to"),
+            RequestError::TopicTooLong(bytes) => {
+                write!(f, "hub.topic has {bytes} bytes; a feed URL here is at most {MAX_URL}")
+            }
+            RequestError::Lease(lease) => write!(
+                f,
+                "hub.lease_seconds is {lease:?}; send a whole number of seconds (e.g. 864000), or leave it out \
+                 for the hub's default"
+            ),
+            RequestError::EmptySecret => f.write_str(
+                "hub.secret is empty; send a secret of 1 to 199 bytes, or leave it out for \
+                 unsigned deliveries",
+            ),
+            RequestError::SecretTooLong(bytes) => {
+                write!(f, "hub.secret has {bytes} bytes; WebSub allows less than 200 (send at most {MAX_SECRET})")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RequestError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RequestError::CallbackNotUrl { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+}
+
 /// A parsed request, or why it is refused (a message for the 400 body that says how to fix it).
-pub fn parse(body: &[u8]) -> Result<HubRequest, String> {
+pub fn parse(body: &[u8]) -> Result<HubRequest, RequestError> {
     if body.len() > MAX_BODY {
-        return Err(format!(
-            "the request body has {} bytes; a subscription request is at most {MAX_BODY} \
-             (hub.mode, hub.callback, hub.topic, hub.lease_seconds, hub.secret)",
-            body.len()
-        ));
+        return Err(RequestError::BodyTooLarge(body.len()));
     }
     let mut values: [Option<String>; KNOWN.len()] = Default::default();
     for (key, value) in url::form_urlencoded::parse(body) {
         let Some(slot) = KNOWN.iter().position(|known| *known == key) else { continue };
         if values[slot].is_some() {
-            return Err(format!("{key} is given more than once; send each hub.* parameter once"));
+            return Err(RequestError::Repeated(key.into_owned()));
         }
         values[slot] = Some(value.into_owned());
     }
@@ -89,23 +202,15 @@ pub fn parse(body: &[u8]) -> Result<HubRequest, String> {
     let mode = match mode.as_deref() {
         Some("subscribe") => Mode::Subscribe,
         Some("unsubscribe") => Mode::Unsubscribe,
-        Some("publish") => {
-            return Err("this hub distributes the site's own feeds when they change; it takes no publish pings".into());
-        }
-        Some(other) => {
-            return Err(format!("hub.mode is {other:?}; send hub.mode=subscribe or hub.mode=unsubscribe"));
-        }
-        None => return Err("hub.mode is missing; send hub.mode=subscribe or hub.mode=unsubscribe".into()),
+        Some("publish") => return Err(RequestError::Publish),
+        Some(other) => return Err(RequestError::Mode(other.to_owned())),
+        None => return Err(RequestError::NoMode),
     };
     let callback = parse_callback(callback.as_deref().unwrap_or_default())?;
     let topic = match topic {
-        None => return Err("hub.topic is missing; send the URL of the feed to subscribe to".into()),
-        Some(topic) if topic.is_empty() => {
-            return Err("hub.topic is empty; send the URL of the feed to subscribe to".into());
-        }
-        Some(topic) if topic.len() > MAX_URL => {
-            return Err(format!("hub.topic has {} bytes; a feed URL here is at most {MAX_URL}", topic.len()));
-        }
+        None => return Err(RequestError::NoTopic),
+        Some(topic) if topic.is_empty() => return Err(RequestError::EmptyTopic),
+        Some(topic) if topic.len() > MAX_URL => return Err(RequestError::TopicTooLong(topic.len())),
         Some(topic) => topic,
     };
     let lease_seconds = match lease_seconds.as_deref() {
@@ -114,26 +219,12 @@ pub fn parse(body: &[u8]) -> Result<HubRequest, String> {
             // Only digits: too many of them is a long lease, which the policy shortens anyway.
             Some(digits.parse().unwrap_or(u64::MAX))
         }
-        Some(other) => {
-            return Err(format!(
-                "hub.lease_seconds is {other:?}; send a whole number of seconds (e.g. 864000), or leave it out \
-                 for the hub's default"
-            ));
-        }
+        Some(other) => return Err(RequestError::Lease(other.to_owned())),
     };
     let secret = match secret {
         None => None,
-        Some(secret) if secret.is_empty() => {
-            return Err("hub.secret is empty; send a secret of 1 to 199 bytes, or leave it out for \
-                        unsigned deliveries"
-                .into());
-        }
-        Some(secret) if secret.len() > MAX_SECRET => {
-            return Err(format!(
-                "hub.secret has {} bytes; WebSub allows less than 200 (send at most {MAX_SECRET})",
-                secret.len()
-            ));
-        }
+        Some(secret) if secret.is_empty() => return Err(RequestError::EmptySecret),
+        Some(secret) if secret.len() > MAX_SECRET => return Err(RequestError::SecretTooLong(secret.len())),
         Some(secret) => Some(secret),
     };
     Ok(HubRequest { mode, callback, topic, lease_seconds, secret })
@@ -141,28 +232,23 @@ pub fn parse(body: &[u8]) -> Result<HubRequest, String> {
 
 /// `hub.callback` as a URL the hub may call (whether its address is one is
 /// [`super::callback::resolve`]'s question, asked when calling).
-fn parse_callback(raw: &str) -> Result<Url, String> {
-    const FIX: &str = "send an absolute http:// or https:// URL of your subscriber";
+fn parse_callback(raw: &str) -> Result<Url, RequestError> {
     if raw.is_empty() {
-        return Err(format!("hub.callback is missing; {FIX}"));
+        return Err(RequestError::NoCallback);
     }
     if raw.len() > MAX_URL {
-        return Err(format!("hub.callback has {} bytes; a callback URL is at most {MAX_URL}", raw.len()));
+        return Err(RequestError::CallbackTooLong(raw.len()));
     }
-    let url = Url::parse(raw).map_err(|e| format!("hub.callback {raw:?} is not a URL ({e}); {FIX}"))?;
+    let callback = || raw.to_owned();
+    let url = Url::parse(raw).map_err(|reason| RequestError::CallbackNotUrl { callback: callback(), reason })?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("hub.callback {raw:?} is a {}: URL; {FIX}", url.scheme()));
+        return Err(RequestError::CallbackScheme { callback: callback(), scheme: url.scheme().to_owned() });
     }
     if url.fragment().is_some() {
-        return Err(format!(
-            "hub.callback {raw:?} has a fragment (#…), which never reaches a server; send the URL without it"
-        ));
+        return Err(RequestError::CallbackFragment(callback()));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!(
-            "hub.callback {raw:?} carries a user name or password; send the URL without user:password@ \
-             (to tell the hub's calls from others, put a hard-to-guess token in the path or query)"
-        ));
+        return Err(RequestError::CallbackCredentials(callback()));
     }
     Ok(url)
 }
@@ -175,7 +261,7 @@ mod tests {
                         &hub.topic=https%3A%2F%2Fblog.example%2Ffeed.xml";
 
     fn refused(body: &str) -> String {
-        parse(body.as_bytes()).expect_err(body)
+        parse(body.as_bytes()).expect_err(body).to_string()
     }
 
     #[test]
@@ -201,6 +287,8 @@ mod tests {
         assert_eq!(parse(body.as_bytes()).unwrap().mode, Mode::Unsubscribe);
         let publish = refused("hub.mode=publish&hub.url=https%3A%2F%2Fblog.example%2Ffeed.xml");
         assert_eq!(publish, "this hub distributes the site's own feeds when they change; it takes no publish pings");
+        assert_eq!(parse(b"hub.mode=publish"), Err(RequestError::Publish));
+        assert_eq!(parse(b"hub.mode=Subscribe"), Err(RequestError::Mode("Subscribe".into())));
         assert!(refused(&GOOD.replace("=subscribe", "=Subscribe")).contains("send hub.mode=subscribe"));
         assert!(refused(&GOOD.replace("hub.mode=subscribe&", "")).starts_with("hub.mode is missing"));
     }
@@ -245,7 +333,7 @@ mod tests {
         assert_eq!(lease("").unwrap().lease_seconds, None);
         assert_eq!(lease("99999999999999999999999").unwrap().lease_seconds, Some(u64::MAX));
         for bad in ["-1", "%2B5", "1.5", "1e6", "%2010", "ten"] {
-            assert!(lease(bad).unwrap_err().contains("send a whole number of seconds"), "{bad}");
+            assert!(lease(bad).unwrap_err().to_string().contains("send a whole number of seconds"), "{bad}");
         }
     }
 
@@ -253,10 +341,10 @@ mod tests {
     fn the_secret_is_1_to_199_bytes() {
         let secret = |value: &str| parse(format!("{GOOD}&hub.secret={value}").as_bytes());
         assert_eq!(secret(&"s".repeat(199)).unwrap().secret.unwrap().len(), 199);
-        assert!(secret(&"s".repeat(200)).unwrap_err().contains("less than 200"));
+        assert!(secret(&"s".repeat(200)).unwrap_err().to_string().contains("less than 200"));
         // é is two bytes: 100 of them are 200 bytes.
-        assert!(secret(&"%C3%A9".repeat(100)).unwrap_err().starts_with("hub.secret has 200 bytes"));
-        assert!(secret("").unwrap_err().starts_with("hub.secret is empty"));
+        assert!(secret(&"%C3%A9".repeat(100)).unwrap_err().to_string().starts_with("hub.secret has 200 bytes"));
+        assert!(secret("").unwrap_err().to_string().starts_with("hub.secret is empty"));
     }
 
     #[test]

@@ -207,7 +207,7 @@ impl Hub {
                 ),
             });
         }
-        let request = request::parse(body).map_err(Refused::bad)?;
+        let request = request::parse(body).map_err(|e| Refused::bad(e.to_string()))?;
         let topic = topic_of(&request.topic, index).map_err(Refused::bad)?;
         let host = callback_host(&request.callback);
         let domain = limit::host_key(&request.callback);

@@ -33,14 +33,49 @@ pub struct Endpoint {
     host: String,
 }
 
+/// Why a text is not an S3 endpoint; each variant holds the text as given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EndpointError {
+    /// Not a URL at all.
+    NotUrl {
+        /// The text.
+        text: String,
+        /// What the URL parser found wrong.
+        reason: url::ParseError,
+    },
+    /// A URL of another scheme than http(s), or with a query or a fragment.
+    Shape(String),
+    /// A URL without a host.
+    NoHost(String),
+}
+
+impl std::fmt::Display for EndpointError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EndpointError::NotUrl { text, reason } => write!(f, "{text:?} is not a URL: {reason}"),
+            EndpointError::Shape(text) => write!(f, "{text:?}: the S3 endpoint must be http(s)://HOST[:PORT][/PATH]"),
+            EndpointError::NoHost(text) => write!(f, "{text:?}: the S3 endpoint has no host"),
+        }
+    }
+}
+
+impl std::error::Error for EndpointError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            EndpointError::NotUrl { reason, .. } => Some(reason),
+            EndpointError::Shape(_) | EndpointError::NoHost(_) => None,
+        }
+    }
+}
+
 impl Endpoint {
     /// Parses `http(s)://HOST[:PORT][/PATH]`.
-    pub fn parse(text: &str) -> Result<Endpoint, String> {
-        let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    pub fn parse(text: &str) -> Result<Endpoint, EndpointError> {
+        let url = url::Url::parse(text).map_err(|reason| EndpointError::NotUrl { text: text.to_owned(), reason })?;
         if !matches!(url.scheme(), "http" | "https") || url.query().is_some() || url.fragment().is_some() {
-            return Err(format!("{text:?}: the S3 endpoint must be http(s)://HOST[:PORT][/PATH]"));
+            return Err(EndpointError::Shape(text.to_owned()));
         }
-        let Some(host) = url.host_str() else { return Err(format!("{text:?}: the S3 endpoint has no host")) };
+        let Some(host) = url.host_str() else { return Err(EndpointError::NoHost(text.to_owned())) };
         let host = match url.port() {
             Some(port) => format!("{host}:{port}"),
             None => host.to_owned(),
@@ -118,7 +153,7 @@ impl Client {
             let operation = format!("LIST {}", Client::name(bucket, prefix));
             let response = self.send(&operation, Method::GET, bucket, "", &query, &[], Bytes::new()).await?;
             expect(&operation, &response, &[StatusCode::OK])?;
-            let page = listing::parse(&response.body).map_err(|e| Failure::new(&operation, e))?;
+            let page = listing::parse(&response.body).map_err(|e| Failure::new(&operation, e.to_string()))?;
             objects.extend(page.objects);
             match page.next {
                 Some(next) if !next.is_empty() => token = Some(next),
@@ -293,6 +328,15 @@ mod tests {
         assert!(Endpoint::parse("ftp://x").is_err());
         assert!(Endpoint::parse("s3.amazonaws.com").is_err());
         assert!(Endpoint::parse("http://x/?a=b").is_err());
+        assert_eq!(
+            Endpoint::parse("s3.amazonaws.com").unwrap_err().to_string(),
+            "\"s3.amazonaws.com\" is not a URL: relative URL without a base"
+        );
+        assert_eq!(Endpoint::parse("ftp://x"), Err(EndpointError::Shape("ftp://x".into())));
+        assert_eq!(
+            Endpoint::parse("ftp://x").unwrap_err().to_string(),
+            "\"ftp://x\": the S3 endpoint must be http(s)://HOST[:PORT][/PATH]"
+        );
     }
 
     #[test]

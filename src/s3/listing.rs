@@ -18,13 +18,52 @@ pub struct Page {
     pub next: Option<String>,
 }
 
+/// Why an answer to ListObjectsV2 is not a listing tidings can use.
+#[derive(Debug)]
+pub enum ListingError {
+    /// The body is not UTF-8.
+    NotUtf8,
+    /// The body is not XML.
+    NotXml(roxmltree::Error),
+    /// The root element is another (named here) than `ListBucketResult`.
+    NotAListing(String),
+    /// A `<Contents>` without a `<Key>`.
+    NoKey,
+    /// A URL-encoded key (as listed) that does not decode to UTF-8.
+    KeyNotUtf8(String),
+    /// `IsTruncated` without the token of the next page.
+    NoContinuationToken,
+}
+
+impl std::fmt::Display for ListingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ListingError::NotUtf8 => f.write_str("the listing is not UTF-8"),
+            ListingError::NotXml(e) => write!(f, "the listing is not XML: {e}"),
+            ListingError::NotAListing(root) => write!(f, "expected a ListBucketResult, got <{root}>"),
+            ListingError::NoKey => f.write_str("an object without a <Key>"),
+            ListingError::KeyNotUtf8(key) => write!(f, "the listed key {key:?} does not decode to UTF-8"),
+            ListingError::NoContinuationToken => f.write_str("a truncated listing without a NextContinuationToken"),
+        }
+    }
+}
+
+impl std::error::Error for ListingError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ListingError::NotXml(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// Reads a `ListBucketResult`. Keys sent with `EncodingType` `url` are decoded (`+` is a space).
-pub fn parse(body: &[u8]) -> Result<Page, String> {
-    let text = std::str::from_utf8(body).map_err(|_| "the listing is not UTF-8".to_owned())?;
-    let document = roxmltree::Document::parse(text).map_err(|e| format!("the listing is not XML: {e}"))?;
+pub fn parse(body: &[u8]) -> Result<Page, ListingError> {
+    let text = std::str::from_utf8(body).map_err(|_| ListingError::NotUtf8)?;
+    let document = roxmltree::Document::parse(text).map_err(ListingError::NotXml)?;
     let root = document.root_element();
     if root.tag_name().name() != "ListBucketResult" {
-        return Err(format!("expected a ListBucketResult, got <{}>", root.tag_name().name()));
+        return Err(ListingError::NotAListing(root.tag_name().name().to_owned()));
     }
     let child_text = |node: roxmltree::Node, name: &str| -> Option<String> {
         node.children().find(|c| c.tag_name().name() == name).map(|c| c.text().unwrap_or("").to_owned())
@@ -32,7 +71,7 @@ pub fn parse(body: &[u8]) -> Result<Page, String> {
     let url_encoded = child_text(root, "EncodingType").is_some_and(|t| t.eq_ignore_ascii_case("url"));
     let mut page = Page::default();
     for contents in root.children().filter(|c| c.tag_name().name() == "Contents") {
-        let Some(key) = child_text(contents, "Key") else { return Err("an object without a <Key>".into()) };
+        let Some(key) = child_text(contents, "Key") else { return Err(ListingError::NoKey) };
         let key = if url_encoded { url_decode(&key)? } else { key };
         let etag = child_text(contents, "ETag").unwrap_or_default();
         page.objects.push(Listed { key, etag: etag.trim_matches('"').to_owned() });
@@ -40,7 +79,7 @@ pub fn parse(body: &[u8]) -> Result<Page, String> {
     if child_text(root, "IsTruncated").is_some_and(|t| t.trim() == "true") {
         match child_text(root, "NextContinuationToken") {
             Some(token) if !token.is_empty() => page.next = Some(token),
-            _ => return Err("a truncated listing without a NextContinuationToken".into()),
+            _ => return Err(ListingError::NoContinuationToken),
         }
     }
     Ok(page)
@@ -61,12 +100,12 @@ pub fn error(body: &[u8]) -> Option<(String, String)> {
 }
 
 /// Undoes S3's `encoding-type=url`: `+` is a space, `%XX` a byte, and the result UTF-8.
-fn url_decode(text: &str) -> Result<String, String> {
+fn url_decode(text: &str) -> Result<String, ListingError> {
     let plus = text.replace('+', " ");
     percent_encoding::percent_decode_str(&plus)
         .decode_utf8()
         .map(|decoded| decoded.into_owned())
-        .map_err(|_| format!("the listed key {text:?} does not decode to UTF-8"))
+        .map_err(|_| ListingError::KeyNotUtf8(text.to_owned()))
 }
 
 #[cfg(test)]
@@ -112,9 +151,15 @@ mod tests {
 
     #[test]
     fn broken_listings_are_errors() {
-        assert!(parse(b"<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>").is_err());
-        assert!(parse(b"<Error><Code>NoSuchBucket</Code></Error>").is_err());
-        assert!(parse(b"not xml").is_err());
+        let truncated = parse(b"<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>").unwrap_err();
+        assert_eq!(truncated.to_string(), "a truncated listing without a NextContinuationToken");
+        let error = parse(b"<Error><Code>NoSuchBucket</Code></Error>").unwrap_err();
+        assert_eq!(error.to_string(), "expected a ListBucketResult, got <Error>");
+        assert!(matches!(parse(b"not xml"), Err(ListingError::NotXml(_))));
+        let key = parse(
+            b"<ListBucketResult><EncodingType>url</EncodingType><Contents><Key>%FF</Key></Contents></ListBucketResult>",
+        );
+        assert_eq!(key.unwrap_err().to_string(), "the listed key \"%FF\" does not decode to UTF-8");
     }
 
     #[test]

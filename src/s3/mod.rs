@@ -31,7 +31,7 @@ use md5::{Digest, Md5};
 use rayon::prelude::*;
 
 use client::Client;
-pub use client::{Endpoint, RetryPolicy};
+pub use client::{Endpoint, EndpointError, RetryPolicy};
 use listing::Listed;
 
 use crate::export::Written;
@@ -50,22 +50,83 @@ pub struct Destination {
     pub prefix: String,
 }
 
+/// Why an `--upload` value is not a destination; each variant holds the value as given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DestinationError {
+    /// It does not start with `s3://`.
+    NotS3(String),
+    /// The bucket is empty, too long, or has other characters than letters, digits, `.`, `-`, `_`.
+    Bucket {
+        /// The whole value.
+        text: String,
+        /// The bucket part.
+        bucket: String,
+    },
+    /// The prefix has an empty, `.` or `..` segment.
+    Prefix(String),
+}
+
+impl std::fmt::Display for DestinationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DestinationError::NotS3(text) => {
+                write!(f, "{text:?}: write the destination as s3://BUCKET or s3://BUCKET/PREFIX")
+            }
+            DestinationError::Bucket { text, bucket } => {
+                write!(f, "{text:?}: {bucket:?} is not a bucket name (letters, digits, `.`, `-`, `_`)")
+            }
+            DestinationError::Prefix(text) => write!(f, "{text:?}: the prefix has an empty, `.` or `..` segment"),
+        }
+    }
+}
+
+impl std::error::Error for DestinationError {}
+
+/// Why the upload's options are not usable (checked before anything is built).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OptionsError {
+    /// `--s3-endpoint` (or the one made from the region) is not an endpoint.
+    Endpoint(EndpointError),
+    /// The access key or the secret is not in the environment.
+    NoCredentials,
+}
+
+impl std::fmt::Display for OptionsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OptionsError::Endpoint(e) => write!(f, "{e}"),
+            OptionsError::NoCredentials => {
+                f.write_str("--upload needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment")
+            }
+        }
+    }
+}
+
+impl std::error::Error for OptionsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            OptionsError::Endpoint(e) => Some(e),
+            OptionsError::NoCredentials => None,
+        }
+    }
+}
+
 impl Destination {
     /// Parses `s3://BUCKET` or `s3://BUCKET/PREFIX` (slashes around the prefix are optional).
-    pub fn parse(text: &str) -> Result<Destination, String> {
+    pub fn parse(text: &str) -> Result<Destination, DestinationError> {
         let Some(rest) = text.strip_prefix("s3://") else {
-            return Err(format!("{text:?}: write the destination as s3://BUCKET or s3://BUCKET/PREFIX"));
+            return Err(DestinationError::NotS3(text.to_owned()));
         };
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         let bucket_ok = !bucket.is_empty()
             && bucket.len() <= 255
             && bucket.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
         if !bucket_ok {
-            return Err(format!("{text:?}: {bucket:?} is not a bucket name (letters, digits, `.`, `-`, `_`)"));
+            return Err(DestinationError::Bucket { text: text.to_owned(), bucket: bucket.to_owned() });
         }
         let prefix = prefix.trim_matches('/');
         if !prefix.is_empty() && prefix.split('/').any(|segment| matches!(segment, "" | "." | "..")) {
-            return Err(format!("{text:?}: the prefix has an empty, `.` or `..` segment"));
+            return Err(DestinationError::Prefix(text.to_owned()));
         }
         let prefix = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };
         Ok(Destination { bucket: bucket.to_owned(), prefix })
@@ -121,17 +182,17 @@ pub struct UploadArgs {
 
 impl UploadArgs {
     /// The upload's settings, `None` without `--upload`; checked before anything is built.
-    pub fn options(&self) -> Result<Option<Options>, String> {
+    pub fn options(&self) -> Result<Option<Options>, OptionsError> {
         let Some(destination) = self.upload.clone() else { return Ok(None) };
         let endpoint = match &self.s3_endpoint {
             Some(url) => url.clone(),
             None => format!("https://s3.{}.amazonaws.com", self.s3_region),
         };
-        let endpoint = Endpoint::parse(&endpoint)?;
+        let endpoint = Endpoint::parse(&endpoint).map_err(OptionsError::Endpoint)?;
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let (Some(access_key_id), Some(secret_access_key)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
         else {
-            return Err("--upload needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment".into());
+            return Err(OptionsError::NoCredentials);
         };
         let credentials =
             sigv4::Credentials { access_key_id, secret_access_key, session_token: var("AWS_SESSION_TOKEN") };
@@ -441,6 +502,14 @@ mod tests {
         for bad in ["feeds", "http://feeds/x", "s3://", "s3:///x", "s3://a b", "s3://b/x//y", "s3://b/../x"] {
             assert!(Destination::parse(bad).is_err(), "{bad}");
         }
+        let message = |text: &str| Destination::parse(text).unwrap_err().to_string();
+        assert_eq!(message("feeds"), "\"feeds\": write the destination as s3://BUCKET or s3://BUCKET/PREFIX");
+        assert_eq!(message("s3://a b"), "\"s3://a b\": \"a b\" is not a bucket name (letters, digits, `.`, `-`, `_`)");
+        assert_eq!(message("s3://b/../x"), "\"s3://b/../x\": the prefix has an empty, `.` or `..` segment");
+        assert_eq!(
+            Destination::parse("s3:///x"),
+            Err(DestinationError::Bucket { text: "s3:///x".into(), bucket: "".into() })
+        );
     }
 
     #[test]

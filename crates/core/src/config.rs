@@ -259,8 +259,7 @@ impl SiteConfig {
             self.description = description;
         }
         if let Some(url) = jekyll.base_url {
-            self.set_base_url(&url.value)
-                .map_err(|m| yaml::diagnostic_at(path, 0, &url.location, m.replace("`base_url`", "`url`")))?;
+            self.set_base_url(&url.value).map_err(|e| yaml::diagnostic_at(path, 0, &url.location, e.message("url")))?;
         }
         if let Some(lang) = jekyll.lang {
             self.language = bcp47(&lang);
@@ -297,8 +296,8 @@ impl SiteConfig {
             config.description = description;
         }
         if let Some(base) = raw.base_url.or(raw.url) {
-            config.base_url =
-                normalize_base_url(&base.value).map_err(|m| yaml::diagnostic_at(path, 0, &base.location, m))?;
+            config.base_url = normalize_base_url(&base.value)
+                .map_err(|e| yaml::diagnostic_at(path, 0, &base.location, e.to_string()))?;
         }
         if let Some(language) = raw.language {
             let tag = bcp47(&language.value);
@@ -417,7 +416,7 @@ impl SiteConfig {
     }
 
     /// Replaces the base URL (from a command-line flag or environment variable).
-    pub fn set_base_url(&mut self, url: &str) -> Result<(), String> {
+    pub fn set_base_url(&mut self, url: &str) -> Result<(), BaseUrlError> {
         self.base_url = normalize_base_url(url)?;
         Ok(())
     }
@@ -453,13 +452,56 @@ fn people(raw: BTreeMap<String, RawPerson>) -> BTreeMap<String, Person> {
         .collect()
 }
 
+/// Why a base URL is refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BaseUrlError {
+    /// Not an absolute URL at all.
+    NotAbsolute {
+        /// The URL as given.
+        url: String,
+        /// What the URL parser found wrong.
+        reason: url::ParseError,
+    },
+    /// An absolute URL of another scheme than http or https.
+    NotHttp {
+        /// The URL as given.
+        url: String,
+    },
+}
+
+impl BaseUrlError {
+    /// The message, naming the setting as `key` (`base_url` in `site.yaml`, `url` in a Jekyll `_config.yml`).
+    pub fn message(&self, key: &str) -> String {
+        match self {
+            BaseUrlError::NotAbsolute { url, reason } => {
+                format!("`{key}`: {url:?} is not an absolute URL ({reason}); write it like `https://blog.example.com`")
+            }
+            BaseUrlError::NotHttp { url } => format!("`{key}`: {url:?} must start with http:// or https://"),
+        }
+    }
+}
+
+impl std::fmt::Display for BaseUrlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message("base_url"))
+    }
+}
+
+impl std::error::Error for BaseUrlError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BaseUrlError::NotAbsolute { reason, .. } => Some(reason),
+            BaseUrlError::NotHttp { .. } => None,
+        }
+    }
+}
+
 /// Checks that `url` is an absolute http(s) URL and strips its trailing slash.
-fn normalize_base_url(url: &str) -> Result<String, String> {
-    let parsed = url::Url::parse(url.trim()).map_err(|e| {
-        format!("`base_url`: {url:?} is not an absolute URL ({e}); write it like `https://blog.example.com`")
-    })?;
+fn normalize_base_url(url: &str) -> Result<String, BaseUrlError> {
+    let parsed =
+        url::Url::parse(url.trim()).map_err(|reason| BaseUrlError::NotAbsolute { url: url.to_owned(), reason })?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(format!("`base_url`: {url:?} must start with http:// or https://"));
+        return Err(BaseUrlError::NotHttp { url: url.to_owned() });
     }
     Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }
@@ -527,6 +569,21 @@ mod tests {
             Some("1"),
             "the message points at `url`"
         );
+    }
+
+    #[test]
+    fn base_url_errors_say_what_is_wrong_under_the_key_given() {
+        let mut config = SiteConfig::default();
+        let relative = config.set_base_url("example.com").unwrap_err();
+        assert!(matches!(relative, BaseUrlError::NotAbsolute { .. }), "{relative:?}");
+        assert_eq!(
+            relative.to_string(),
+            "`base_url`: \"example.com\" is not an absolute URL (relative URL without a base); write it like \
+             `https://blog.example.com`"
+        );
+        let ftp = config.set_base_url("ftp://x").unwrap_err();
+        assert_eq!(ftp, BaseUrlError::NotHttp { url: "ftp://x".into() });
+        assert_eq!(ftp.message("url"), "`url`: \"ftp://x\" must start with http:// or https://");
     }
 
     fn parse(text: &str) -> Result<SiteConfig, String> {

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use super::{Post, PostFile, parse, read_post, text_hash};
 use crate::config::SiteConfig;
 use crate::diagnostic::Diagnostic;
-use crate::jekyll::liquid::Resolver;
+use crate::jekyll::liquid::{IncludeError, Resolver};
 use crate::store::{Key, Store, Weighed};
 
 /// A post's body as HTML, with its summary.
@@ -89,9 +89,9 @@ impl Resolver for LinkTable {
         self.urls.get(path).cloned()
     }
 
-    fn include(&self, name: &str) -> Result<String, String> {
+    fn include(&self, name: &str) -> Result<String, IncludeError> {
         let trimmed = name.trim();
-        let missing = || format!("the site has no `_includes/{trimmed}`");
+        let missing = || IncludeError::Missing { name: trimmed.to_owned() };
         let name = Path::new(trimmed);
         // Only plain names inside `_includes/`, and only files inside the content folder
         // whatever links lie on the way (`read_post` opens beneath it).
@@ -107,9 +107,9 @@ impl Resolver for LinkTable {
         match read_post(&self.content_dir, &path, self.max_post_bytes) {
             Ok(text) => Ok(text),
             Err(d) if d.message.contains(super::beneath::OUTSIDE) => {
-                Err(format!("`_includes/{trimmed}` {}", super::beneath::OUTSIDE))
+                Err(IncludeError::Outside { name: trimmed.to_owned() })
             }
-            Err(d) => Err(format!("`_includes/{trimmed}`: {}", d.message)),
+            Err(d) => Err(IncludeError::Unreadable { name: trimmed.to_owned(), reason: d.message }),
         }
     }
 }

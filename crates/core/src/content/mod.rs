@@ -204,7 +204,7 @@ fn load_config(sources: &Sources, diagnostics: &mut Vec<Diagnostic>) -> Result<S
     drop_bad_emails(&mut config, &sources.content_dir.join("_authors"), diagnostics);
     config.curated = load_curated(&sources.feeds_dir, diagnostics);
     if let Some(url) = &sources.base_url {
-        config.set_base_url(url).map_err(|m| Diagnostic::error(Path::new("--base-url"), None, None, m))?;
+        config.set_base_url(url).map_err(|e| Diagnostic::error(Path::new("--base-url"), None, None, e.to_string()))?;
     }
     if let Some(path) = sources.own_hub {
         let hub = format!("{}{path}", config.base_url);

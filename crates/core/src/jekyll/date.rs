@@ -15,11 +15,58 @@ pub enum Quoting {
     Quoted,
 }
 
+/// Why a front-matter `date` is not one Jekyll reads the same on every build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DateError {
+    /// Nothing but white space.
+    Empty,
+    /// More than 128 bytes, which Ruby's `Date._parse` refuses.
+    TooLong,
+    /// Nothing Ruby's `Time.parse` reads as a date or a time.
+    Unparsable,
+    /// A time without a date: Jekyll would take the day of the build.
+    NoDate,
+    /// A date without a year: Jekyll would take the year of the build.
+    NoYear,
+    /// A month, day, hour, minute or second that no date has.
+    OutOfRange,
+}
+
+impl std::fmt::Display for DateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DateError::Empty => "empty date",
+            DateError::TooLong => "not a date Jekyll can read (Ruby refuses more than 128 bytes)",
+            DateError::Unparsable => "not a date Jekyll can read",
+            DateError::NoDate => "no date part (Jekyll would take the day of the build): add the date",
+            DateError::NoYear => "a date without a year (Jekyll would use the year of the build): add the year",
+            DateError::OutOfRange => "not a date Jekyll can read (a field is out of range)",
+        })
+    }
+}
+
+impl std::error::Error for DateError {}
+
+/// A post file name whose `DATE-` part names a day that does not exist (`2016-13-45-x.md`): Jekyll aborts the build.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileNameDateError {
+    /// The date as the file name writes it.
+    pub date: String,
+}
+
+impl std::fmt::Display for FileNameDateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the date {} in the file name cannot exist (Jekyll aborts the build)", self.date)
+    }
+}
+
+impl std::error::Error for FileNameDateError {}
+
 /// Reads a front-matter `date` as Jekyll 4.3 does (`zone` is its local time); Ok is that instant in `zone`'s offset.
-pub fn parse(value: &str, quoting: Quoting, zone: Tz) -> Result<DateTime<FixedOffset>, String> {
+pub fn parse(value: &str, quoting: Quoting, zone: Tz) -> Result<DateTime<FixedOffset>, DateError> {
     let text = value.trim();
     if text.is_empty() {
-        return Err("empty date".into());
+        return Err(DateError::Empty);
     }
     // Jekyll runs `Time.parse(value.to_s)`. A plain scalar Psych read as a Time prints back as an unambiguous
     // instant (without the fraction); a Psych Date prints back as the same `YYYY-MM-DD`, so it needs no special case.
@@ -45,7 +92,7 @@ pub struct PostName<'a> {
 }
 
 /// Splits a post file name (the last `/` component is used); Ok(None) if not `DATE-SLUG.EXT`, Err if DATE can't exist.
-pub fn post_file_name(name: &str) -> Result<Option<PostName<'_>>, String> {
+pub fn post_file_name(name: &str) -> Result<Option<PostName<'_>>, FileNameDateError> {
     // Jekyll's DATE_FILENAME_MATCHER: (\d{2,4}-\d{1,2}-\d{1,2})-([^/]*)(\.[^.]+)$. Its EntryFilter also skips
     // backup files ending in `~`; names starting with `.`, `_`, `#` or `~` cannot match anyway.
     let name = name.rsplit('/').next().unwrap_or(name);
@@ -70,7 +117,7 @@ pub fn post_file_name(name: &str) -> Result<Option<PostName<'_>>, String> {
     };
     match date {
         Some(t) => Ok(Some(PostName { date: t.date(), slug, ext })),
-        None => Err(format!("the date {date_text} in the file name cannot exist (Jekyll aborts the build)")),
+        None => Err(FileNameDateError { date: date_text.to_owned() }),
     }
 }
 
@@ -149,22 +196,21 @@ struct Fields {
 
 /// Ruby `Time.parse(text)` (date 3.2 / time 0.2, as in Ruby 3.1), giving the instant; Err where Jekyll fails or
 /// where the result would depend on the day of the build.
-fn time_parse(text: &str, zone: Tz) -> Result<DateTime<Utc>, String> {
+fn time_parse(text: &str, zone: Tz) -> Result<DateTime<Utc>, DateError> {
     if text.len() > 128 {
-        return Err("not a date Jekyll can read (Ruby refuses more than 128 bytes)".into());
+        return Err(DateError::TooLong);
     }
     let f = date_parse(text);
     let Some(year) = f.year else {
         return Err(match (f.mon, f.mday, f.hour, f.min, f.sec, f.nanos) {
-            (None, None, None, None, None, None) => "not a date Jekyll can read".into(),
-            (None, None, ..) => "no date part (Jekyll would take the day of the build): add the date".into(),
-            _ => "a date without a year (Jekyll would use the year of the build): add the year".into(),
+            (None, None, None, None, None, None) => DateError::Unparsable,
+            (None, None, ..) => DateError::NoDate,
+            _ => DateError::NoYear,
         });
     };
     let (mon, mday) = (f.mon.unwrap_or(1), f.mday.unwrap_or(1));
     let (hour, min, sec) = (f.hour.unwrap_or(0), f.min.unwrap_or(0), f.sec.unwrap_or(0));
-    let local = civil(year, mon, mday, hour, min, sec, f.nanos.unwrap_or(0))
-        .ok_or("not a date Jekyll can read (a field is out of range)")?;
+    let local = civil(year, mon, mday, hour, min, sec, f.nanos.unwrap_or(0)).ok_or(DateError::OutOfRange)?;
     // A zone Time.zone_offset does not know (`-400`, `GMT+5`, `optional`) is ignored: the time is local.
     Ok(match f.zone.and_then(|z| zone_offset(&z, year, zone)) {
         Some(offset) => (local - TimeDelta::seconds(offset)).and_utc(),
@@ -840,7 +886,7 @@ mod tests {
 
     /// The Err reason for a value that must not parse.
     fn err(value: &str, quoting: Quoting) -> String {
-        parse(value, quoting, UTC).expect_err(value)
+        parse(value, quoting, UTC).expect_err(value).to_string()
     }
 
     #[test]
@@ -963,6 +1009,9 @@ mod tests {
 
     #[test]
     fn errors() {
+        assert_eq!(parse("2016-13-45", Plain, UTC), Err(DateError::OutOfRange));
+        assert_eq!(parse("10:00", Quoted, UTC), Err(DateError::NoDate));
+        assert_eq!(parse("July 27", Quoted, UTC), Err(DateError::NoYear));
         assert!(err("2016-13-45", Plain).contains("not a date"));
         assert!(err("2016-02-32", Quoted).contains("not a date"));
         assert!(err("2016-01-01 25:00", Quoted).contains("not a date"));
@@ -1066,7 +1115,11 @@ mod tests {
         for name in ["20160-01-01-x.md", "2016-001-01-x.md", "2016-01-01x.md", "x2016-01-01-x.md", "2016-01-01.md"] {
             assert_eq!(post_file_name(name), Ok(None), "{name}");
         }
-        assert!(post_file_name("2016-13-45-x.md").unwrap_err().contains("2016-13-45"));
+        assert!(post_file_name("2016-13-45-x.md").unwrap_err().to_string().contains("2016-13-45"));
+        assert_eq!(
+            post_file_name("2016-13-45-x.md").unwrap_err().to_string(),
+            "the date 2016-13-45 in the file name cannot exist (Jekyll aborts the build)"
+        );
         assert!(post_file_name("2016-01-00-x.md").is_err());
     }
 

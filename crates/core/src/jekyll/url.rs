@@ -189,15 +189,39 @@ pub fn style_template(style: &str) -> Option<&'static str> {
     })
 }
 
+/// Why a permalink template cannot be expanded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PermalinkError {
+    /// A `:name` that is no key of Jekyll's `UrlDrop` (nor is it one with a trailing `_` removed).
+    UnknownPlaceholder {
+        /// The placeholder without its colon, e.g. `titles`.
+        name: String,
+        /// The whole template it is in.
+        template: String,
+    },
+}
+
+impl std::fmt::Display for PermalinkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PermalinkError::UnknownPlaceholder { name, template } => {
+                write!(f, "unknown permalink placeholder `:{name}` in `{template}`")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PermalinkError {}
+
 /// Expands a template or a style name (`date`, `pretty`, `ordinal`, `weekdate`, `none`); Err names an unknown placeholder.
-pub fn expand(template: &str, fields: &Fields) -> Result<String, String> {
+pub fn expand(template: &str, fields: &Fields) -> Result<String, PermalinkError> {
     // Jekyll looks style names up only in the site-wide `permalink`: a front-matter `permalink: pretty` or a
     // `collections.posts.permalink: pretty` is the literal URL `/pretty`. Use `expand_template` for those.
     expand_template(style_template(template).unwrap_or(template), fields)
 }
 
 /// Expands a permalink template, never a style name (for front-matter and collection permalinks); Err as `expand`.
-pub fn expand_template(template: &str, fields: &Fields) -> Result<String, String> {
+pub fn expand_template(template: &str, fields: &Fields) -> Result<String, PermalinkError> {
     // `URL#generate_url_from_drop`: a placeholder is `:` plus the longest run of `a-z _`; if that is no key but ends
     // in `_`, the name without that `_` is tried (`:year_:month`). Values are escaped, the template text is not.
     // Then `sanitize_url`.
@@ -217,7 +241,10 @@ pub fn expand_template(template: &str, fields: &Fields) -> Result<String, String
             Some(value) => (value, len),
             None => match name.strip_suffix('_').and_then(|short| placeholder(short, fields)) {
                 Some(value) => (value, len - 1),
-                None => return Err(format!("unknown permalink placeholder `:{name}` in `{template}`")),
+                None => {
+                    let (name, template) = (name.to_owned(), template.to_owned());
+                    return Err(PermalinkError::UnknownPlaceholder { name, template });
+                }
             },
         };
         out.push_str(&escape_path(&value));
@@ -593,8 +620,13 @@ mod tests {
     #[test]
     fn unknown_placeholders_are_errors() {
         let f = fields(at(2016, 1, 1, 0, 0, 0), "x", "2016-01-01-x", &[]);
-        assert!(expand("/:year/:titles/", &f).unwrap_err().contains(":titles"));
-        assert!(expand("/:short/", &f).unwrap_err().contains(":short"));
+        assert_eq!(
+            expand("/:year/:titles/", &f).unwrap_err().to_string(),
+            "unknown permalink placeholder `:titles` in `/:year/:titles/`"
+        );
+        assert!(
+            matches!(expand("/:short/", &f), Err(PermalinkError::UnknownPlaceholder { name, .. }) if name == "short")
+        );
         assert!(expand("/:_/", &f).is_err());
         assert!(expand("/:title_foo/", &f).is_err());
     }

@@ -122,8 +122,42 @@ pub trait Resolver {
     /// `{% link PATH %}`: the relative_url of the source file at PATH (e.g. `_posts/2017-01-18-x.markdown`).
     fn link(&self, path: &str) -> Option<String>;
     /// `{% include NAME %}`: the text of `_includes/NAME`, or why there is none to include.
-    fn include(&self, name: &str) -> Result<String, String>;
+    fn include(&self, name: &str) -> Result<String, IncludeError>;
 }
+
+/// Why `{% include NAME %}` has nothing to include; `name` is NAME as the tag gives it, trimmed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IncludeError {
+    /// The site has no such file (or NAME is not a plain path inside `_includes/`).
+    Missing {
+        /// The name asked for.
+        name: String,
+    },
+    /// The file resolves outside the content folder (through a symbolic link).
+    Outside {
+        /// The name asked for.
+        name: String,
+    },
+    /// The file is there but cannot be read (too large, not UTF-8, an I/O error).
+    Unreadable {
+        /// The name asked for.
+        name: String,
+        /// Why, as a sentence.
+        reason: String,
+    },
+}
+
+impl std::fmt::Display for IncludeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IncludeError::Missing { name } => write!(f, "the site has no `_includes/{name}`"),
+            IncludeError::Outside { name } => write!(f, "`_includes/{name}` {}", crate::content::beneath::OUTSIDE),
+            IncludeError::Unreadable { name, reason } => write!(f, "`_includes/{name}`: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for IncludeError {}
 
 /// Something Jekyll would have stopped the build for, or that tidings could not render like Jekyll.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,8 +20,8 @@ impl Resolver for Site {
     fn link(&self, path: &str) -> Option<String> {
         self.links.get(path).map(|s| s.to_string())
     }
-    fn include(&self, name: &str) -> Result<String, String> {
-        self.includes.get(name).map(|s| s.to_string()).ok_or_else(|| format!("the site has no `_includes/{name}`"))
+    fn include(&self, name: &str) -> Result<String, IncludeError> {
+        self.includes.get(name).map(|s| s.to_string()).ok_or_else(|| IncludeError::Missing { name: name.to_owned() })
     }
 }
 
