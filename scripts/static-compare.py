@@ -35,11 +35,12 @@ def media_type(headers):
 
 
 def urls(export):
-    """Every feed URL of the export (pages as `?page=N`), then the OPML list and `/`."""
+    """Every feed URL of the export (pages as `?page=N`) and every feed's page at its own
+    address (`feed.atom.html`, `feed.xml.html`), then the OPML list and `/`."""
     found = []
     for folder, _, files in os.walk(export):
         for file in files:
-            if not file.endswith(FEED_EXTENSIONS):
+            if not file.endswith(FEED_EXTENSIONS) and not file.endswith(tuple(e + ".html" for e in FEED_EXTENSIONS)):
                 continue
             relative = os.path.relpath(os.path.join(folder, file), export).split(os.sep)
             query = ""
@@ -64,7 +65,7 @@ def main():
     paths = urls(export)
     check(any(p.endswith(".xml") for p in paths) or name != "jekyll", "the Jekyll export holds jekyll-feed's .xml URLs")
     for path in paths:
-        is_feed = path.split("?")[0].endswith(FEED_EXTENSIONS)
+        is_feed = path.split("?")[0].endswith(FEED_EXTENSIONS)  # not its `.html` page
         n_status, n_headers, n_body = ask(nginx, path)
         s_status, s_headers, s_body = ask(serve, path)
         check(n_status == s_status == 200, f"{path}: status nginx {n_status}, serve {s_status}")

@@ -98,7 +98,11 @@ async fn route<B>(req: &Request<B>, edge: &Edge, client: Client) -> (Route, Resp
         // writes it.
         _ if path.ends_with(".html") => match FeedKey::from_request(&path[..path.len() - 5], req.uri().query()) {
             Ok(Some(key)) => Document::View(key),
-            Ok(None) => return (Route::Other, not_found()),
+            // An old feed URL's page (`/feed.xml.html`), which the export writes beside it.
+            Ok(None) => match crate::feed::legacy::route(&path[..path.len() - 5], None, &edge.app.index().config) {
+                Some(Legacy::Feed(key)) => Document::View(key),
+                _ => return (Route::Other, not_found()),
+            },
             Err(bad) => return (Route::View, text(StatusCode::BAD_REQUEST, &format!("{}\n", bad.0))),
         },
         _ => match FeedKey::from_request(path, req.uri().query()) {

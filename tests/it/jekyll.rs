@@ -204,6 +204,10 @@ fn jekyll_feeds_urls_give_its_ten_newest_without_posts_limit() {
     assert_eq!(feed.entries.len(), 10, "jekyll-feed's default");
     assert!(!server.get("/feed.xml").text().contains(r#"rel="next""#), "one page, as jekyll-feed has it");
     assert_eq!(server.get("/feed.xml?page=2").status, 404);
+    // The old URL's browser page, at the address the export writes it (feed.xml.html).
+    let page = server.get("/feed.xml.html");
+    assert_eq!(page.status, 200);
+    assert!(page.header("content-type").is_some_and(|t| t.starts_with("text/html")) && page.text().contains("<html"));
     // tidings' own URLs still page, 20 a page.
     assert_eq!(parse_feed(&server.get("/feed.atom").body).entries.len(), 14);
 }
