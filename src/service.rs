@@ -79,6 +79,20 @@ impl Settings {
             counts: None,
         }
     }
+
+    /// Whether a feature that is on keeps its state in the database.
+    #[cfg(feature = "db")]
+    fn needs_database(&self) -> bool {
+        #[cfg(feature = "hub")]
+        if self.hub.is_some() {
+            return true;
+        }
+        #[cfg(feature = "counts")]
+        if self.counts.is_some() {
+            return true;
+        }
+        false
+    }
 }
 
 /// A service ready to serve: content loaded, features plugged in, background tasks running.
@@ -163,7 +177,7 @@ impl Service {
     /// and starts its background tasks. Must be called within the tokio runtime.
     pub async fn start(settings: Settings) -> Result<Service, StartError> {
         #[cfg(feature = "db")]
-        let db = match settings.hub.is_some() || settings.counts.is_some() {
+        let db = match settings.needs_database() {
             true => {
                 let db = Db::open(&settings.database).await?;
                 tracing::info!(database = %db.description, "database open");
@@ -191,6 +205,7 @@ impl Service {
         #[allow(unused_mut)]
         let mut feed_observers: Vec<Arc<dyn FeedObserver>> = Vec::new();
         #[cfg(feature = "hub")]
+        #[cfg_attr(not(feature = "counts"), allow(unused_variables))] // the counts writer asks it
         let hub = match (settings.hub, &db) {
             (Some(hub_settings), Some(db)) => {
                 let hub = Hub::new(db.clone(), hub_settings, app.metrics.clone());

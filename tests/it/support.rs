@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tidings::content::Sources;
 use tidings::http::ServerOptions;
-#[cfg(feature = "counts")]
+#[cfg(all(feature = "hub", feature = "counts"))]
 use tidings::service::CountSettings;
 use tidings::service::{Service, Settings};
 use tidings::watch::Watch;
@@ -88,7 +88,7 @@ pub struct HubSetup {
 }
 
 /// The `/stats` token of servers started with [`TestServer::start_hub`].
-#[cfg(feature = "counts")]
+#[cfg(all(feature = "hub", feature = "counts"))]
 pub const STATS_TOKEN: &str = "test-token";
 
 impl Default for Setup {
@@ -161,7 +161,7 @@ impl TestServer {
 
     /// Serves `site_dir` with the built-in WebSub hub and subscriber counts (written every
     /// 200 ms), `/stats` open to [`STATS_TOKEN`]; `base_url` defaults to its own address.
-    #[cfg(feature = "hub")]
+    #[cfg(all(feature = "hub", feature = "counts"))]
     pub fn start_hub(site_dir: &Path, hub: HubSetup, base_url: Option<&str>) -> TestServer {
         let setup = Setup { hub: Some(hub), ..Setup::default() };
         Self::start_inner(&site_dir.join("content"), &site_dir.join("feeds"), base_url, setup, |_| {})
@@ -197,7 +197,7 @@ impl TestServer {
                 RetryPolicy { attempts: 2, first_backoff: Duration::from_millis(100), timeout: Duration::from_secs(5) };
             (hub.tune)(&mut hub_settings);
             settings.hub = Some(hub_settings);
-            #[cfg(feature = "counts")]
+            #[cfg(all(feature = "hub", feature = "counts"))]
             {
                 let every = Duration::from_millis(200);
                 settings.counts = Some(CountSettings { every, operator_token: Some(STATS_TOKEN.to_owned()) });
@@ -248,7 +248,7 @@ impl TestServer {
         request(self.addr, method, path, headers)
     }
 
-    #[cfg(feature = "hub")]
+    #[cfg(all(feature = "hub", feature = "counts"))]
     /// POSTs a form (`application/x-www-form-urlencoded`) of `pairs` to `path`.
     pub fn post_form(&self, path: &str, pairs: &[(&str, &str)]) -> Response {
         let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
@@ -420,7 +420,7 @@ pub fn parse_feed(bytes: &[u8]) -> feed_rs::model::Feed {
 
 /// The PostgreSQL server to test against, `TIDINGS_TEST_POSTGRES`; `None`, after saying on
 /// stderr itself (libtest captures `eprintln!`, not this) that the test is skipped.
-#[cfg(feature = "db")]
+#[cfg(all(feature = "hub", feature = "counts"))]
 pub fn postgres() -> Option<String> {
     let url = std::env::var("TIDINGS_TEST_POSTGRES").ok();
     if url.is_none() {
