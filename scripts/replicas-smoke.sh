@@ -52,6 +52,9 @@ BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 [ -f "$SHIPPED" ] || die "missing $SHIPPED"
 [ "$(id -u)" = 0 ] || die "run as root (nginx workers switch to www-data)"
 
+# shellcheck source=scripts/shipped-config.sh
+. "$ROOT/scripts/shipped-config.sh"    # apt_install, subst
+
 # ------------------------------------------------------------------ install (idempotent)
 missing=()
 command -v nginx >/dev/null || missing+=(nginx-light)
@@ -59,16 +62,7 @@ command -v wrk >/dev/null || missing+=(wrk)
 command -v curl >/dev/null || missing+=(curl)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "replicas-smoke: installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    # Debian starts a package's service on install; nothing here should listen on :80.
-    policy_added=0
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
-        policy_added=1
-    fi
-    timeout 600 apt-get -o DPkg::Lock::Timeout=300 update -q >/dev/null
-    timeout 600 apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-    [ "$policy_added" = 0 ] || rm -f /usr/sbin/policy-rc.d
+    apt_install "${missing[@]}"
 fi
 for tool in nginx wrk curl awk sed sha256sum; do
     command -v "$tool" >/dev/null || die "$tool is still missing"
@@ -250,13 +244,6 @@ EOF
     nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" &
     NGINX_PID[$name]=$!
     wait_http "http://127.0.0.1:$port/healthz" 10 || { cat "$dir/error.log" >&2; die "nginx $name did not start"; }
-}
-subst() { # subst COUNT FILE SED_EXPR: the expression must change exactly COUNT lines
-    local before changed
-    before=$(cat "$2")
-    sed -i "$3" "$2"
-    changed=$(diff <(printf '%s\n' "$before") "$2" | grep -c '^>' || true)
-    [ "$changed" = "$1" ] || die "substitution '$3' changed $changed lines of $2 (expected $1): the shipped config and this test disagree"
 }
 stop_front() { stop_pid "${NGINX_PID[$1]}" QUIT 5; unset "NGINX_PID[$1]"; }
 

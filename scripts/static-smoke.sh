@@ -30,18 +30,13 @@ die() { echo "static-smoke: error: $*" >&2; exit 2; }
 [ -x "$BIN" ] || die "not an executable: $BIN"
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 
+# shellcheck source=scripts/shipped-config.sh
+. "$ROOT/scripts/shipped-config.sh"    # apt_install, subst
+
 if ! command -v nginx >/dev/null; then
     [ "$(id -u)" = 0 ] || die "nginx is missing and installing it needs root: apt-get install nginx-light"
     echo "static-smoke: installing nginx-light"
-    export DEBIAN_FRONTEND=noninteractive
-    policy_added=0
-    if [ ! -e /usr/sbin/policy-rc.d ]; then    # no service started on :80 by the install
-        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
-        policy_added=1
-    fi
-    timeout 600 apt-get -o DPkg::Lock::Timeout=300 update -q >/dev/null
-    timeout 600 apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends nginx-light >/dev/null
-    [ "$policy_added" = 0 ] || rm -f /usr/sbin/policy-rc.d
+    apt_install nginx-light
 fi
 command -v nginx >/dev/null || die "nginx is still missing"
 command -v python3 >/dev/null || die "python3 is missing"
@@ -65,14 +60,6 @@ wait_http() { # wait_http URL SECONDS
     done
     return 1
 }
-subst() { # subst COUNT FILE SED_EXPR: the expression must change exactly COUNT lines
-    local before changed
-    before=$(cat "$2")
-    sed -i "$3" "$2"
-    changed=$(diff <(printf '%s\n' "$before") "$2" | grep -c '^>' || true)
-    [ "$changed" = "$1" ] || die "substitution '$3' changed $changed lines of $2 (expected $1): the shipped config and this test disagree"
-}
-
 failures=0
 # site NAME CONTENT [FEEDS]: export, serve, nginx, compare.
 site() {
